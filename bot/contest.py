@@ -1,0 +1,104 @@
+"""The contest as configured in config/contest.toml: plain, validated, immutable values.
+
+Loading and validation live in `bot/contest_loader.py`; everything else takes a `Contest`.
+Times are timezone-aware; `Contest.timezone` is used only for display.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    quota: int
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A unit as written in config/contest.toml (the database may hold more units)."""
+
+    name: str
+    category: str
+    secretaries: tuple[int, ...] = ()
+    aliases: tuple[str, ...] = ()
+    quota: int | None = None
+
+
+@dataclass(frozen=True)
+class MessagePolicy:
+    """How the bot talks in a group: pacing and length limits (`[messages]`)."""
+
+    burst: int = 3
+    interval: float = 1.5
+    max_length: int = 1500
+    max_mentions: int = 20
+
+
+@dataclass(frozen=True)
+class BotPolicy:
+    """The bot's own manners (`[bot]`)."""
+
+    nickname: str = "大赛助手"
+    welcome: bool = True
+    rules_hint: str = "大赛规则请看群公告，或发送 /帮助。"
+    ignore_users: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Contest:
+    name: str
+    timezone: ZoneInfo
+    start: datetime
+    deadline: datetime
+    groups: frozenset[int]
+    organizers: frozenset[int]
+    judges: frozenset[int] = frozenset()
+    group_admins_are_organizers: bool = True
+    categories: tuple[Category, ...] = ()
+    units: tuple[UnitSpec, ...] = ()
+    messages: MessagePolicy = field(default_factory=MessagePolicy)
+    bot: BotPolicy = field(default_factory=BotPolicy)
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` in the contest's timezone, for display."""
+        return moment.astimezone(self.timezone)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an operator's file: which file, which key, what is wrong (Chinese)."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+UNIT_NAME_MAX = 40
+_FORBIDDEN_IN_NAMES = set("[]&<>@#/\\")
+
+
+def unit_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a unit's name or alias (Chinese, for the user), or None if it can.
+
+    Names appear in replies, exports and @-lists, so they stay short and free of the
+    characters that CQ codes, mentions and markup are made of.
+    """
+    if not name.strip():
+        return "单位名称不能为空"
+    if len(name) > UNIT_NAME_MAX:
+        return f"单位名称不能超过 {UNIT_NAME_MAX} 个字"
+    if any(ch in _FORBIDDEN_IN_NAMES or unicodedata.category(ch).startswith("C") for ch in name):
+        return "单位名称只能包含文字、数字和常用标点，不能含 [ ] & < > @ # / 等符号"
+    return None

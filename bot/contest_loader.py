@@ -1,0 +1,609 @@
+"""Read config/contest.toml into a `Contest`, collecting every problem instead of stopping at one.
+
+Each section is one small parser registered in `SECTIONS` together with its allowed keys. A later
+issue adds a section ([submission], [reminders], [faq]) by writing a parser that returns the
+`Contest` keyword arguments it sets and appending a `TableSection` / `ArraySection` entry.
+
+Keys in problems look like `contest.deadline` or `units[3].category`. Array indexes count from 1,
+as an organiser counts the [[units]] blocks in the file; the message also names the unit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import tomllib
+
+from bot.contest import (
+    BotPolicy,
+    Category,
+    Contest,
+    MessagePolicy,
+    Problem,
+    UnitSpec,
+    unit_name_problem,
+)
+
+# QQ ids end up in BIGINT columns.
+MAX_QQ_ID = 2**63 - 1
+
+FILE_KEY = "(整个文件)"
+
+
+class ContestConfigError(Exception):
+    """The contest config has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading values: every getter records a Problem and returns None instead of raising.
+
+
+@dataclass
+class _Context:
+    """State shared by the section parsers of one file."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    timezone: ZoneInfo | None = None
+    category_ids: tuple[str, ...] | None = None
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, key, message))
+
+
+def _kind(value: object) -> str:
+    """The TOML type of `value`, in words an organiser knows."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "整数"
+    if isinstance(value, float):
+        return "小数"
+    if isinstance(value, str):
+        return "文字"
+    if isinstance(value, datetime):
+        return "日期时间"
+    if isinstance(value, date):
+        return "日期"
+    if isinstance(value, time):
+        return "时刻"
+    if isinstance(value, list):
+        return "列表"
+    if isinstance(value, dict):
+        return "表"
+    return type(value).__name__
+
+
+def _close(word: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _label(text: str) -> str:
+    """How the bot compares unit names: full/half width, case and spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@dataclass
+class _Table:
+    """One TOML table (a section or one [[array]] entry) and the key prefix used in problems."""
+
+    ctx: _Context
+    data: dict[str, Any]
+    prefix: str
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}"
+
+    def problem(self, name: str, message: str) -> None:
+        self.ctx.problem(self.key(name), message)
+
+    def check_keys(self, allowed: Sequence[str]) -> None:
+        for name in self.data:
+            if name in allowed:
+                continue
+            hint = _close(name, allowed)
+            if hint:
+                self.problem(name, f"未知的键“{name}”，是否想写“{hint}”？")
+            else:
+                self.problem(name, f"未知的键“{name}”；这里可用的键：{'、'.join(allowed)}")
+
+    def _missing(self, name: str, example: str | None) -> None:
+        if example is not None:
+            self.problem(name, f"缺少此项；请写 {example}")
+
+    def string(self, name: str, *, example: str | None = None) -> str | None:
+        """A non-empty string; `example` given means the key is required."""
+        if name not in self.data:
+            self._missing(name, example)
+            return None
+        value = self.data[name]
+        if not isinstance(value, str):
+            self.problem(name, f"应为文字（加英文双引号），现在是{_kind(value)}")
+            return None
+        if not value.strip():
+            self.problem(name, "不能为空；请填写内容")
+            return None
+        return value.strip()
+
+    def integer(
+        self,
+        name: str,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        example: str | None = None,
+    ) -> int | None:
+        if name not in self.data:
+            self._missing(name, example)
+            return None
+        value = self.data[name]
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            self.problem(name, f"应为整数；请去掉引号：{name} = {value.strip()}")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(name, f"应为整数，现在是{_kind(value)}")
+            return None
+        return self._in_range(name, value, minimum, maximum)
+
+    def number(self, name: str, *, above: float, maximum: float | None = None) -> float | None:
+        if name not in self.data:
+            return None
+        value = self.data[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(name, f"应为数字（如 1.5），现在是{_kind(value)}")
+            return None
+        if value <= above or (maximum is not None and value > maximum):
+            limit = f"，且不超过 {maximum}" if maximum is not None else ""
+            self.problem(name, f"应大于 {above}{limit}，现在是 {value}")
+            return None
+        return float(value)
+
+    def _in_range(
+        self, name: str, value: int, minimum: int | None, maximum: int | None
+    ) -> int | None:
+        if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+            self.problem(name, f"应在 {minimum} 到 {maximum} 之间，现在是 {value}")
+            return None
+        if minimum is not None and value < minimum:
+            self.problem(name, f"不能小于 {minimum}，现在是 {value}")
+            return None
+        if maximum is not None and value > maximum:
+            self.problem(name, f"不能大于 {maximum}，现在是 {value}")
+            return None
+        return value
+
+    def boolean(self, name: str) -> bool | None:
+        if name not in self.data:
+            return None
+        value = self.data[name]
+        if not isinstance(value, bool):
+            self.problem(name, f"应为 true 或 false（不加引号），现在是{_kind(value)}")
+            return None
+        return value
+
+    def _list(self, name: str) -> list[Any] | None:
+        value = self.data[name]
+        if not isinstance(value, list):
+            self.problem(name, f"应为列表（如 [1, 2]），现在是{_kind(value)}")
+            return None
+        return value
+
+    def qq_ids(self, name: str, *, example: str | None = None) -> tuple[int, ...] | None:
+        """A list of QQ (user or group) numbers; duplicates are dropped, order kept."""
+        if name not in self.data:
+            self._missing(name, example)
+            return None
+        items = self._list(name)
+        if items is None:
+            return None
+        ids: list[int] = []
+        ok = True
+        for item in items:
+            if isinstance(item, str) and item.strip().isdigit():
+                self.problem(name, f"QQ 号应为整数；请去掉引号：{item.strip()}")
+                ok = False
+            elif isinstance(item, bool) or not isinstance(item, int):
+                self.problem(name, f"QQ 号应为正整数，列表里有{_kind(item)} {item!r}")
+                ok = False
+            elif not 0 < item <= MAX_QQ_ID:
+                self.problem(name, f"QQ 号应为正整数，现在是 {item}")
+                ok = False
+            elif item not in ids:
+                ids.append(item)
+        if not ok:
+            return None
+        if example is not None and not ids:
+            self.problem(name, f"不能为空；请写 {example}")
+            return None
+        return tuple(ids)
+
+    def strings(self, name: str) -> tuple[str, ...] | None:
+        """A list of non-empty strings; duplicates are dropped, order kept."""
+        if name not in self.data:
+            return None
+        items = self._list(name)
+        if items is None:
+            return None
+        result: list[str] = []
+        ok = True
+        for item in items:
+            if not isinstance(item, str):
+                self.problem(name, f"列表里应全是文字（加引号），有{_kind(item)} {item!r}")
+                ok = False
+            elif not item.strip():
+                self.problem(name, "列表里有空文字；请删去")
+                ok = False
+            elif item.strip() not in result:
+                result.append(item.strip())
+        return tuple(result) if ok else None
+
+    def moment(self, name: str, *, example: str) -> datetime | None:
+        """A TOML datetime; a local one is read in the contest's timezone."""
+        if name not in self.data:
+            self._missing(name, example)
+            return None
+        value = self.data[name]
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                return value
+            if self.ctx.timezone is None:
+                return None  # the timezone problem is already reported
+            return value.replace(tzinfo=self.ctx.timezone)
+        if isinstance(value, date):
+            self.problem(name, f"只写了日期，还要写时刻；例如 {example}")
+        elif isinstance(value, str):
+            self.problem(name, f"日期时间不加引号；例如 {example}")
+        else:
+            self.problem(name, f"应为日期时间，现在是{_kind(value)}；例如 {example}")
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Sections. A parser returns the `Contest` keyword arguments it sets.
+
+
+TableParser = Callable[[_Context, _Table], dict[str, Any]]
+ArrayParser = Callable[[_Context, list[_Table]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TableSection:
+    """A `[name]` section."""
+
+    name: str
+    keys: tuple[str, ...]
+    parse: TableParser
+    required_hint: str | None = None  # set: the section must be present
+
+
+@dataclass(frozen=True)
+class ArraySection:
+    """A `[[name]]` section: a list of tables."""
+
+    name: str
+    keys: tuple[str, ...]
+    parse: ArrayParser
+    required_hint: str | None = None  # set: at least one entry is needed
+
+
+CONTEST_KEYS = (
+    "name",
+    "timezone",
+    "start",
+    "deadline",
+    "groups",
+    "organizers",
+    "judges",
+    "group_admins_are_organizers",
+)
+
+
+def _parse_timezone(ctx: _Context, t: _Table) -> ZoneInfo | None:
+    name = t.string("timezone", example='timezone = "Asia/Shanghai"')
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = _close(name, available_timezones())
+        suggestion = f"，是否想写“{hint}”？" if hint else ""
+        t.problem("timezone", f"无效的时区“{name}”{suggestion}（中国大陆请写 Asia/Shanghai）")
+        return None
+
+
+def _parse_contest(ctx: _Context, t: _Table) -> dict[str, Any]:
+    name = t.string("name", example='name = "2027年……学习博客大赛"')
+    ctx.timezone = _parse_timezone(ctx, t)
+    start = t.moment("start", example="start = 2027-06-24T00:00:00")
+    deadline = t.moment("deadline", example="deadline = 2027-07-01T18:00:00")
+    if start is not None and deadline is not None and start >= deadline:
+        t.problem("deadline", "截止时间应晚于开始时间（start）；请检查两个日期")
+    groups = t.qq_ids("groups", example="groups = [123456789]（服务的 QQ 群号）")
+    organizers = t.qq_ids("organizers") or ()
+    judges = t.qq_ids("judges") or ()
+    admins = t.boolean("group_admins_are_organizers")
+    return {
+        "name": name,
+        "timezone": ctx.timezone,
+        "start": start,
+        "deadline": deadline,
+        "groups": frozenset(groups or ()),
+        "organizers": frozenset(organizers),
+        "judges": frozenset(judges),
+        "group_admins_are_organizers": True if admins is None else admins,
+    }
+
+
+def _parse_categories(ctx: _Context, tables: list[_Table]) -> dict[str, Any]:
+    categories: list[Category] = []
+    ids: list[str] = []
+    names: dict[str, str] = {}
+    for t in tables:
+        cid = t.string("id", example='id = "town"')
+        name = t.string("name", example='name = "镇、街道"')
+        quota = t.integer("quota", minimum=0, example="quota = 50")
+        if cid is not None:
+            if cid in ids:
+                t.problem("id", f"类别 id“{cid}”重复；每个类别的 id 应不同")
+                cid = None
+            else:
+                ids.append(cid)
+        if name is not None:
+            if _label(name) in names:
+                t.problem("name", f"类别名称“{name}”与类别“{names[_label(name)]}”重复")
+            names[_label(name)] = name
+        if cid is not None and name is not None and quota is not None:
+            categories.append(Category(id=cid, name=name, quota=quota))
+    ctx.category_ids = tuple(ids)
+    return {"categories": tuple(categories)}
+
+
+def _parse_units(ctx: _Context, tables: list[_Table]) -> dict[str, Any]:
+    units: list[UnitSpec] = []
+    labels: dict[str, str] = {}  # normalised name or alias -> unit name owning it
+    secretary_of: dict[int, str] = {}
+    for t in tables:
+        name = t.string("name", example='name = "南湖街道"')
+        shown = f"单位“{name}”" if name else "此单位"
+        category = t.string("category", example='category = "town"')
+        known = ctx.category_ids
+        if category is not None and known is not None and category not in known:
+            valid = "、".join(known) or "（尚无类别）"
+            t.problem("category", f"{shown}的类别“{category}”不存在；可用的类别 id：{valid}")
+            category = None
+        secretaries = t.qq_ids("secretaries") or ()
+        aliases = t.strings("aliases") or ()
+        quota = t.integer("quota", minimum=0)
+        if name is not None and (why := unit_name_problem(name)) is not None:
+            t.problem("name", f"单位名称“{name[:20]}”不可用：{why}")
+            name = None
+        if name is not None:
+            owner = labels.get(_label(name))
+            if owner is not None:
+                t.problem("name", f"单位名称“{name}”与单位“{owner}”的名称或别名重复；名称应唯一")
+            else:
+                labels[_label(name)] = name
+        kept_aliases: list[str] = []
+        for alias in aliases:
+            if (why := unit_name_problem(alias)) is not None:
+                t.problem("aliases", f"{shown}的别名“{alias[:20]}”不可用：{why}")
+                continue
+            owner = labels.get(_label(alias))
+            if owner == name:
+                continue  # an alias equal to its own name is harmless
+            if owner is not None:
+                t.problem(
+                    "aliases",
+                    f"{shown}的别名“{alias}”与单位“{owner}”的名称或别名相同，"
+                    "机器人无法判断指哪个单位；请改用其他别名或删去",
+                )
+                continue
+            labels[_label(alias)] = name or alias
+            kept_aliases.append(alias)
+        for qq in secretaries:
+            if qq in secretary_of:
+                t.problem(
+                    "secretaries",
+                    f"QQ {qq} 已是单位“{secretary_of[qq]}”的联络员；一个 QQ 号只能对应一个单位",
+                )
+            else:
+                secretary_of[qq] = name or ""
+        if name is not None and category is not None:
+            units.append(
+                UnitSpec(
+                    name=name,
+                    category=category,
+                    secretaries=secretaries,
+                    aliases=tuple(kept_aliases),
+                    quota=quota,
+                )
+            )
+    return {"units": tuple(units)}
+
+
+def _parse_bot(ctx: _Context, t: _Table) -> dict[str, Any]:
+    default = BotPolicy()
+    nickname = t.string("nickname")
+    welcome = t.boolean("welcome")
+    rules_hint = t.string("rules_hint")
+    ignore_users = t.qq_ids("ignore_users")
+    return {
+        "bot": BotPolicy(
+            nickname=default.nickname if nickname is None else nickname,
+            welcome=default.welcome if welcome is None else welcome,
+            rules_hint=default.rules_hint if rules_hint is None else rules_hint,
+            ignore_users=default.ignore_users if ignore_users is None else frozenset(ignore_users),
+        )
+    }
+
+
+def _parse_messages(ctx: _Context, t: _Table) -> dict[str, Any]:
+    default = MessagePolicy()
+    burst = t.integer("burst", minimum=1)
+    interval = t.number("interval", above=0)
+    max_length = t.integer("max_length", minimum=200, maximum=4500)
+    max_mentions = t.integer("max_mentions", minimum=1, maximum=50)
+    return {
+        "messages": MessagePolicy(
+            burst=default.burst if burst is None else burst,
+            interval=default.interval if interval is None else interval,
+            max_length=default.max_length if max_length is None else max_length,
+            max_mentions=default.max_mentions if max_mentions is None else max_mentions,
+        )
+    }
+
+
+# Parsed in this order: [contest] sets the timezone, [[categories]] the ids [[units]] refer to.
+SECTIONS: tuple[TableSection | ArraySection, ...] = (
+    TableSection(
+        "contest", CONTEST_KEYS, _parse_contest, required_hint="大赛名称、时区、起止时间和群号"
+    ),
+    ArraySection(
+        "categories",
+        ("id", "name", "quota"),
+        _parse_categories,
+        required_hint='至少一个类别，例如 [[categories]] id = "town" name = "镇、街道" quota = 50',
+    ),
+    ArraySection("units", ("name", "category", "secretaries", "aliases", "quota"), _parse_units),
+    TableSection("bot", ("nickname", "welcome", "rules_hint", "ignore_users"), _parse_bot),
+    TableSection("messages", ("burst", "interval", "max_length", "max_mentions"), _parse_messages),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The file.
+
+
+def _read(path: Path, ctx: _Context) -> dict[str, Any] | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        ctx.problem(FILE_KEY, "找不到该文件；请检查路径，或用环境变量 BOT_CONFIG 指定配置文件")
+        return None
+    except OSError as error:
+        ctx.problem(FILE_KEY, f"无法读取该文件（{error.strerror or error}）；请检查路径和权限")
+        return None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        ctx.problem(FILE_KEY, "文件不是 UTF-8 编码；请用 UTF-8 另存后重试")
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        detail = str(error)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+        where = f"第 {found[1]} 行" if found else FILE_KEY
+        column = f"第 {found[2]} 列，" if found else ""
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", detail)
+        ctx.problem(
+            where,
+            f"TOML 格式错误（{column}{reason}）；常见原因：文字没加英文双引号、"
+            "括号或引号不配对、同一个键写了两次",
+        )
+        return None
+
+
+def _section_of(key: str) -> str | None:
+    return next((s.name for s in SECTIONS if key in s.keys), None)
+
+
+def _check_sections(ctx: _Context, data: dict[str, Any]) -> None:
+    names = [s.name for s in SECTIONS]
+    for key, value in data.items():
+        if key in names:
+            continue
+        is_array_of_tables = (
+            isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
+        )
+        if isinstance(value, dict) or is_array_of_tables:
+            hint = _close(key, names)
+            tip = f"是否想写 [{hint}]？" if hint else f"可用的段：{'、'.join(names)}"
+            ctx.problem(key, f"未知的段“{key}”；{tip}")
+        else:
+            home = _section_of(key)
+            tip = f"应写在 [{home}] 段下面" if home else "请删去或放到正确的段下"
+            ctx.problem(key, f"未知的键“{key}”；{tip}")
+
+
+def _tables(ctx: _Context, section: ArraySection, value: object) -> list[_Table]:
+    if isinstance(value, dict):
+        ctx.problem(
+            section.name,
+            f"应写成 [[{section.name}]]（两层方括号），每项一段；现在是 [{section.name}]",
+        )
+        return []
+    if not isinstance(value, list):
+        ctx.problem(section.name, f"应写成 [[{section.name}]] 段，现在是{_kind(value)}")
+        return []
+    tables: list[_Table] = []
+    for index, item in enumerate(value, start=1):
+        prefix = f"{section.name}[{index}]"
+        if not isinstance(item, dict):
+            ctx.problem(prefix, f"应为一段 [[{section.name}]]，现在是{_kind(item)}")
+            continue
+        table = _Table(ctx, item, prefix)
+        table.check_keys(section.keys)
+        tables.append(table)
+    return tables
+
+
+def _parse(ctx: _Context, data: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for section in SECTIONS:
+        value = data.get(section.name)
+        if isinstance(section, TableSection):
+            if value is None:
+                if section.required_hint:
+                    ctx.problem(
+                        section.name, f"缺少 [{section.name}] 段（{section.required_hint}）"
+                    )
+                    continue
+                value = {}
+            if not isinstance(value, dict):
+                ctx.problem(section.name, f"应写成 [{section.name}] 段（一层方括号）")
+                continue
+            table = _Table(ctx, value, section.name)
+            table.check_keys(section.keys)
+            kwargs.update(section.parse(ctx, table))
+        else:
+            tables = _tables(ctx, section, [] if value is None else value)
+            if not tables and section.required_hint and value is None:
+                ctx.problem(section.name, f"缺少 [[{section.name}]]：{section.required_hint}")
+            elif not tables and section.required_hint and isinstance(value, list):
+                ctx.problem(section.name, f"不能为空：{section.required_hint}")
+            kwargs.update(section.parse(ctx, tables))
+    return kwargs
+
+
+def load_contest(path: Path) -> tuple[Contest | None, list[Problem]]:
+    """Load and validate the contest config; the Contest is None whenever there is a problem."""
+    ctx = _Context(file=str(path))
+    data = _read(path, ctx)
+    if data is None:
+        return None, ctx.problems
+    _check_sections(ctx, data)
+    kwargs = _parse(ctx, data)
+    if ctx.problems:
+        return None, ctx.problems
+    return Contest(**kwargs), []
+
+
+def load_contest_or_raise(path: Path) -> Contest:
+    contest, problems = load_contest(path)
+    if contest is None:
+        raise ContestConfigError(problems)
+    return contest
