@@ -1,0 +1,1 @@
+"""One file per schema revision; see bot/migrations/README.md."""

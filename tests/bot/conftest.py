@@ -1,0 +1,93 @@
+"""Database fixtures: every storage test runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL comes from TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5433/postgres,
+a user allowed to CREATE DATABASE); each test gets a fresh database, dropped afterwards.
+Without the variable the PostgreSQL cases are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.contest import Category, Contest, UnitSpec
+from bot.db import Sessions, make_engine, migrate, session_maker
+
+POSTGRES_ENV = "TEST_POSTGRES_URL"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty database (a new SQLite file, or a new PostgreSQL database)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}"
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.skip(f"PostgreSQL 不可用: set {POSTGRES_ENV}")
+    name = f"bot_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the empty database, not yet migrated."""
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(engine: AsyncEngine) -> Sessions:
+    """Sessions on a database migrated to the newest revision."""
+    await migrate(engine)
+    return session_maker(engine)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2027, 6, 20, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def contest() -> Contest:
+    """A small Nanhu contest: two categories, three units, two config secretaries."""
+    return Contest(
+        name="测试大赛",
+        timezone=SHANGHAI,
+        start=datetime(2027, 6, 24, tzinfo=SHANGHAI),
+        deadline=datetime(2027, 7, 1, 18, tzinfo=SHANGHAI),
+        groups=frozenset({123456789}),
+        organizers=frozenset({10000}),
+        categories=(
+            Category(id="town", name="镇、街道", quota=50),
+            Category(id="dept", name="部门、单位", quota=5),
+        ),
+        units=(
+            UnitSpec(name="南湖街道", category="town", secretaries=(10001,), aliases=("南湖",)),
+            UnitSpec(name="新兴街道", category="town", secretaries=(10002,)),
+            UnitSpec(name="区教文体局", category="dept", quota=50),
+        ),
+    )
