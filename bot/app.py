@@ -1,0 +1,75 @@
+"""The NoneBot side of the entry point: the only module in `bot/` that imports NoneBot."""
+
+from __future__ import annotations
+
+import pkgutil
+import sys
+
+import nonebot
+import nonebot.log as nonebot_log
+from loguru import logger
+from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
+
+import plugins
+from bot.contest import Contest
+from bot.runtime import current, open_runtime
+from bot.settings import Deployment
+
+
+def _redact_secrets(deployment: Deployment) -> None:
+    """NoneBot logs its whole config at DEBUG; keep the access token out of every log line.
+
+    The redaction sits in the sink, on the formatted line, so no logger call can bypass it.
+    """
+    token = deployment.access_token
+    if not token:
+        return
+
+    def write(line: str) -> None:
+        sys.stdout.write(line.replace(token, "***"))
+
+    logger.remove(nonebot_log.logger_id)
+    nonebot_log.logger_id = logger.add(
+        write,
+        level=0,
+        diagnose=False,
+        filter=nonebot_log.default_filter,
+        format=nonebot_log.default_format,
+    )
+
+
+def init(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> None:
+    """Initialise NoneBot with the deployment settings and load the bot's plugins."""
+    _redact_secrets(deployment)
+    nonebot.init(
+        _env_file=(str(deployment.env_file),) if deployment.env_file.is_file() else (),
+        driver="~fastapi+~aiohttp",
+        host=deployment.host,
+        port=deployment.port,
+        superusers={str(user) for user in deployment.superusers},
+        nickname={contest.bot.nickname},
+        command_start={"/", "／"},
+        log_level=log_level,
+        onebot_access_token=deployment.access_token,
+        onebot_ws_urls=set(deployment.ws_urls),
+        fastapi_openapi_url=None,
+        fastapi_docs_url=None,
+        fastapi_redoc_url=None,
+    )
+    driver = nonebot.get_driver()
+    driver.register_adapter(OneBotV11Adapter)
+    for module in pkgutil.iter_modules(plugins.__path__):
+        nonebot.require(f"plugins.{module.name}")
+
+    @driver.on_startup
+    async def _open() -> None:
+        await open_runtime(deployment, contest)
+
+    @driver.on_shutdown
+    async def _close() -> None:
+        await current().close()
+
+
+def run(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> None:
+    init(deployment, contest, log_level)
+    nonebot.run()

@@ -1,0 +1,102 @@
+"""Command line: run the bot, check the configuration, import a roster, migrate the database.
+
+`python -m bot` validates .env and config/contest.toml and migrates the database before
+NoneBot starts, so a bad configuration or a too-new database never half-starts the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.check import check, exit_code, format_report
+from bot.contest import Contest
+from bot.db import SchemaTooNew, make_engine, migrate, session_maker
+from bot.settings import Deployment
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="学习博客大赛助手")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="启动机器人（默认）")
+    commands.add_parser("check", help="检查 .env 与 config/contest.toml")
+    commands.add_parser("migrate", help="把数据库升级到当前版本")
+    importer = commands.add_parser("import-units", help="从 CSV/XLSX 导入单位名单")
+    importer.add_argument("file", type=Path)
+    return parser
+
+
+def _load() -> tuple[Deployment, Contest] | None:
+    report = check(os.environ, Path(".env"))
+    if report.problems or report.deployment is None or report.contest is None:
+        print(format_report(report))
+        return None
+    return report.deployment, report.contest
+
+
+async def _migrate(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        return await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+def _migrate_or_explain(deployment: Deployment) -> bool:
+    try:
+        asyncio.run(_migrate(deployment.database_url))
+    except SchemaTooNew as error:
+        print(error)
+        return False
+    return True
+
+
+async def _import_units(deployment: Deployment, contest: Contest, file: Path) -> int:
+    from bot.unit_import import import_units, read_roster
+    from bot.units import UnitDirectory
+
+    specs, problems = read_roster(file)
+    engine = make_engine(deployment.database_url)
+    try:
+        directory = await UnitDirectory.load(session_maker(engine), contest)
+        result = await import_units(
+            directory, specs, contest, actor=None, now=datetime.now(timezone.utc)
+        )
+    finally:
+        await engine.dispose()
+    problems = [*problems, *result.problems]
+    print(
+        f"导入完成：新增 {len(result.added)} 个，更新 {len(result.updated)} 个，"
+        f"未变 {len(result.skipped)} 个，问题 {len(problems)} 个。"
+    )
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "check":
+        report = check(os.environ, Path(".env"))
+        print(format_report(report))
+        return exit_code(report)
+    loaded = _load()
+    if loaded is None:
+        return 1
+    deployment, contest = loaded
+    if not _migrate_or_explain(deployment):
+        return 2
+    if command == "migrate":
+        print("数据库已是最新版本。")
+        return 0
+    if command == "import-units":
+        return asyncio.run(_import_units(deployment, contest, args.file))
+
+    from bot.app import run
+
+    run(deployment, contest, deployment.log_level)
+    return 0

@@ -1,0 +1,84 @@
+"""Recognising a command in a message: `/帮助`, `／help`, `/单位列表` …
+
+Pure text work. The table of known commands is built by the chat layer from what the
+plugins register; this module only knows prefixes, names and how to split arguments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PREFIXES = ("/", "／")
+
+# Spaces people type on phones: ASCII, full-width (U+3000), no-break.
+_SPACE = re.compile(r"[\s\u3000\u00a0]+")
+
+
+@dataclass(frozen=True)
+class CommandCall:
+    key: str
+    args: str
+
+
+def has_prefix(text: str) -> bool:
+    return text.lstrip().startswith(PREFIXES)
+
+
+def split_args(args: str) -> list[str]:
+    """Words of an argument string; full-width and repeated spaces separate words too."""
+    return [word for word in _SPACE.split(args.strip()) if word]
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+class CommandTable:
+    """Maps every name and alias to a command key."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+
+    def add(self, key: str, names: Iterable[str]) -> None:
+        for name in names:
+            folded = _fold(name)
+            owner = self._names.get(folded)
+            if owner is not None and owner != key:
+                raise ValueError(f"command name {name!r} is used by {owner!r} and {key!r}")
+            self._names[folded] = key
+
+    def resolve(self, text: str) -> CommandCall | None:
+        """The command at the start of `text`, or None if it does not name one.
+
+        `/单位 列表`, `/单位列表` (no space after a Chinese name) and `／HELP` all resolve.
+        """
+        body = text.lstrip()
+        if not body.startswith(PREFIXES):
+            return None
+        body = body[1:]
+        parts = _SPACE.split(body.lstrip(), maxsplit=1)
+        head = parts[0] if parts else ""
+        rest = parts[1] if len(parts) > 1 else ""
+        key = self._names.get(_fold(head))
+        if key is not None:
+            return CommandCall(key, rest.strip())
+        # A Chinese name glued to its arguments: take the longest known name it starts with.
+        folded = _fold(head)
+        for name in sorted(self._names, key=len, reverse=True):
+            if folded.startswith(name) and not name.isascii():
+                glued = head[len(name) :]
+                return CommandCall(self._names[name], f"{glued} {rest}".strip())
+        return None
+
+    def suggest(self, text: str) -> str | None:
+        """The key of the command closest to a mistyped one (`/帮组` → `帮助`), if any is close."""
+        body = text.lstrip()[1:].lstrip()
+        head = _SPACE.split(body, maxsplit=1)[0] if body else ""
+        if not head:
+            return None
+        close = difflib.get_close_matches(_fold(head)[:20], self._names, n=1, cutoff=0.5)
+        return self._names[close[0]] if close else None

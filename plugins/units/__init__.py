@@ -1,0 +1,263 @@
+"""/单位: organisers list units, bind and unbind secretaries, add units and set quotas."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nonebot import require
+from nonebot.plugin import PluginMetadata
+
+require("plugins.router")
+
+from bot.commands import split_args
+from bot.roles import Need
+from bot.units import UnitError, UnitMatch, UnitView
+from plugins.router import Request, command
+
+__plugin_meta__ = PluginMetadata(
+    name="单位管理",
+    description="组织者在群里查看单位、绑定联络员、添加单位、调整配额",
+    usage="/单位 列表 | 绑定 | 解绑 | 添加 | 配额",
+)
+
+USAGE = (
+    "用法：\n"
+    "/单位 列表\n"
+    "/单位 绑定 南湖街道 @联络员\n"
+    "/单位 解绑 @联络员\n"
+    "/单位 添加 某某社区 镇、街道 [配额]\n"
+    "/单位 配额 南湖街道 60（写“默认”恢复类别配额）"
+)
+LIST_EMPTY = "还没有任何单位。请在 config/contest.toml 中配置，或用 /单位 添加。"
+LIST_HEAD = "共 {count} 个单位："
+LIST_CATEGORY = "【{name}】"
+LIST_UNIT = "{name} 配额{quota} 联络员{secretaries}人"
+NOT_FOUND = "没有找到单位「{name}」。"
+NOT_FOUND_CLOSE = "没有找到单位「{name}」，您是不是要找：{candidates}？"
+AMBIGUOUS = "「{name}」对应多个单位：{candidates}，请写全称。"
+NEED_UNIT_AND_MENTION = "请写明单位并 @ 联络员，例如：/单位 绑定 南湖街道 @张三"
+NEED_MENTION = "请 @ 要解绑的联络员，例如：/单位 解绑 @张三"
+BOUND = "已将 {who} 绑定为「{unit}」的联络员。"
+MOVED = "（原属「{unit}」）"
+UNBOUND = "已解除 {who} 与「{unit}」的绑定。"
+NOT_BOUND = "{who} 没有绑定任何单位。"
+ADD_USAGE = "请写明名称和类别，例如：/单位 添加 某某社区 镇、街道 [配额]"
+BAD_QUOTA = "配额应为 0 到 100000 之间的整数，例如 50；写“默认”恢复类别配额。"
+ADDED = "已添加单位「{name}」（{category}，配额{quota}）。"
+QUOTA_USAGE = "请写明单位和配额，例如：/单位 配额 南湖街道 60"
+QUOTA_SET = "「{name}」的配额已改为 {quota}。"
+QUOTA_RESET = "「{name}」的配额已恢复为默认 {quota}。"
+UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
+
+QUOTA_MAX = 100_000
+_DEFAULT_WORDS = {"默认", "default", "恢复"}
+
+SubHandler = Callable[[Request, list[str]], Awaitable[None]]
+
+
+def _who(user_id: int) -> str:
+    return f"QQ {user_id}"
+
+
+def _resolve(request: Request, name: str) -> tuple[UnitView | None, str | None]:
+    """The unit named `name`, or the reply explaining why there is none."""
+    found: UnitMatch = request.runtime.units.find(name)
+    if found.unit is not None:
+        return found.unit, None
+    shown = name[:20]
+    if found.ambiguous:
+        return None, AMBIGUOUS.format(name=shown, candidates="、".join(found.candidates))
+    if found.candidates:
+        return None, NOT_FOUND_CLOSE.format(name=shown, candidates="、".join(found.candidates))
+    return None, NOT_FOUND.format(name=shown)
+
+
+def _parse_quota(text: str) -> int | None:
+    if not text.isdigit() or len(text) > 6:
+        raise ValueError(text)
+    quota = int(text)
+    if quota > QUOTA_MAX:
+        raise ValueError(text)
+    return quota
+
+
+async def _list(request: Request, _words: list[str]) -> None:
+    units = request.runtime.units.list_units()
+    if not units:
+        await request.reply(LIST_EMPTY)
+        return
+    lines = [LIST_HEAD.format(count=len(units))]
+    by_category: dict[str, list[UnitView]] = {}
+    for unit in units:
+        by_category.setdefault(unit.category, []).append(unit)
+    for category_id, members in by_category.items():
+        category = request.runtime.contest.category(category_id)
+        lines.append(LIST_CATEGORY.format(name=category.name if category else category_id))
+        lines += [
+            LIST_UNIT.format(name=u.name, quota=u.quota, secretaries=len(u.secretaries))
+            for u in members
+        ]
+    await request.reply("\n".join(lines))
+
+
+async def _bind(request: Request, words: list[str]) -> None:
+    users = request.mentioned()
+    name = " ".join(w for w in words if not w.isdigit()) if not users else " ".join(words)
+    if not users:
+        users = [int(w) for w in words if w.isdigit() and len(w) <= 12]
+    if not users or not name:
+        await request.reply(NEED_UNIT_AND_MENTION)
+        return
+    unit, why = _resolve(request, name)
+    if unit is None:
+        await request.reply(why or NEED_UNIT_AND_MENTION)
+        return
+    lines = []
+    for user_id in users:
+        previous = await request.runtime.units.bind(
+            user_id, unit.name, actor=request.identity.user_id, now=request.runtime.clock()
+        )
+        line = BOUND.format(who=_who(user_id), unit=unit.name)
+        if previous is not None and previous.name != unit.name:
+            line += MOVED.format(unit=previous.name)
+        lines.append(line)
+    await request.reply("\n".join(lines))
+
+
+async def _unbind(request: Request, words: list[str]) -> None:
+    users = request.mentioned() or [int(w) for w in words if w.isdigit() and len(w) <= 12]
+    if not users:
+        await request.reply(NEED_MENTION)
+        return
+    lines = []
+    for user_id in users:
+        previous = await request.runtime.units.unbind(
+            user_id, actor=request.identity.user_id, now=request.runtime.clock()
+        )
+        if previous is None:
+            lines.append(NOT_BOUND.format(who=_who(user_id)))
+        else:
+            lines.append(UNBOUND.format(who=_who(user_id), unit=previous.name))
+    await request.reply("\n".join(lines))
+
+
+async def _add(request: Request, words: list[str]) -> None:
+    if len(words) < 2:
+        await request.reply(ADD_USAGE)
+        return
+    quota: int | None = None
+    if len(words) >= 3 and words[-1].isdigit():
+        try:
+            quota = _parse_quota(words.pop())
+        except ValueError:
+            await request.reply(BAD_QUOTA)
+            return
+    name, category = words[0], " ".join(words[1:])
+    try:
+        unit = await request.runtime.units.add(
+            name, category, quota, actor=request.identity.user_id, now=request.runtime.clock()
+        )
+    except UnitError as error:
+        await request.reply(str(error))
+        return
+    shown = request.runtime.contest.category(unit.category)
+    await request.reply(
+        ADDED.format(
+            name=unit.name, category=shown.name if shown else unit.category, quota=unit.quota
+        )
+    )
+
+
+async def _quota(request: Request, words: list[str]) -> None:
+    if len(words) < 2:
+        await request.reply(QUOTA_USAGE)
+        return
+    value = words[-1]
+    name = " ".join(words[:-1])
+    quota: int | None
+    if value.casefold() in _DEFAULT_WORDS:
+        quota = None
+    else:
+        try:
+            quota = _parse_quota(value)
+        except ValueError:
+            await request.reply(BAD_QUOTA)
+            return
+    unit, why = _resolve(request, name)
+    if unit is None:
+        await request.reply(why or QUOTA_USAGE)
+        return
+    updated = await request.runtime.units.set_quota(
+        unit.name, quota, actor=request.identity.user_id, now=request.runtime.clock()
+    )
+    template = QUOTA_RESET if quota is None else QUOTA_SET
+    await request.reply(template.format(name=updated.name, quota=updated.quota))
+
+
+_SUBCOMMANDS: dict[str, SubHandler] = {
+    "列表": _list,
+    "list": _list,
+    "绑定": _bind,
+    "bind": _bind,
+    "解绑": _unbind,
+    "unbind": _unbind,
+    "添加": _add,
+    "add": _add,
+    "配额": _quota,
+    "quota": _quota,
+}
+
+
+@command(
+    "单位",
+    "units",
+    "unit",
+    need=Need.ORGANIZER,
+    summary="查看单位、绑定联络员、添加单位、改配额",
+    example="/单位 绑定 南湖街道 @张三",
+    order=80,
+)
+async def _units(request: Request) -> None:
+    words = split_args(request.args)
+    if not words:
+        await request.reply(USAGE)
+        return
+    sub = words[0].casefold()
+    handler = _SUBCOMMANDS.get(sub)
+    if handler is None:
+        for name, candidate in _SUBCOMMANDS.items():
+            if sub.startswith(name) and not name.isascii():  # "/单位 列表南湖" typed without space
+                words = [name, sub[len(name) :], *words[1:]]
+                handler = candidate
+                break
+    if handler is None:
+        await request.reply(UNKNOWN_SUB.format(sub=words[0][:10]) + USAGE)
+        return
+    await handler(request, words[1:])
+
+
+MY_UNIT = "您是「{name}」的联络员（{category}，配额{quota}）。本单位联络员：{secretaries}。"
+
+
+@command(
+    "我的单位",
+    "myunit",
+    need=Need.SECRETARY,
+    summary="查看本人绑定的单位和配额",
+    example="/我的单位",
+    order=20,
+)
+async def _my_unit(request: Request) -> None:
+    unit = request.runtime.units.unit_of(request.identity.user_id)
+    if unit is None:  # an organiser who is not a secretary
+        await request.reply("您没有绑定单位。组织者可用 /单位 列表 查看全部单位。")
+        return
+    category = request.runtime.contest.category(unit.category)
+    await request.reply(
+        MY_UNIT.format(
+            name=unit.name,
+            category=category.name if category else unit.category,
+            quota=unit.quota,
+            secretaries="、".join(str(s) for s in unit.secretaries),
+        )
+    )

@@ -1,0 +1,53 @@
+"""nonebug set-up as the NoneBot docs recommend: one session loop, plugins loaded once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nonebot
+import pytest
+from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
+from nonebug import NONEBOT_INIT_KWARGS
+from pytest_asyncio import is_async_test
+
+from bot.runtime import Runtime, install, open_runtime
+from bot.settings import Deployment
+from tests.fake import make_contest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[NONEBOT_INIT_KWARGS] = {
+        "driver": "~fastapi+~aiohttp",
+        "log_level": "WARNING",
+        "superusers": {"10009"},
+        "command_start": {"/", "／"},
+    }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    session_scope = pytest.mark.asyncio(loop_scope="session")
+    for item in items:
+        if is_async_test(item):
+            item.add_marker(session_scope, append=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def after_nonebot_init(after_nonebot_init: None) -> None:
+    nonebot.get_driver().register_adapter(OneBotV11Adapter)
+    for name in ("router", "help", "units", "watch"):
+        nonebot.require(f"plugins.{name}")
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A fresh runtime per test: the small fake contest on a new SQLite database."""
+    deployment = Deployment(
+        superusers=frozenset({10009}),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        data_dir=tmp_path,
+    )
+    opened = await open_runtime(deployment, make_contest())
+    yield opened
+    await opened.close()
+    install(None)

@@ -1,0 +1,225 @@
+"""Small factories for contests and OneBot v11 events, as CoolQBot's tests/fake.py does."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nonebot.adapters.onebot.v11 import (
+    GroupBanNoticeEvent,
+    GroupDecreaseNoticeEvent,
+    GroupIncreaseNoticeEvent,
+    GroupMessageEvent,
+    Message,
+    MessageSegment,
+    PrivateMessageEvent,
+)
+from nonebot.adapters.onebot.v11.event import Sender
+
+from bot.contest import BotPolicy, Category, Contest, MessagePolicy, UnitSpec
+from bot.outgoing import Quote, Text, render
+
+SELF_ID = 99999
+GROUP = 123456789
+OTHER_GROUP = 987654321
+ORGANIZER = 10000
+SECRETARY = 10001
+JUDGE = 10500
+MEMBER = 20001
+TZ = ZoneInfo("Asia/Shanghai")
+
+_message_ids = itertools.count(1000)
+
+
+def make_contest(**overrides: Any) -> Contest:
+    """A small contest: one served group, two categories, three units."""
+    values: dict[str, Any] = {
+        "name": "2027年南湖区学习博客大赛",
+        "timezone": TZ,
+        "start": datetime(2027, 6, 24, tzinfo=TZ),
+        "deadline": datetime(2027, 7, 1, 18, tzinfo=TZ),
+        "groups": frozenset({GROUP}),
+        "organizers": frozenset({ORGANIZER}),
+        "judges": frozenset({JUDGE}),
+        "group_admins_are_organizers": True,
+        "categories": (
+            Category("town", "镇、街道", 50),
+            Category("dept", "部门、单位", 5),
+        ),
+        "units": (
+            UnitSpec("南湖街道", "town", (SECRETARY,), ("南湖",)),
+            UnitSpec("新嘉街道", "town", (), ()),
+            UnitSpec("区财政局", "dept", (), ("财政局",)),
+        ),
+        "messages": MessagePolicy(burst=1000, interval=0.001),
+        "bot": BotPolicy(nickname="大赛助手"),
+    }
+    values.update(overrides)
+    return Contest(**values)
+
+
+def _message(content: str | Message | MessageSegment) -> Message:
+    return content if isinstance(content, Message) else Message(content)
+
+
+def group_message(
+    content: str | Message | MessageSegment,
+    *,
+    user_id: int = MEMBER,
+    group_id: int = GROUP,
+    role: str = "member",
+    card: str = "",
+    to_me: bool = False,
+) -> GroupMessageEvent:
+    message = _message(content)
+    return GroupMessageEvent(
+        time=1782000000,
+        self_id=SELF_ID,
+        post_type="message",
+        sub_type="normal",
+        user_id=user_id,
+        message_type="group",
+        message_id=next(_message_ids),
+        group_id=group_id,
+        message=message,
+        original_message=message.copy(),
+        raw_message=str(message),
+        font=0,
+        sender=Sender(user_id=user_id, nickname=f"用户{user_id}", card=card, role=role),
+        to_me=to_me,
+    )
+
+
+def private_message(content: str | Message, *, user_id: int = MEMBER) -> PrivateMessageEvent:
+    message = _message(content)
+    return PrivateMessageEvent(
+        time=1782000000,
+        self_id=SELF_ID,
+        post_type="message",
+        sub_type="friend",
+        user_id=user_id,
+        message_type="private",
+        message_id=next(_message_ids),
+        message=message,
+        original_message=message.copy(),
+        raw_message=str(message),
+        font=0,
+        sender=Sender(user_id=user_id, nickname=f"用户{user_id}"),
+        to_me=True,
+    )
+
+
+def group_increase(user_id: int, *, group_id: int = GROUP) -> GroupIncreaseNoticeEvent:
+    return GroupIncreaseNoticeEvent(
+        time=1782000000,
+        self_id=SELF_ID,
+        post_type="notice",
+        notice_type="group_increase",
+        sub_type="approve",
+        group_id=group_id,
+        operator_id=ORGANIZER,
+        user_id=user_id,
+    )
+
+
+def group_ban(
+    user_id: int, *, duration: int = 600, sub_type: str = "ban", group_id: int = GROUP
+) -> GroupBanNoticeEvent:
+    return GroupBanNoticeEvent(
+        time=1782000000,
+        self_id=SELF_ID,
+        post_type="notice",
+        notice_type="group_ban",
+        sub_type=sub_type,
+        group_id=group_id,
+        operator_id=ORGANIZER,
+        user_id=user_id,
+        duration=duration,
+    )
+
+
+def kicked(*, group_id: int = GROUP) -> GroupDecreaseNoticeEvent:
+    return GroupDecreaseNoticeEvent(
+        time=1782000000,
+        self_id=SELF_ID,
+        post_type="notice",
+        notice_type="group_decrease",
+        sub_type="kick_me",
+        group_id=group_id,
+        operator_id=ORGANIZER,
+        user_id=SELF_ID,
+    )
+
+
+def reply_to(event: GroupMessageEvent | PrivateMessageEvent, text: str) -> tuple[str, dict]:
+    """The API call the bot makes to answer `event` with `text` (one message)."""
+    contest = make_contest()
+    if isinstance(event, GroupMessageEvent):
+        [message] = render([Quote(event.message_id), Text(text)], contest.messages)
+        return "send_group_msg", {"group_id": event.group_id, "message": message}
+    [message] = render([Text(text)], contest.messages)
+    return "send_private_msg", {"user_id": event.user_id, "message": message}
+
+
+def private_text(user_id: int, text: str) -> tuple[str, dict]:
+    [message] = render([Text(text)], make_contest().messages)
+    return "send_private_msg", {"user_id": user_id, "message": message}
+
+
+def message_text(message: list[dict]) -> str:
+    return "".join(s["data"].get("text", "") for s in message if s["type"] == "text")
+
+
+class TextStarts:
+    """Equals a OneBot message whose text begins with `prefix` (nonebug compares with ==)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __eq__(self, message: object) -> bool:
+        return isinstance(message, list) and message_text(message).startswith(self.prefix)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<message starting {self.prefix!r}>"
+
+
+class NoMentions:
+    """Equals a OneBot message that @-mentions nobody."""
+
+    def __eq__(self, message: object) -> bool:
+        return isinstance(message, list) and all(s["type"] != "at" for s in message)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "<message without @>"
+
+
+def reply_starting(event: GroupMessageEvent | PrivateMessageEvent, prefix: str) -> tuple[str, dict]:
+    """Like `reply_to`, for a reply whose text only needs to begin with `prefix`."""
+    if isinstance(event, GroupMessageEvent):
+        return "send_group_msg", {
+            "group_id": event.group_id,
+            "message": _QuotedTextStarts(event.message_id, prefix),
+        }
+    return "send_private_msg", {"user_id": event.user_id, "message": TextStarts(prefix)}
+
+
+class _QuotedTextStarts(TextStarts):
+    def __init__(self, message_id: int, prefix: str) -> None:
+        super().__init__(prefix)
+        self.message_id = message_id
+
+    def __eq__(self, message: object) -> bool:
+        return (
+            isinstance(message, list)
+            and bool(message)
+            and message[0] == {"type": "reply", "data": {"id": str(self.message_id)}}
+            and super().__eq__(message)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
