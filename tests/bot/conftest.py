@@ -7,21 +7,18 @@ Without the variable the PostgreSQL cases are skipped with the reason.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.contest import Category, Contest, UnitSpec
 from bot.db import Sessions, make_engine, migrate, session_maker
+from tests.databases import postgres_database
 
-POSTGRES_ENV = "TEST_POSTGRES_URL"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -36,19 +33,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}"
         return
-    admin_url = os.environ.get(POSTGRES_ENV)
-    if not admin_url:
-        pytest.skip(f"PostgreSQL 不可用: set {POSTGRES_ENV}")
-    name = f"bot_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
+    async with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import postgres_database
+
 from .conftest import (
     GROUP_ID,
     ORGANIZER_ID,
@@ -146,6 +148,27 @@ async def test_units_added_and_bound_in_chat_survive_a_restart(
         assert "配额30" in mine.text
     finally:
         await fresh.close()
+
+
+@pytest.mark.postgres
+async def test_the_app_runs_on_postgresql_with_no_code_change(
+    start_app: AppStarter, onebot: FakeOneBot
+) -> None:
+    async with postgres_database() as url:
+        app = await start_app(env={"DATABASE_URL": url})
+        await onebot.connect(app.ws_url)
+        await onebot.post_group_message(GROUP_ID, ORGANIZER_ID, "/单位 添加 新丰社区 town")
+        assert "已添加单位「新丰社区」" in (await onebot.wait_sent(group_id=GROUP_ID)).text
+        await onebot.close()
+        await app.restart()
+        fresh = FakeOneBot(SELF_ID, TOKEN)
+        try:
+            await fresh.connect(app.ws_url)
+            await fresh.post_group_message(GROUP_ID, ORGANIZER_ID, "/单位 列表")
+            assert "新丰社区" in (await fresh.wait_sent(group_id=GROUP_ID)).text
+        finally:
+            await fresh.close()
+        await app.stop()
 
 
 async def test_new_member_is_welcomed(start_app: AppStarter, onebot: FakeOneBot) -> None:
