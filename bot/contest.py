@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
@@ -50,6 +51,49 @@ class BotPolicy:
     ignore_users: frozenset[int] = frozenset()
 
 
+# The seed's portals (Sina blog/Weibo, Tencent, Xinhua, People's Daily) by host suffix.
+DEFAULT_PLATFORMS: tuple[str, ...] = (
+    "blog.sina.com.cn",
+    "weibo.com",
+    "weibo.cn",
+    "t.cn",
+    "qq.com",
+    "xinhuanet.com",
+    "news.cn",
+    "people.com.cn",
+)
+
+
+@dataclass(frozen=True)
+class SubmissionPolicy:
+    """How submitted links are checked (`[submission]`)."""
+
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
+    verify: bool = True
+    min_chars: int = 600
+    # Tests verify against their own local server; users' links never reach private addresses.
+    verify_allow_private: bool = False
+    verify_timeout: float = 10.0
+    max_links: int = 20
+
+
+@dataclass(frozen=True)
+class FaqPolicy:
+    """How the FAQ answers (`[faq]`); scores are calibrated to [0, 1]."""
+
+    file: str = "faq.yaml"
+    synonyms: str = "synonyms.txt"
+    answer_threshold: float = 0.6
+    suggest_threshold: float = 0.35
+    passive: bool = True
+    passive_threshold: float = 0.75
+    passive_off_groups: frozenset[int] = frozenset()
+    contacts: str = "请在群里 @ 组织者，或联系区委组织部。"
+    repeat_minutes: int = 5
+    followup_minutes: int = 3
+    flood_per_minute: int = 6
+
+
 @dataclass(frozen=True)
 class Contest:
     name: str
@@ -64,6 +108,10 @@ class Contest:
     units: tuple[UnitSpec, ...] = ()
     messages: MessagePolicy = field(default_factory=MessagePolicy)
     bot: BotPolicy = field(default_factory=BotPolicy)
+    submission: SubmissionPolicy = field(default_factory=SubmissionPolicy)
+    faq: FaqPolicy = field(default_factory=FaqPolicy)
+    # Where contest.toml was read from: the FAQ files are found relative to it.
+    config_dir: Path = Path("config")
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -14,7 +14,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,10 @@ from bot.contest import (
     BotPolicy,
     Category,
     Contest,
+    FaqPolicy,
     MessagePolicy,
     Problem,
+    SubmissionPolicy,
     UnitSpec,
     unit_name_problem,
 )
@@ -466,6 +468,100 @@ def _parse_messages(ctx: _Context, t: _Table) -> dict[str, Any]:
     }
 
 
+_HOST_SUFFIX = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+def _parse_submission(ctx: _Context, t: _Table) -> dict[str, Any]:
+    default = SubmissionPolicy()
+    platforms = t.strings("platforms")
+    if platforms is not None:
+        cleaned: list[str] = []
+        for host in platforms:
+            suffix = host.strip().lower().removeprefix(".")
+            if _HOST_SUFFIX.match(suffix):
+                cleaned.append(suffix)
+            else:
+                t.problem(
+                    "platforms",
+                    f'“{host}”不是网站域名；请只写域名后缀，例如 "weibo.com"'
+                    "（不要写 https:// 或路径）",
+                )
+        if not cleaned:
+            t.problem("platforms", '至少写一个允许的平台域名，例如 ["weibo.com"]')
+        platforms = tuple(cleaned)
+    verify = t.boolean("verify")
+    min_chars = t.integer("min_chars", minimum=0, maximum=100_000)
+    allow_private = t.boolean("verify_allow_private")
+    timeout = t.number("verify_timeout", above=0, maximum=120)
+    max_links = t.integer("max_links", minimum=1, maximum=200)
+    return {
+        "submission": SubmissionPolicy(
+            platforms=default.platforms if platforms is None else platforms,
+            verify=default.verify if verify is None else verify,
+            min_chars=default.min_chars if min_chars is None else min_chars,
+            verify_allow_private=(
+                default.verify_allow_private if allow_private is None else allow_private
+            ),
+            verify_timeout=default.verify_timeout if timeout is None else timeout,
+            max_links=default.max_links if max_links is None else max_links,
+        )
+    }
+
+
+def _parse_faq(ctx: _Context, t: _Table) -> dict[str, Any]:
+    default = FaqPolicy()
+    values: dict[str, Any] = {}
+    for name in ("file", "synonyms", "contacts"):
+        value = t.string(name)
+        if value is not None:
+            values[name] = value
+    for name in ("answer_threshold", "suggest_threshold", "passive_threshold"):
+        value = t.number(name, above=0, maximum=1)
+        if value is not None:
+            values[name] = float(value)
+    passive = t.boolean("passive")
+    if passive is not None:
+        values["passive"] = passive
+    off = t.qq_ids("passive_off_groups")
+    if off is not None:
+        values["passive_off_groups"] = frozenset(off)
+    for name, top in (("repeat_minutes", 1440), ("followup_minutes", 60), ("flood_per_minute", 60)):
+        value = t.integer(name, minimum=0 if name != "followup_minutes" else 1, maximum=top)
+        if value is not None:
+            values[name] = value
+    policy = replace(default, **values)
+    if not policy.suggest_threshold < policy.answer_threshold <= policy.passive_threshold:
+        t.problem(
+            "answer_threshold",
+            "阈值应满足 suggest_threshold < answer_threshold ≤ passive_threshold"
+            f"（现在是 {policy.suggest_threshold} / {policy.answer_threshold} / "
+            f"{policy.passive_threshold}）",
+        )
+    return {"faq": policy}
+
+
+SUBMISSION_KEYS = (
+    "platforms",
+    "verify",
+    "min_chars",
+    "verify_allow_private",
+    "verify_timeout",
+    "max_links",
+)
+FAQ_KEYS = (
+    "file",
+    "synonyms",
+    "answer_threshold",
+    "suggest_threshold",
+    "passive",
+    "passive_threshold",
+    "passive_off_groups",
+    "contacts",
+    "repeat_minutes",
+    "followup_minutes",
+    "flood_per_minute",
+)
+
 # Parsed in this order: [contest] sets the timezone, [[categories]] the ids [[units]] refer to.
 SECTIONS: tuple[TableSection | ArraySection, ...] = (
     TableSection(
@@ -480,6 +576,8 @@ SECTIONS: tuple[TableSection | ArraySection, ...] = (
     ArraySection("units", ("name", "category", "secretaries", "aliases", "quota"), _parse_units),
     TableSection("bot", ("nickname", "welcome", "rules_hint", "ignore_users"), _parse_bot),
     TableSection("messages", ("burst", "interval", "max_length", "max_mentions"), _parse_messages),
+    TableSection("submission", SUBMISSION_KEYS, _parse_submission),
+    TableSection("faq", FAQ_KEYS, _parse_faq),
 )
 
 
@@ -599,7 +697,7 @@ def load_contest(path: Path) -> tuple[Contest | None, list[Problem]]:
     kwargs = _parse(ctx, data)
     if ctx.problems:
         return None, ctx.problems
-    return Contest(**kwargs), []
+    return Contest(**kwargs, config_dir=path.parent), []
 
 
 def load_contest_or_raise(path: Path) -> Contest:
