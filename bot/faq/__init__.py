@@ -1,0 +1,1 @@
+"""The FAQ: the knowledge base, the ranker that matches colloquial questions, and its policy."""
