@@ -58,12 +58,16 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
     from bot.unit_import import import_units, read_roster
     from bot.units import UnitDirectory
 
-    specs, problems = read_roster(file)
+    specs, problems = read_roster(file, contest)  # with the contest, a bad category names its row
     engine = make_engine(deployment.database_url)
     try:
+        now = datetime.now(timezone.utc)
         directory = await UnitDirectory.load(session_maker(engine), contest)
+        # As at start-up: units from contest.toml must be known as such before a roster may
+        # touch them (otherwise, on a fresh database, they would be imported as new units).
+        await directory.sync_from_config(contest, now)
         result = await import_units(
-            directory, specs, contest, actor=None, now=datetime.now(timezone.utc)
+            directory, specs, contest, actor=None, now=now, source=file.name
         )
     finally:
         await engine.dispose()

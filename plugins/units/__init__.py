@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from nonebot import require
@@ -32,7 +33,7 @@ LIST_EMPTY = "还没有任何单位。请在 config/contest.toml 中配置，或
 LIST_HEAD = "共 {count} 个单位："
 LIST_CATEGORY = "【{name}】"
 LIST_UNIT = "{name} 配额{quota} 联络员{secretaries}人"
-NOT_FOUND = "没有找到单位「{name}」。"
+NOT_FOUND = "没有找到单位「{name}」，发送 /单位 列表 可查看全部单位。"
 NOT_FOUND_CLOSE = "没有找到单位「{name}」，您是不是要找：{candidates}？"
 AMBIGUOUS = "「{name}」对应多个单位：{candidates}，请写全称。"
 NEED_UNIT_AND_MENTION = "请写明单位并 @ 联络员，例如：/单位 绑定 南湖街道 @张三"
@@ -51,12 +52,19 @@ UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
 
 QUOTA_MAX = 100_000
 _DEFAULT_WORDS = {"默认", "default", "恢复"}
+# A QQ id typed instead of an @: 5 to 12 ASCII digits (str.isdigit() also accepts "²").
+_TYPED_QQ = re.compile(r"[1-9][0-9]{4,11}")
 
 SubHandler = Callable[[Request, list[str]], Awaitable[None]]
 
 
 def _who(user_id: int) -> str:
     return f"QQ {user_id}"
+
+
+def _typed_ids(request: Request, words: list[str]) -> list[int]:
+    """QQ ids typed as words, never the bot itself."""
+    return [int(w) for w in words if _TYPED_QQ.fullmatch(w) and w != str(request.bot.self_id)]
 
 
 def _resolve(request: Request, name: str) -> tuple[UnitView | None, str | None]:
@@ -102,9 +110,11 @@ async def _list(request: Request, _words: list[str]) -> None:
 
 async def _bind(request: Request, words: list[str]) -> None:
     users = request.mentioned()
-    name = " ".join(w for w in words if not w.isdigit()) if not users else " ".join(words)
+    name = (
+        " ".join(w for w in words if not _TYPED_QQ.fullmatch(w)) if not users else " ".join(words)
+    )
     if not users:
-        users = [int(w) for w in words if w.isdigit() and len(w) <= 12]
+        users = _typed_ids(request, words)
     if not users or not name:
         await request.reply(NEED_UNIT_AND_MENTION)
         return
@@ -125,7 +135,7 @@ async def _bind(request: Request, words: list[str]) -> None:
 
 
 async def _unbind(request: Request, words: list[str]) -> None:
-    users = request.mentioned() or [int(w) for w in words if w.isdigit() and len(w) <= 12]
+    users = request.mentioned() or _typed_ids(request, words)
     if not users:
         await request.reply(NEED_MENTION)
         return
@@ -146,7 +156,7 @@ async def _add(request: Request, words: list[str]) -> None:
         await request.reply(ADD_USAGE)
         return
     quota: int | None = None
-    if len(words) >= 3 and words[-1].isdigit():
+    if len(words) >= 3:  # 名称 类别 配额: a third word is the quota, so "-1" is not a category
         try:
             quota = _parse_quota(words.pop())
         except ValueError:

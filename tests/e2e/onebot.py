@@ -140,6 +140,10 @@ def parse_cq_string(message: str) -> list[Segment]:
 # --- what the bot did -----------------------------------------------------------------------
 
 
+class MessageNotFound(LookupError):
+    """get_msg for a message this implementation never saw (go-cqhttp: retcode 100)."""
+
+
 @dataclass
 class ApiCall:
     """One API request from the bot, as received."""
@@ -522,6 +526,16 @@ class OneBotImplementation:
             return failure.answer(echo)
         try:
             data = self._data(action, params)
+        except MessageNotFound:
+            call.failed = True
+            return {
+                "status": "failed",
+                "retcode": 100,
+                "data": None,
+                "msg": "MSG_NOT_FOUND",
+                "wording": "消息不存在",
+                "echo": echo,
+            }
         except LookupError:
             call.failed = True
             return {
@@ -541,6 +555,8 @@ class OneBotImplementation:
             return {"message_id": self.next_message_id()}
         if action == "get_login_info":
             return {"user_id": self.self_id, "nickname": self.nickname}
+        if action == "get_msg":
+            return self._message(int(params["message_id"]))
         if action == "get_group_member_info":
             return self._member_info(int(params["group_id"]), int(params["user_id"]))
         if action == "get_group_member_list":
@@ -570,6 +586,23 @@ class OneBotImplementation:
         if action in ("can_send_image", "can_send_record"):
             return {"yes": True}
         raise LookupError(action)
+
+    def _message(self, message_id: int) -> dict[str, Any]:
+        """get_msg: a message event this implementation posted, as go-cqhttp returns it."""
+        for event in reversed(self.events):
+            if event.get("post_type") == "message" and event.get("message_id") == message_id:
+                return {
+                    "time": event["time"],
+                    "message_type": event["message_type"],
+                    "message_id": message_id,
+                    "real_id": message_id,
+                    "sender": event["sender"],
+                    "message": event["message"],
+                    "raw_message": event["raw_message"],
+                    "group": event["message_type"] == "group",
+                    "group_id": event.get("group_id"),
+                }
+        raise MessageNotFound(message_id)
 
     def _member_info(self, group_id: int, user_id: int) -> dict[str, Any]:
         member = self.members.get((group_id, user_id)) or {

@@ -1,0 +1,257 @@
+"""`python -m bot check | import-units | migrate` as an operator runs them, in a subprocess."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.contest_loader import load_contest_or_raise
+from bot.db import make_engine, session_maker
+from bot.units import UnitDirectory, UnitView
+from tests.e2e.conftest import REPO_ROOT, SHIPPED_CONFIG, app_env, free_port, write_contest
+
+TIMEOUT = 60
+
+
+class Operator:
+    """Runs `python -m bot …` from the repository root on one config and one data dir."""
+
+    def __init__(self, tmp_path: Path, config: Path) -> None:
+        self.config = config
+        self.data_dir = tmp_path / "data"
+        self.database = self.data_dir / "bot.db"
+        self.env = app_env(port=free_port(), data_dir=self.data_dir, config=config)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+    async def units(self) -> list[UnitView]:
+        engine = make_engine(f"sqlite+aiosqlite:///{self.database}")
+        try:
+            directory = await UnitDirectory.load(
+                session_maker(engine), load_contest_or_raise(self.config)
+            )
+            return directory.list_units()
+        finally:
+            await engine.dispose()
+
+
+@pytest.fixture
+def operator(tmp_path: Path) -> Operator:
+    """An operator with the minimal test contest (units 南湖街道 and 区教文体局)."""
+    config = tmp_path / "contest.toml"
+    write_contest(config, from_shipped=False)
+    return Operator(tmp_path, config)
+
+
+def _version_row(database: Path) -> list[tuple[str, ...]]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT version_num FROM bot_alembic_version").fetchall()
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def test_check_on_the_shipped_config_prints_ok(tmp_path: Path) -> None:
+    result = Operator(tmp_path, SHIPPED_CONFIG).run("check")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK\n")
+    assert "大赛：" in result.stdout
+
+
+def test_check_names_every_broken_key(tmp_path: Path) -> None:
+    config = tmp_path / "broken.toml"
+    write_contest(
+        config,
+        {
+            "contest": {"timezone": "Asia/Shanghia"},
+            "units": [{"name": "凤桥镇", "category": "village", "secretaries": []}],
+        },
+        from_shipped=False,
+    )
+
+    result = Operator(tmp_path, config).run("check")
+
+    assert result.returncode == 1
+    assert "OK" not in result.stdout
+    assert "contest.timezone" in result.stdout
+    assert "Asia/Shanghia" in result.stdout
+    assert "units[1].category" in result.stdout
+    assert "village" in result.stdout
+
+
+def test_check_does_not_create_the_database(tmp_path: Path) -> None:
+    operator = Operator(tmp_path, SHIPPED_CONFIG)
+
+    assert operator.run("check").returncode == 0
+    assert not operator.database.exists()
+
+
+# --- import-units -----------------------------------------------------------------------------
+
+ROSTER_HEADER = ["名称", "类别", "配额", "联络员", "别名"]
+GOOD_ROWS = [
+    ["凤桥镇", "镇、街道", "", "30001", "凤桥"],
+    ["新丰镇", "town", "40", "30002、30003", ""],
+    ["区财政局", "dept", "", "", "财政局"],
+]
+BAD_ROW = ["七星村", "乡镇", "", "30004", ""]
+
+
+def _csv(path: Path, rows: list[list[str]]) -> Path:
+    text = "\r\n".join(",".join(row) for row in [ROSTER_HEADER, *rows]) + "\r\n"
+    path.write_bytes(text.encode("utf-8-sig"))
+    return path
+
+
+def _xlsx(path: Path, rows: list[list[str | int | None]]) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["南湖区各单位联络员名单"])  # a title row above the headers, as people write
+    sheet.append(ROSTER_HEADER)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+async def test_import_adds_the_good_rows_of_a_csv_roster(
+    operator: Operator, tmp_path: Path
+) -> None:
+    roster = _csv(tmp_path / "roster.csv", [*GOOD_ROWS, BAD_ROW])
+
+    result = operator.run("import-units", str(roster))
+
+    assert "新增 3 个" in result.stdout, result.stdout + result.stderr
+    units = {u.name: u for u in await operator.units()}
+    assert {"凤桥镇", "新丰镇", "区财政局"} <= set(units)
+    assert "七星村" not in units
+    assert (units["凤桥镇"].category, units["凤桥镇"].quota) == ("town", 50)
+    assert units["凤桥镇"].secretaries == (30001,)
+    assert units["凤桥镇"].aliases == ("凤桥",)
+    assert units["新丰镇"].quota == 40
+    assert units["新丰镇"].secretaries == (30002, 30003)
+    assert (units["区财政局"].category, units["区财政局"].quota) == ("dept", 5)
+
+
+async def test_import_reports_a_bad_row_by_file_and_row_number(
+    operator: Operator, tmp_path: Path
+) -> None:
+    roster = _csv(tmp_path / "roster.csv", [*GOOD_ROWS, BAD_ROW])
+
+    result = operator.run("import-units", str(roster))
+
+    assert result.returncode == 1
+    assert "问题 1 个" in result.stdout
+    assert "roster.csv: 第 5 行 类别: 没有类别「乡镇」" in result.stdout
+
+
+async def test_clean_import_exits_zero(operator: Operator, tmp_path: Path) -> None:
+    result = operator.run("import-units", str(_csv(tmp_path / "roster.csv", GOOD_ROWS)))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "新增 3 个，更新 0 个，未变 0 个，问题 0 个" in result.stdout
+
+
+async def test_import_from_xlsx(operator: Operator, tmp_path: Path) -> None:
+    roster = _xlsx(
+        tmp_path / "roster.xlsx",
+        [["凤桥镇", "town", None, 30001, "凤桥"], ["区财政局", "部门、单位", 8, None, None]],
+    )
+
+    result = operator.run("import-units", str(roster))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    units = {u.name: u for u in await operator.units()}
+    assert units["凤桥镇"].secretaries == (30001,)
+    assert (units["区财政局"].category, units["区财政局"].quota) == ("dept", 8)
+
+
+async def test_importing_the_same_file_twice_changes_nothing(
+    operator: Operator, tmp_path: Path
+) -> None:
+    roster = _csv(tmp_path / "roster.csv", GOOD_ROWS)
+    operator.run("import-units", str(roster))
+    first = await operator.units()
+
+    again = operator.run("import-units", str(roster))
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "新增 0 个，更新 0 个，未变 3 个，问题 0 个" in again.stdout
+    assert await operator.units() == first
+
+
+async def test_import_on_a_fresh_database_respects_units_from_the_config(
+    operator: Operator, tmp_path: Path
+) -> None:
+    """南湖街道 is in contest.toml: the roster may not change its quota, even before the first
+    start of the bot, and says so instead of reporting it as a new unit."""
+    roster = _csv(tmp_path / "roster.csv", [["南湖街道", "town", "60", "30001", ""]])
+
+    result = operator.run("import-units", str(roster))
+
+    assert "新增 0 个" in result.stdout, result.stdout + result.stderr
+    assert "由 contest.toml 管理" in result.stdout
+    units = {u.name: u for u in await operator.units()}
+    assert units["南湖街道"].quota == 50
+    assert units["南湖街道"].secretaries == (10_001, 30001)
+
+
+async def test_import_of_a_missing_file_is_a_problem(operator: Operator, tmp_path: Path) -> None:
+    result = operator.run("import-units", str(tmp_path / "nope.csv"))
+
+    assert result.returncode == 1
+    assert "nope.csv: 文件: 文件不存在。" in result.stdout
+
+
+# --- migrate and a database from the future ---------------------------------------------------
+
+
+def test_migrate_creates_the_database(operator: Operator) -> None:
+    result = operator.run("migrate")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "数据库已是最新版本" in result.stdout
+    assert operator.database.exists()
+    assert len(_version_row(operator.database)) == 1
+
+
+def _from_the_future(operator: Operator) -> bytes:
+    """Migrate, then pretend a newer bot wrote the database; its bytes."""
+    assert operator.run("migrate").returncode == 0
+    with sqlite3.connect(operator.database) as connection:
+        connection.execute("UPDATE bot_alembic_version SET version_num = 'ffffffffffff'")
+    connection.close()
+    return operator.database.read_bytes()
+
+
+@pytest.mark.parametrize("args", [(), ("migrate",)], ids=["run", "migrate"])
+def test_a_database_from_a_newer_bot_is_refused_untouched(
+    operator: Operator, args: tuple[str, ...]
+) -> None:
+    before = _from_the_future(operator)
+
+    result = operator.run(*args)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "数据库结构版本为 ffffffffffff" in result.stdout
+    assert "请升级机器人程序" in result.stdout
+    assert _version_row(operator.database) == [("ffffffffffff",)]
+    assert operator.database.read_bytes() == before
