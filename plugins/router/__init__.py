@@ -112,6 +112,9 @@ class Request:
 
 Handler = Callable[[Request], Awaitable[None]]
 NoticeHandler = Callable[[Bot, NoticeEvent, Runtime], Awaitable[None]]
+# A listener sees the messages that are not commands (questions to the FAQ, number replies).
+# `wants` runs on every such message in a served group, so it must be cheap and pure.
+Wants = Callable[[MessageEvent, Runtime], bool]
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Command:
 _table = CommandTable()
 _commands: dict[str, Command] = {}
 _notices: dict[str, list[NoticeHandler]] = {}
+_listeners: list[tuple[Wants, Handler]] = []
 
 
 def command(
@@ -153,6 +157,19 @@ def notice(notice_type: str) -> Callable[[NoticeHandler], NoticeHandler]:
 
     def register(handler: NoticeHandler) -> NoticeHandler:
         _notices.setdefault(notice_type, []).append(handler)
+        return handler
+
+    return register
+
+
+def listen(wants: Wants) -> Callable[[Handler], Handler]:
+    """Register a handler for non-command messages that `wants` picks (first match wins).
+
+    The handler gets a Request whose `args` is the message's plain text.
+    """
+
+    def register(handler: Handler) -> Handler:
+        _listeners.append((wants, handler))
         return handler
 
     return register
@@ -218,6 +235,7 @@ async def identify_sender(bot: Bot, event: MessageEvent, runtime: Runtime) -> Id
 
 _CALL = "router.call"
 _SUGGEST = "router.suggest"
+_LISTENER = "router.listener"
 
 MSG_EMPTY = "请在 / 后面写上指令，例如 /帮助。"
 MSG_SUGGEST = "没有这个指令。您是不是要用 /{name}？发送 /帮助 可查看全部指令。"
@@ -240,6 +258,10 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
             return False
         text = event.get_plaintext()
         if not has_prefix(text):
+            for index, (wants, _handler) in enumerate(_listeners):
+                if wants(event, runtime):
+                    state[_LISTENER] = index
+                    return True
             return False
         call = _table.resolve(text)
         if call is not None:
@@ -275,6 +297,15 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
     identity = await identify_sender(bot, event, runtime)
     if not isinstance(event, GroupMessageEvent) and not identity.privileged:
         return  # private chat is for organisers, judges and secretaries only
+    listener: int | None = state.get(_LISTENER)
+    if listener is not None:
+        try:
+            await _listeners[listener][1](
+                Request(bot, event, runtime, identity, event.get_plaintext().strip())
+            )
+        except Exception:
+            logger.exception("message listener failed")  # chatter gets no error reply
+        return
     call: CommandCall | None = state.get(_CALL)
     request = Request(bot, event, runtime, identity, call.args if call else "")
     if call is None:
