@@ -48,9 +48,27 @@ def _seed_0001(conn: Connection) -> None:
     )
 
 
+def _seed_0002(conn: Connection) -> None:
+    _seed_0001(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO entry (receipt, url, given_url, platform, platform_name, kind, unit_id,"
+            " author, submitted_by, submitted_at, late, status, verify_status, flags, flagged)"
+            " SELECT 1, 'https://weibo.com/1234567890/Abc123', 'weibo.com/1234567890/Abc123',"
+            " 'weibo.com', '新浪微博', 'microblog', id, '张三', 4000000001, :t, false,"
+            " 'accepted', 'pending', '[]', false FROM unit WHERE name = '南湖街道'"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(sa.text("UPDATE receipt_counter SET value = 1"))
+
+
 # Data written with the schema as it stood at each revision (raw SQL: the models describe only
 # the newest schema). A new migration adds its entry here.
-SEEDS: dict[str, Callable[[Connection], None]] = {"0001": _seed_0001}
+SEEDS: dict[str, Callable[[Connection], None]] = {
+    "0001": _seed_0001,
+    "0002": _seed_0002,
+}
 
 
 async def _table_names(engine: AsyncEngine) -> set[str]:
