@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.contest import Contest, Problem
 from bot.contest_loader import load_contest
+from bot.faq.knowledge import load_knowledge, load_synonyms, synonyms_path
 from bot.settings import Deployment, config_path_from, load_deployment, redact_url
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -46,6 +47,8 @@ def check(
         config_path = config_path_from(deployment_environ, env_file)
     contest, contest_problems = load_contest(config_path)
     problems = [*problems, *contest_problems]
+    if contest is not None:
+        problems += _faq_problems(contest)
     if problems or deployment is None or contest is None:
         return CheckReport(problems=tuple(problems), deployment=deployment, contest=contest)
     return CheckReport(
@@ -54,6 +57,13 @@ def check(
         contest=contest,
         summary=summarize(deployment, contest, config_path),
     )
+
+
+def _faq_problems(contest: Contest) -> list[Problem]:
+    """The FAQ's files (faq.yaml, synonyms.txt) are the organisers' too: check them here."""
+    _entries, problems = load_knowledge(contest)
+    _groups, synonym_problems = load_synonyms(synonyms_path(contest))
+    return [*problems, *synonym_problems]
 
 
 def _moment(contest: Contest, moment: datetime) -> str:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
+
+from loguru import logger
 
 from bot.check import check, exit_code, format_report
 from bot.contest import Contest
@@ -26,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="把数据库升级到当前版本")
     importer = commands.add_parser("import-units", help="从 CSV/XLSX 导入单位名单")
     importer.add_argument("file", type=Path)
+    submissions = commands.add_parser(
+        "import-submissions", help="从 CSV/XLSX 导入已收集的作品链接（规则与群里提交相同）"
+    )
+    submissions.add_argument("file", type=Path)
     return parser
 
 
@@ -81,9 +88,47 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
     return 1 if problems else 0
 
 
+async def _import_submissions(deployment: Deployment, contest: Contest, file: Path) -> int:
+    from bot.entries import EntryBook
+    from bot.submission_import import import_submissions, read_submissions
+    from bot.units import UnitDirectory
+
+    rows, problems = read_submissions(file)
+    engine = make_engine(deployment.database_url)
+    try:
+        sessions = session_maker(engine)
+        now = datetime.now(timezone.utc)
+        directory = await UnitDirectory.load(sessions, contest)
+        await directory.sync_from_config(contest, now)
+        report = await import_submissions(
+            EntryBook(sessions, directory), directory, rows, contest, actor=None, now=now
+        )
+    finally:
+        await engine.dispose()
+    print(
+        f"导入完成：登记 {len(report.accepted)} 条，重复 {len(report.duplicates)} 条，"
+        f"未登记 {len(report.refused)} 条，文件问题 {len(problems)} 个。"
+    )
+    for problem in problems:
+        print(f"  {problem}")
+    for row, duplicate in report.duplicates:
+        print(f"  第 {row.line} 行：已由「{duplicate.unit_name}」提交（#{duplicate.receipt}）")
+    for row, reason in report.refused:
+        print(f"  第 {row.line} 行：{reason}")
+    return 1 if problems or report.refused else 0
+
+
+def _quiet_logs() -> None:
+    """The one-shot commands print their own report; only warnings from the log belong there."""
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING", format="{level}: {message}")
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command != "run":
+        _quiet_logs()
     if command == "check":
         report = check(os.environ, Path(".env"))
         print(format_report(report))
@@ -99,6 +144,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "import-units":
         return asyncio.run(_import_units(deployment, contest, args.file))
+    if command == "import-submissions":
+        return asyncio.run(_import_submissions(deployment, contest, args.file))
 
     from bot.app import run
 

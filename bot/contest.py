@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -75,6 +75,9 @@ class SubmissionPolicy:
     verify_allow_private: bool = False
     verify_timeout: float = 10.0
     max_links: int = 20
+    # Host name -> IP address, like curl's --resolve: lets tests point a platform's name at
+    # their own local server. Honoured only together with verify_allow_private.
+    verify_resolve: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,52 @@ class FaqPolicy:
     flood_per_minute: int = 6
 
 
+_DURATION_UNITS: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def duration_label(span: timedelta) -> str:
+    """A positive whole-second span in the largest unit that divides it exactly: 72h -> "3d".
+
+    Reminder keys are built from this label, so "72h" and "3d" are one reminder: rewriting an
+    offset in another unit does not make it new (and does not send it again).
+    """
+    seconds = int(span.total_seconds())
+    if seconds <= 0 or span != timedelta(seconds=seconds):
+        raise ValueError(f"a duration label needs a positive whole number of seconds: {span}")
+    for unit, size in _DURATION_UNITS:
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError("unreachable: every whole number of seconds divides by 1")
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """Automatic reminders (`[reminders]`); times of day are in the contest's timezone.
+
+    `offsets`: reminders this long before the deadline. `daily_at`: a progress digest each day
+    of the contest at this local time (None: off). `quiet_hours`: (start, end) local times,
+    may wrap midnight; automatic messages due inside are moved to `end` (None: no quiet hours).
+    `private`: also message each behind unit's secretaries privately. `catch_up_grace`: how
+    long after the deadline a bot that was down may still send the closing message.
+    """
+
+    offsets: tuple[timedelta, ...] = (
+        timedelta(days=7),
+        timedelta(days=3),
+        timedelta(days=1),
+        timedelta(hours=3),
+    )
+    daily_at: time | None = time(9, 0)
+    quiet_hours: tuple[time, time] | None = (time(22, 0), time(8, 0))
+    private: bool = False
+    catch_up_grace: timedelta = timedelta(hours=2)
+
+    @property
+    def offset_labels(self) -> tuple[str, ...]:
+        """Canonical labels of `offsets`, in the same order ("3d", "3h")."""
+        return tuple(duration_label(offset) for offset in self.offsets)
+
+
 @dataclass(frozen=True)
 class Contest:
     name: str
@@ -110,6 +159,7 @@ class Contest:
     bot: BotPolicy = field(default_factory=BotPolicy)
     submission: SubmissionPolicy = field(default_factory=SubmissionPolicy)
     faq: FaqPolicy = field(default_factory=FaqPolicy)
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     # Where contest.toml was read from: the FAQ files are found relative to it.
     config_dir: Path = Path("config")
 

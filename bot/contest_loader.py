@@ -15,7 +15,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -29,6 +30,7 @@ from bot.contest import (
     FaqPolicy,
     MessagePolicy,
     Problem,
+    ReminderPolicy,
     SubmissionPolicy,
     UnitSpec,
     unit_name_problem,
@@ -494,6 +496,9 @@ def _parse_submission(ctx: _Context, t: _Table) -> dict[str, Any]:
     allow_private = t.boolean("verify_allow_private")
     timeout = t.number("verify_timeout", above=0, maximum=120)
     max_links = t.integer("max_links", minimum=1, maximum=200)
+    resolve = _resolve_table(t)
+    if resolve and not allow_private:
+        t.problem("verify_resolve", "只能与 verify_allow_private = true 一起使用（仅供测试）")
     return {
         "submission": SubmissionPolicy(
             platforms=default.platforms if platforms is None else platforms,
@@ -504,8 +509,27 @@ def _parse_submission(ctx: _Context, t: _Table) -> dict[str, Any]:
             ),
             verify_timeout=default.verify_timeout if timeout is None else timeout,
             max_links=default.max_links if max_links is None else max_links,
+            verify_resolve=resolve,
         )
     }
+
+
+def _resolve_table(t: _Table) -> tuple[tuple[str, str], ...]:
+    value = t.data.get("verify_resolve")
+    if value is None:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for host, address in value.items():
+            try:
+                ip_address(str(address))
+            except ValueError:
+                t.problem("verify_resolve", f"“{address}”不是 IP 地址")
+                continue
+            pairs.append((str(host).lower(), str(address)))
+    else:
+        t.problem("verify_resolve", '应写成 { "域名" = "IP 地址" }')
+    return tuple(pairs)
 
 
 def _parse_faq(ctx: _Context, t: _Table) -> dict[str, Any]:
@@ -540,6 +564,96 @@ def _parse_faq(ctx: _Context, t: _Table) -> dict[str, Any]:
     return {"faq": policy}
 
 
+_DURATION = re.compile(r"^(\d+)\s*([dhms])$")
+_DURATION_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_CLOCK = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
+
+def _duration(t: _Table, name: str, text: object, *, example: str) -> timedelta | None:
+    """A positive span written like "3d", "12h", "30m", "45s"; None (and a problem) if not."""
+    if not isinstance(text, str):
+        t.problem(name, f"应为带引号的时长，如 {example}，现在是{_kind(text)} {text!r}")
+        return None
+    found = _DURATION.match(text.strip().lower())
+    if found is None:
+        t.problem(
+            name,
+            f"时长“{text}”写法不对；请写数字加单位：d 天、h 小时、m 分钟、s 秒，例如 {example}",
+        )
+        return None
+    span = timedelta(seconds=int(found[1]) * _DURATION_SECONDS[found[2]])
+    if span <= timedelta(0):
+        t.problem(name, f"时长“{text}”应大于 0")
+        return None
+    if span > timedelta(days=3650):
+        t.problem(name, f"时长“{text}”太长了；请检查单位")
+        return None
+    return span
+
+
+def _clock(t: _Table, name: str, value: object, *, example: str) -> time | None:
+    """A time of day written "HH:MM" (a TOML time like 09:00:00 is accepted too)."""
+    if isinstance(value, time):
+        if value.second or value.microsecond:
+            t.problem(name, f"时刻只写到分钟，例如 {example}")
+            return None
+        return value.replace(tzinfo=None)
+    found = _CLOCK.match(value.strip()) if isinstance(value, str) else None
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        t.problem(name, f"时刻“{value}”写法不对；请写 24 小时制的时:分，例如 {example}")
+        return None
+    return time(int(found[1]), int(found[2]))
+
+
+def _parse_reminders(ctx: _Context, t: _Table) -> dict[str, Any]:
+    default = ReminderPolicy()
+    values: dict[str, Any] = {}
+    if "offsets" in t.data and (items := t._list("offsets")) is not None:
+        offsets: list[timedelta] = []
+        ok = True
+        for item in items:
+            span = _duration(t, "offsets", item, example='"3d" 或 "12h"')
+            if span is None:
+                ok = False
+            elif span in offsets:
+                t.problem("offsets", f"“{item}”与前面的提醒时间重复；每个提醒时间只写一次")
+                ok = False
+            else:
+                offsets.append(span)
+        if ok:
+            values["offsets"] = tuple(sorted(offsets, reverse=True))
+    if "daily_at" in t.data:
+        raw = t.data["daily_at"]
+        if isinstance(raw, str) and not raw.strip():
+            values["daily_at"] = None
+        elif (
+            at := _clock(t, "daily_at", raw, example='"09:00"（不要每日进度请写 ""）')
+        ) is not None:
+            values["daily_at"] = at
+    if "quiet_hours" in t.data and (items := t._list("quiet_hours")) is not None:
+        example = '["22:00", "08:00"]（不要免打扰请写 []）'
+        if not items:
+            values["quiet_hours"] = None
+        elif len(items) != 2:
+            t.problem("quiet_hours", f"应写开始和结束两个时刻，例如 {example}")
+        else:
+            start, end = (_clock(t, "quiet_hours", item, example=example) for item in items)
+            if start is not None and end is not None:
+                if start == end:
+                    t.problem("quiet_hours", f"开始和结束时刻相同，无法判断；例如 {example}")
+                else:
+                    values["quiet_hours"] = (start, end)
+    private = t.boolean("private")
+    if private is not None:
+        values["private"] = private
+    if "catch_up_grace" in t.data:
+        grace = _duration(t, "catch_up_grace", t.data["catch_up_grace"], example='"2h"')
+        if grace is not None:
+            values["catch_up_grace"] = grace
+    return {"reminders": replace(default, **values)}
+
+
+REMINDER_KEYS = ("offsets", "daily_at", "quiet_hours", "private", "catch_up_grace")
 SUBMISSION_KEYS = (
     "platforms",
     "verify",
@@ -547,6 +661,7 @@ SUBMISSION_KEYS = (
     "verify_allow_private",
     "verify_timeout",
     "max_links",
+    "verify_resolve",
 )
 FAQ_KEYS = (
     "file",
@@ -578,6 +693,7 @@ SECTIONS: tuple[TableSection | ArraySection, ...] = (
     TableSection("messages", ("burst", "interval", "max_length", "max_mentions"), _parse_messages),
     TableSection("submission", SUBMISSION_KEYS, _parse_submission),
     TableSection("faq", FAQ_KEYS, _parse_faq),
+    TableSection("reminders", REMINDER_KEYS, _parse_reminders),
 )
 
 

@@ -30,7 +30,18 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "bot_alembic_version"
 # Tables this bot's migrations create; finding any of them without VERSION_TABLE means the
 # database was made some other way, and upgrading it blindly could destroy data.
-OWN_TABLES = frozenset({"unit", "secretary", "change_log"})
+OWN_TABLES = frozenset(
+    {
+        "unit",
+        "secretary",
+        "change_log",
+        "entry",
+        "receipt_counter",
+        "faq_entry",
+        "faq_unanswered",
+        "faq_change",
+    }
+)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Serialises migrations of several bot processes sharing one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x6B6F7462  # arbitrary, fixed

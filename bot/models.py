@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from bot.links import MAX_URL_LENGTH
+
 # Deterministic constraint names: SQLite's batch migrations and PostgreSQL's ALTERs must be
 # able to name a constraint to drop or change it later.
 SQLModel.metadata.naming_convention = {
@@ -140,7 +142,7 @@ VERIFY_STATUSES: tuple[VerifyStatus, ...] = (
 )
 # Longer links are refused before they reach the database (a unique B-tree key must stay
 # small); bot.links refuses them first (MAX_URL_LENGTH).
-URL_MAX = 2048
+URL_MAX = MAX_URL_LENGTH
 AUTHOR_MAX = 20
 TITLE_MAX = 200
 

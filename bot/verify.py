@@ -191,6 +191,35 @@ class PublicOnlyResolver(AbstractResolver):
             await self._inner.close()
 
 
+class StaticResolver(AbstractResolver):
+    """Answers fixed addresses for some names (curl's --resolve) and asks `inner` otherwise."""
+
+    def __init__(self, table: dict[str, str], inner: AbstractResolver | None = None) -> None:
+        self._table = {host.lower(): address for host, address in table.items()}
+        self._inner = inner or aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        address = self._table.get(host.lower())
+        if address is None:
+            return await self._inner.resolve(host, port, family)
+        ip = ipaddress.ip_address(address)
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 def _result_is_public(result: ResolveResult) -> bool:
     try:
         ip = ipaddress.ip_address(result["host"].split("%", 1)[0])

@@ -255,3 +255,50 @@ def test_a_database_from_a_newer_bot_is_refused_untouched(
     assert "请升级机器人程序" in result.stdout
     assert _version_row(operator.database) == [("ffffffffffff",)]
     assert operator.database.read_bytes() == before
+
+
+# --- import-submissions -----------------------------------------------------------------------
+
+
+def _sheet(path: Path, rows: list[list[str]]) -> Path:
+    path.write_bytes(("\r\n".join(",".join(row) for row in rows) + "\r\n").encode("utf-8-sig"))
+    return path
+
+
+def test_import_submissions_applies_the_chat_rules_and_reports_each_row(
+    operator: Operator, tmp_path: Path
+) -> None:
+    sheet = _sheet(
+        tmp_path / "links.csv",
+        [
+            ["单位", "链接", "作者"],
+            ["南湖街道", "https://weibo.com/1234567890/z0JH2lOMb", "张三"],
+            ["南湖", "https://blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html", "李四"],
+            ["不存在的单位", "https://weibo.com/1/abc", "王五"],
+            ["南湖街道", "javascript:alert(1)", "赵六"],
+            ["区教文体局", "https://m.weibo.cn/status/3501756485200075", "钱七"],
+        ],
+    )
+
+    result = operator.run("import-submissions", str(sheet))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "登记 2 条，重复 1 条，未登记 2 条" in result.stdout
+    assert "第 6 行：已由「南湖街道」提交（#1）" in result.stdout  # mobile form of row 2's post
+    assert "第 4 行：没有找到单位" in result.stdout
+    assert "第 5 行：只收 http:// 或 https://" in result.stdout
+    with sqlite3.connect(operator.database) as connection:
+        rows = connection.execute("SELECT receipt, author FROM entry ORDER BY receipt").fetchall()
+    assert rows == [(1, "张三"), (2, "李四")]
+
+
+def test_importing_the_same_submissions_twice_adds_nothing(
+    operator: Operator, tmp_path: Path
+) -> None:
+    sheet = _sheet(
+        tmp_path / "links.csv",
+        [["单位", "链接"], ["南湖街道", "https://weibo.com/1234567890/z0JH2lOMb"]],
+    )
+    assert operator.run("import-submissions", str(sheet)).returncode == 0
+    again = operator.run("import-submissions", str(sheet))
+    assert "登记 0 条，重复 1 条" in again.stdout

@@ -1,10 +1,10 @@
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.contest import Contest, Problem
+from bot.contest import Contest, Problem, ReminderPolicy
 from bot.contest_loader import ContestConfigError, load_contest, load_contest_or_raise
 
 SHIPPED = Path(__file__).parents[2] / "config" / "contest.toml"
@@ -469,3 +469,127 @@ def test_shipped_config_resolves_common_short_names() -> None:
     aliases = {alias: u.name for u in contest.units for alias in u.aliases}
     assert aliases["南湖"] == "南湖街道"
     assert aliases["教文体局"] == "区教文体局"
+
+
+# ---- [reminders] ------------------------------------------------------------------------------
+
+
+def reminders_of(tmp_path: Path, body: str) -> ReminderPolicy:
+    contest, problems = load(tmp_path, VALID + f"\n[reminders]\n{body}\n")
+    assert problems == []
+    assert contest is not None
+    return contest.reminders
+
+
+def test_reminders_default_to_the_documented_example(tmp_path: Path) -> None:
+    contest, _ = load(tmp_path, VALID)
+    assert contest is not None
+    policy = contest.reminders
+    assert policy.offset_labels == ("7d", "3d", "1d", "3h")
+    assert policy.daily_at == time(9, 0)
+    assert policy.quiet_hours == (time(22, 0), time(8, 0))
+    assert policy.private is False
+    assert policy.catch_up_grace == timedelta(hours=2)
+
+
+def test_reminders_section_is_read(tmp_path: Path) -> None:
+    policy = reminders_of(
+        tmp_path,
+        'offsets = ["2d", "90m", "30s"]\ndaily_at = "18:30"\nquiet_hours = ["12:00", "14:00"]\n'
+        'private = true\ncatch_up_grace = "45m"',
+    )
+    assert policy.offsets == (timedelta(days=2), timedelta(minutes=90), timedelta(seconds=30))
+    assert policy.daily_at == time(18, 30)
+    assert policy.quiet_hours == (time(12), time(14))
+    assert policy.private is True
+    assert policy.catch_up_grace == timedelta(minutes=45)
+
+
+@pytest.mark.parametrize(
+    ("written", "span"),
+    [
+        ("45s", timedelta(seconds=45)),
+        ("10m", timedelta(minutes=10)),
+        ("12h", timedelta(hours=12)),
+        ("7d", timedelta(days=7)),
+        ("3D", timedelta(days=3)),
+        (" 3 h ", timedelta(hours=3)),
+    ],
+)
+def test_offset_units(tmp_path: Path, written: str, span: timedelta) -> None:
+    assert reminders_of(tmp_path, f'offsets = ["{written}"]').offsets == (span,)
+
+
+def test_offsets_are_kept_longest_first(tmp_path: Path) -> None:
+    policy = reminders_of(tmp_path, 'offsets = ["3h", "7d", "1d"]')
+    assert policy.offset_labels == ("7d", "1d", "3h")
+
+
+def test_offsets_in_another_unit_get_the_canonical_label(tmp_path: Path) -> None:
+    assert reminders_of(tmp_path, 'offsets = ["72h", "90m"]').offset_labels == ("3d", "90m")
+
+
+def test_empty_offsets_turn_offset_reminders_off(tmp_path: Path) -> None:
+    assert reminders_of(tmp_path, "offsets = []").offsets == ()
+
+
+def test_empty_daily_at_turns_the_digest_off(tmp_path: Path) -> None:
+    assert reminders_of(tmp_path, 'daily_at = ""').daily_at is None
+
+
+def test_daily_at_as_a_toml_time_is_accepted(tmp_path: Path) -> None:
+    assert reminders_of(tmp_path, "daily_at = 09:30:00").daily_at == time(9, 30)
+
+
+def test_empty_quiet_hours_turn_them_off(tmp_path: Path) -> None:
+    assert reminders_of(tmp_path, "quiet_hours = []").quiet_hours is None
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('offsets = ["3"]', "reminders.offsets"),
+        ('offsets = ["3w"]', "reminders.offsets"),
+        ('offsets = ["0h"]', "reminders.offsets"),
+        ('offsets = ["-3h"]', "reminders.offsets"),
+        ('offsets = ["1d2h"]', "reminders.offsets"),
+        ("offsets = [3]", "reminders.offsets"),
+        ('offsets = "3d"', "reminders.offsets"),
+        ('offsets = ["3d", "3d"]', "reminders.offsets"),
+        ('offsets = ["1d", "24h"]', "reminders.offsets"),
+        ('daily_at = "9"', "reminders.daily_at"),
+        ('daily_at = "24:00"', "reminders.daily_at"),
+        ('daily_at = "09:60"', "reminders.daily_at"),
+        ("daily_at = 9", "reminders.daily_at"),
+        ("daily_at = 09:00:30", "reminders.daily_at"),
+        ('quiet_hours = ["22:00"]', "reminders.quiet_hours"),
+        ('quiet_hours = ["22:00", "08:00", "12:00"]', "reminders.quiet_hours"),
+        ('quiet_hours = ["22:00", "8点"]', "reminders.quiet_hours"),
+        ('quiet_hours = ["08:00", "08:00"]', "reminders.quiet_hours"),
+        ('quiet_hours = "22:00-08:00"', "reminders.quiet_hours"),
+        ('private = "false"', "reminders.private"),
+        ('catch_up_grace = "0m"', "reminders.catch_up_grace"),
+        ('catch_up_grace = "2"', "reminders.catch_up_grace"),
+        ("catch_up_grace = 2", "reminders.catch_up_grace"),
+        ('offset = ["3d"]', "reminders.offset"),
+    ],
+)
+def test_bad_reminder_value_is_a_problem(tmp_path: Path, line: str, key: str) -> None:
+    keys = problems_for(tmp_path, VALID + f"\n[reminders]\n{line}\n")
+    assert list(keys) == [key]
+
+
+def test_duplicate_offset_problem_names_the_offset(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID + '\n[reminders]\noffsets = ["1d", "24h"]\n')
+    assert "24h" in keys["reminders.offsets"]
+    assert "重复" in keys["reminders.offsets"]
+
+
+def test_misspelt_reminder_key_names_the_intended_key(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID + "\n[reminders]\nquiet_hour = []\n")
+    assert "quiet_hours" in keys["reminders.quiet_hour"]
+
+
+def test_shipped_config_has_the_documented_reminders() -> None:
+    contest = load_contest_or_raise(SHIPPED)
+    assert contest.reminders == ReminderPolicy()

@@ -137,7 +137,14 @@ def write_contest(
     base: Mapping[str, Any] = MINIMAL_CONTEST
     if from_shipped and SHIPPED_CONFIG.exists():
         base = tomllib.loads(SHIPPED_CONFIG.read_text(encoding="utf-8"))
-    data = merged(base, overrides or {})
+    # The FAQ files are found next to contest.toml; a temporary config uses the shipped ones.
+    shipped_faq = {
+        "faq": {
+            "file": str(SHIPPED_CONFIG.parent / "faq.yaml"),
+            "synonyms": str(SHIPPED_CONFIG.parent / "synonyms.txt"),
+        }
+    }
+    data = merged(merged(base, shipped_faq), overrides or {})
     path.write_text(to_toml(data), encoding="utf-8")
     return data
 
