@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import pkgutil
 import sys
 
@@ -14,6 +15,7 @@ import plugins
 from bot.contest import Contest
 from bot.runtime import current, open_runtime
 from bot.settings import Deployment
+from bot.verification import verify_pending
 
 
 def _redact_secrets(deployment: Deployment) -> None:
@@ -61,12 +63,22 @@ def init(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> N
     for module in pkgutil.iter_modules(plugins.__path__):
         nonebot.require(f"plugins.{module.name}")
 
+    background: set[asyncio.Task[int]] = set()
+
     @driver.on_startup
     async def _open() -> None:
-        await open_runtime(deployment, contest)
+        runtime = await open_runtime(deployment, contest)
+        if runtime.verifier is not None:
+            task = asyncio.create_task(
+                verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock)
+            )
+            background.add(task)
+            task.add_done_callback(background.discard)
 
     @driver.on_shutdown
     async def _close() -> None:
+        for task in background:
+            task.cancel()
         await current().close()
 
 

@@ -15,9 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.contest import Contest
 from bot.db import Sessions, make_engine, migrate, session_maker
+from bot.entries import EntryBook
+from bot.faq.service import FaqService
 from bot.outgoing import Outbox
 from bot.settings import Deployment, redact_url
 from bot.units import UnitDirectory
+from bot.verify import StaticResolver, Verifier
 
 
 def utc_now() -> datetime:
@@ -32,12 +35,29 @@ class Runtime:
     sessions: Sessions
     units: UnitDirectory
     outbox: Outbox
+    entries: EntryBook
+    # Fetches submitted links when `[submission] verify` is on.
+    verifier: Verifier | None = None
     clock: Callable[[], datetime] = utc_now
     # QQ ids of organisers to notify privately (configured organisers and SUPERUSERS).
     notify: tuple[int, ...] = field(default=())
+    # The FAQ: knowledge base (file + database), ranker and its chat state.
+    faq: FaqService | None = None
 
     async def close(self) -> None:
+        if self.verifier is not None:
+            await self.verifier.close()
         await self.engine.dispose()
+
+
+def _verifier(contest: Contest) -> Verifier | None:
+    policy = contest.submission
+    if not policy.verify:
+        return None
+    resolver = None
+    if policy.verify_allow_private and policy.verify_resolve:
+        resolver = StaticResolver(dict(policy.verify_resolve))
+    return Verifier(policy, resolver=resolver)
 
 
 _current: Runtime | None = None
@@ -65,6 +85,8 @@ async def open_runtime(
     units = await UnitDirectory.load(sessions, contest)
     await units.sync_from_config(contest, clock())
     notify = tuple(sorted(contest.organizers | deployment.superusers))
+    faq = FaqService(sessions, contest)
+    await faq.load()
     runtime = Runtime(
         deployment=deployment,
         contest=contest,
@@ -72,8 +94,11 @@ async def open_runtime(
         sessions=sessions,
         units=units,
         outbox=Outbox(contest.messages),
+        entries=EntryBook(sessions, units),
+        verifier=_verifier(contest),
         clock=clock,
         notify=notify,
+        faq=faq,
     )
     install(runtime)
     return runtime

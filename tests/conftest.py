@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session", autouse=True)
 async def after_nonebot_init(after_nonebot_init: None) -> None:
     nonebot.get_driver().register_adapter(OneBotV11Adapter)
-    for name in ("router", "help", "units", "watch"):
+    for name in ("router", "help", "units", "watch", "faq", "submissions"):
         nonebot.require(f"plugins.{name}")
 
 

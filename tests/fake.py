@@ -16,7 +16,7 @@ from nonebot.adapters.onebot.v11 import (
     MessageSegment,
     PrivateMessageEvent,
 )
-from nonebot.adapters.onebot.v11.event import Sender
+from nonebot.adapters.onebot.v11.event import Reply, Sender
 
 from bot.contest import BotPolicy, Category, Contest, MessagePolicy, UnitSpec
 from bot.outgoing import Quote, Text, render
@@ -223,3 +223,64 @@ class _QuotedTextStarts(TextStarts):
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def mention_message(
+    text: str, *, user_id: int = MEMBER, group_id: int = GROUP, role: str = "member"
+) -> GroupMessageEvent:
+    """`@bot text` as the OneBot adapter hands it on: the @ removed from `message`, kept in
+    `original_message`, and `to_me` set (nonebug does not run the adapter's own checks)."""
+    event = group_message(text.strip(), user_id=user_id, group_id=group_id, role=role, to_me=True)
+    event.original_message = Message([MessageSegment.at(SELF_ID), MessageSegment.text(text)])
+    return event
+
+
+def quoting_bot(
+    text: str, *, quoted_id: int, user_id: int = MEMBER, group_id: int = GROUP
+) -> GroupMessageEvent:
+    """A member quoting (replying to) one of the bot's messages, as the adapter hands it on:
+    `reply` filled in and `to_me` set, with no @ of the bot."""
+    event = group_message(text, user_id=user_id, group_id=group_id, to_me=True)
+    event.reply = Reply(
+        time=1782000000,
+        message_type="group",
+        message_id=quoted_id,
+        real_id=quoted_id,
+        sender=Sender(user_id=SELF_ID, nickname="大赛助手"),
+        message=Message("答案"),
+    )
+    event.original_message = Message([MessageSegment.reply(quoted_id), MessageSegment.text(text)])
+    return event
+
+
+class HelpText:
+    """Equals a quoted help reply that starts with `head`, lists `shown` and not `hidden`."""
+
+    def __init__(
+        self, message_id: int | None, head: str, shown: tuple[str, ...], hidden: tuple[str, ...]
+    ) -> None:
+        self.message_id = message_id
+        self.head = head
+        self.shown = shown
+        self.hidden = hidden
+
+    def __eq__(self, message: object) -> bool:
+        if not isinstance(message, list) or not message:
+            return False
+        if self.message_id is not None and message[0] != {
+            "type": "reply",
+            "data": {"id": str(self.message_id)},
+        }:
+            return False
+        lines = message_text(message).splitlines()
+        names = {line.split(" ", 1)[0] for line in lines[1:]}
+        return (
+            lines[0] == self.head
+            and all(name in names for name in self.shown)
+            and not any(name in names for name in self.hidden)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<help {self.head!r} with {self.shown} without {self.hidden}>"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
 import bot.db
+import bot.faq.store  # registers the FAQ tables (they live outside bot/models.py)
 from bot.db import (
     VERSION_TABLE,
     SchemaTooNew,
@@ -63,11 +64,31 @@ def _seed_0002(conn: Connection) -> None:
     conn.execute(sa.text("UPDATE receipt_counter SET value = 1"))
 
 
+def _seed_0003(conn: Connection) -> None:
+    _seed_0002(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO faq_entry (id, question, phrasings, keywords, answer, tags, deleted,"
+            " updated_by, updated_at) VALUES ('party-fee', '党费怎么交？', '[]', '[]',"
+            " '问党务干事。', '[]', false, 10000, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO faq_unanswered (key, text, count, first_at, last_at)"
+            " VALUES ('几点开会', '几点开会？', 2, :t, :t)"
+        ),
+        {"t": NOW},
+    )
+
+
 # Data written with the schema as it stood at each revision (raw SQL: the models describe only
 # the newest schema). A new migration adds its entry here.
 SEEDS: dict[str, Callable[[Connection], None]] = {
     "0001": _seed_0001,
     "0002": _seed_0002,
+    "0003": _seed_0003,
 }
 
 

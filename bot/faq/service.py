@@ -1,0 +1,553 @@
+"""The FAQ as the chat uses it: the knowledge base (file + database), asking, and changing it.
+
+How the two sources combine: config/faq.yaml is the curated base; the database (bot.faq.store)
+holds what organisers did in chat. A database row with the id of a file entry changes that
+entry field by field — its question and answer when set, its learned phrasings added to the
+file's — and a deleted row (a tombstone) hides it; a row with a new id is an entry of its own.
+So editing the file and sending /faq 重载 still changes every entry the chat did not override.
+
+Every change runs in one transaction with its `faq_change` row (who, when, the row before and
+after), then the entries are merged again and the ranker rebuilt (tens of milliseconds).
+Answers added from chat are templates like the file's, but limited to `{{ name }}`
+placeholders (no statements, no operators) and rendered in the sandbox before being stored, so
+nothing typed into a group can break an answer or reach Python internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from loguru import logger
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.contest import Contest, Problem
+from bot.db import Sessions, write_transaction
+from bot.faq import knowledge
+from bot.faq.entry import FaqEntry
+from bot.faq.guard import FaqGuards
+from bot.faq.normalize import fold, looks_like_question, strip_mentions
+from bot.faq.ranker import Decision, Match, Ranker, decide
+from bot.faq.store import (
+    QUESTION_MAX,
+    TEMPLATE_MAX,
+    UNANSWERED_KEY_MAX,
+    UNANSWERED_TEXT_MAX,
+    FaqChange,
+    FaqEntryRow,
+    FaqUnanswered,
+)
+
+DB_SOURCE = "数据库 faq_entry"
+# Only this much of a question is matched (a 10,000-character "question" is not one).
+QUERY_MAX = 200
+QUESTION_MIN = 2
+# Chat answers may only name values: {{ contest.deadline }}, {{ min_chars }}.
+_PLACEHOLDER = re.compile(r"\{\{-?\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\s*-?\}\}")
+_NON_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+ERR_ID = (
+    "编号“{id}”不合规：只能用小写英文字母、数字和连字符（-），"
+    f"不超过 {knowledge.ID_MAX} 个字符，例如 blog-link。"
+)
+ERR_EXISTS = "编号“{id}”已经有了；要改它请用 /faq 修改 {id} 问题 | 答案。"
+ERR_NOT_FOUND = "没有编号为“{id}”的问答；发送 /faq 列表 可查看全部编号。"
+ERR_QUESTION_SHORT = "问题太短了，请写完整，例如：博客怎么插入图片？"
+ERR_QUESTION_LONG = f"问题不能超过 {QUESTION_MAX} 个字，请精简。"
+ERR_ANSWER_EMPTY = "答案不能为空。"
+ERR_ANSWER_LONG = f"答案不能超过 {knowledge.MAX_ANSWER_CHARS} 个字（手机上要一屏看完），请精简。"
+ERR_TEMPLATE_LONG = f"答案不能超过 {TEMPLATE_MAX} 个字符，请精简。"
+ERR_TEMPLATE_SYNTAX = (
+    "答案里的 {{ }} 只能填配置里的名称，例如 {{ contest.deadline }}、{{ min_chars }}；"
+    "不能写运算、函数或 {% %} 语句。"
+)
+ERR_TEMPLATE = "答案无法使用：{why}"
+ERR_NOTHING_TO_EDIT = "请写明新的问题或答案，例如：/faq 修改 {id} | 新的答案"
+ERR_UNANSWERED = "没有编号为 {number} 的未解决问题；发送 /faq 未解决 查看编号。"
+ERR_LEARNED = "第 {number} 个未解决问题已经学习到“{entry}”了。"
+
+
+class FaqError(Exception):
+    """A change refused; the message is short Chinese for the organiser who asked for it."""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the FAQ makes of one question."""
+
+    decision: Decision
+    # The entries of decision.entry_ids, in that order.
+    entries: tuple[FaqEntry, ...]
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    id: int
+    text: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+    last_group: int | None
+    last_user: int | None
+    learned_entry: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    at: datetime
+    actor: int | None
+    action: str
+    entry_id: str
+
+
+def question_key(text: str, nickname: str = "") -> str:
+    """A question folded for counting: same characters, whatever the width, case, punctuation."""
+    folded = strip_mentions(fold(text[: QUERY_MAX * 2]), nickname)
+    return _NON_WORD.sub("", folded)[:UNANSWERED_KEY_MAX]
+
+
+def clean_text(text: str) -> str:
+    """A question or answer as stored: control characters gone, each line trimmed."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+# Building a ranker takes a fifth of a second (most of it a fresh segmenter); the same
+# knowledge base (a reload of an unchanged file, an undo, every test's runtime) reuses one.
+_RANKERS: dict[tuple[Any, ...], Ranker] = {}
+_RANKERS_KEPT = 4
+
+
+def _ranker_for(
+    entries: Sequence[FaqEntry], synonyms: Sequence[tuple[str, ...]], nickname: str
+) -> Ranker:
+    key = (tuple(entries), tuple(synonyms), nickname)
+    ranker = _RANKERS.get(key)
+    if ranker is None:
+        ranker = Ranker.build(entries, synonyms, nickname)
+        while len(_RANKERS) >= _RANKERS_KEPT:
+            del _RANKERS[next(iter(_RANKERS))]
+        _RANKERS[key] = ranker
+    return ranker
+
+
+def _unanswered(row: FaqUnanswered) -> Unanswered:
+    assert row.id is not None
+    return Unanswered(
+        row.id,
+        row.text,
+        row.count,
+        row.first_at,
+        row.last_at,
+        row.last_group,
+        row.last_user,
+        row.learned_entry,
+    )
+
+
+def _restore(row: FaqEntryRow, snapshot: Mapping[str, Any]) -> None:
+    row.question = snapshot.get("question")
+    row.phrasings = list(snapshot.get("phrasings") or [])
+    row.keywords = list(snapshot.get("keywords") or [])
+    row.answer = snapshot.get("answer")
+    row.tags = list(snapshot.get("tags") or [])
+    row.deleted = bool(snapshot.get("deleted"))
+
+
+class FaqService:
+    """The knowledge base, the ranker over it, and the chat's changes (see the module doc)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        contest: Contest,
+        commands: Mapping[str, str] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.contest = contest
+        self.policy = contest.faq
+        self.commands = commands
+        self.guards = FaqGuards.for_policy(contest.faq)
+        self.problems: list[Problem] = []
+        self._context = knowledge.render_context(contest, commands)
+        self._file: list[FaqEntry] = []
+        self._synonyms: list[tuple[str, ...]] = []
+        self._entries: dict[str, FaqEntry] = {}
+        self._ranker: Ranker | None = None
+        self._lock = asyncio.Lock()
+
+    # --- loading ------------------------------------------------------------------------------
+
+    async def load(self) -> list[Problem]:
+        """Read the file, the synonyms and the database; build the ranker. The problems found."""
+        file_entries, problems = knowledge.load_knowledge(self.contest, self.commands)
+        synonyms, synonym_problems = knowledge.load_synonyms(knowledge.synonyms_path(self.contest))
+        self._file = file_entries
+        self._synonyms = synonyms
+        self.problems = [*problems, *synonym_problems]
+        await self._rebuild()
+        for problem in self.problems:
+            logger.warning("FAQ: {}", problem)
+        logger.info("FAQ: {} entries ({} from the file)", len(self._entries), len(file_entries))
+        return self.problems
+
+    async def reload(self) -> list[Problem]:
+        """Re-read config/faq.yaml and synonyms.txt (after an organiser edited them)."""
+        async with self._lock:
+            return await self.load()
+
+    async def _rebuild(self) -> None:
+        async with self.sessions() as session:
+            rows = list((await session.exec(select(FaqEntryRow))).all())
+        entries, problems = self._merge(rows)
+        self._entries = {e.id: e for e in entries}
+        self._ranker = _ranker_for(entries, self._synonyms, self.contest.bot.nickname)
+        self.problems = [p for p in self.problems if p.file != DB_SOURCE] + problems
+
+    def _merge(self, rows: Sequence[FaqEntryRow]) -> tuple[list[FaqEntry], list[Problem]]:
+        by_id = {row.id: row for row in rows}
+        problems: list[Problem] = []
+        merged: list[FaqEntry] = []
+
+        def answer_of(row: FaqEntryRow) -> str | None:
+            if row.answer is None:
+                return None
+            rendered, why = knowledge.render_answer(row.answer, self._context)
+            if rendered is None:
+                problems.append(Problem(DB_SOURCE, f"{row.id}.answer", why or "无法生成"))
+            return rendered or None
+
+        for entry in self._file:
+            row = by_id.pop(entry.id, None)
+            if row is None:
+                merged.append(entry)
+                continue
+            if row.deleted:
+                continue
+            answer = answer_of(row)
+            changed = row.question is not None or answer is not None
+            merged.append(
+                replace(
+                    entry,
+                    question=row.question or entry.question,
+                    phrasings=tuple(dict.fromkeys([*entry.phrasings, *row.phrasings])),
+                    keywords=tuple(dict.fromkeys([*entry.keywords, *row.keywords])),
+                    answer=answer or entry.answer,
+                    tags=tuple(row.tags) or entry.tags,
+                    source="chat" if changed else entry.source,
+                )
+            )
+        for row in by_id.values():
+            if row.deleted:
+                continue
+            answer = answer_of(row)
+            if row.question is None or answer is None:
+                # Phrasings taught to a file entry that has since left the file.
+                logger.debug("FAQ: database row {} has no entry to attach to", row.id)
+                continue
+            merged.append(
+                FaqEntry(
+                    id=row.id,
+                    question=row.question,
+                    phrasings=tuple(row.phrasings),
+                    keywords=tuple(row.keywords),
+                    answer=answer,
+                    tags=tuple(row.tags),
+                    source="chat",
+                )
+            )
+        return merged, problems
+
+    # --- asking -------------------------------------------------------------------------------
+
+    def looks_like_question(self, text: str) -> bool:
+        return looks_like_question(text[:QUERY_MAX], self.contest.bot.nickname)
+
+    def ask(self, question: str, *, passive: bool) -> Asked:
+        """Rank `question` and decide: answer, suggest (never in passive mode) or nothing."""
+        query = question[:QUERY_MAX]
+        matches = self._ranker.rank(query, k=3) if self._ranker is not None else []
+        asked = self.looks_like_question(query) if passive else True
+        decision = decide(matches, self.policy, passive=passive, question_like=asked)
+        entries = tuple(self._entries[i] for i in decision.entry_ids if i in self._entries)
+        return Asked(decision, entries, tuple(matches))
+
+    def test(self, question: str) -> list[Match]:
+        """The best three entries with their scores (for /faq 测试)."""
+        if self._ranker is None:
+            return []
+        return self._ranker.rank(question[:QUERY_MAX], k=3)
+
+    def list_entries(self) -> list[FaqEntry]:
+        return list(self._entries.values())
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        return self._entries.get(entry_id.strip().lower())
+
+    # --- checking what organisers type --------------------------------------------------------
+
+    def _check_id(self, entry_id: str) -> str:
+        entry_id = entry_id.strip()
+        if not knowledge.ID_PATTERN.fullmatch(entry_id) or len(entry_id) > knowledge.ID_MAX:
+            raise FaqError(ERR_ID.format(id=entry_id[: knowledge.ID_MAX + 5]))
+        return entry_id
+
+    def _existing(self, entry_id: str) -> FaqEntry:
+        entry = self._entries.get(entry_id.strip().lower())
+        if entry is None:
+            raise FaqError(ERR_NOT_FOUND.format(id=entry_id.strip()[: knowledge.ID_MAX + 5]))
+        return entry
+
+    @staticmethod
+    def _check_question(question: str) -> str:
+        text = clean_text(question).replace("\n", " ")
+        if len(text) > QUESTION_MAX:
+            raise FaqError(ERR_QUESTION_LONG)
+        if len(_NON_WORD.sub("", fold(text))) < QUESTION_MIN:
+            raise FaqError(ERR_QUESTION_SHORT)
+        return text
+
+    def _check_answer(self, template: str) -> str:
+        text = clean_text(template)
+        if not text:
+            raise FaqError(ERR_ANSWER_EMPTY)
+        if len(text) > TEMPLATE_MAX:
+            raise FaqError(ERR_TEMPLATE_LONG)
+        bare = _PLACEHOLDER.sub("", text)
+        if any(mark in bare for mark in ("{{", "}}", "{%", "%}", "{#", "#}")):
+            raise FaqError(ERR_TEMPLATE_SYNTAX)
+        rendered, why = knowledge.render_answer(text, self._context)
+        if rendered is None:
+            raise FaqError(ERR_TEMPLATE.format(why=why))
+        if not rendered:
+            raise FaqError(ERR_ANSWER_EMPTY)
+        if len(rendered) > knowledge.MAX_ANSWER_CHARS:
+            raise FaqError(ERR_ANSWER_LONG)
+        return text
+
+    # --- changes ------------------------------------------------------------------------------
+
+    async def add(
+        self, entry_id: str, question: str, answer: str, *, actor: int | None, now: datetime
+    ) -> FaqEntry:
+        """A new entry (or one that reuses the id of a deleted entry)."""
+        entry_id = self._check_id(entry_id)
+        question = self._check_question(question)
+        answer = self._check_answer(answer)
+        async with self._lock:
+            if entry_id in self._entries:
+                raise FaqError(ERR_EXISTS.format(id=entry_id))
+            async with write_transaction(self.sessions) as session:
+                row = await session.get(FaqEntryRow, entry_id)
+                before = row.snapshot() if row is not None else None
+                if row is None:
+                    row = FaqEntryRow(id=entry_id, updated_at=now)
+                row.question, row.answer, row.deleted = question, answer, False
+                row.updated_by, row.updated_at = actor, now
+                session.add(row)
+                session.add(self._change(now, actor, "add", entry_id, before, row.snapshot()))
+            await self._rebuild()
+        return self._entries[entry_id]
+
+    async def edit(
+        self,
+        entry_id: str,
+        question: str | None,
+        answer: str | None,
+        *,
+        actor: int | None,
+        now: datetime,
+    ) -> FaqEntry:
+        """Change an entry's question and/or answer (None or blank: keep it)."""
+        new_question = self._check_question(question) if question and question.strip() else None
+        new_answer = self._check_answer(answer) if answer and answer.strip() else None
+        if new_question is None and new_answer is None:
+            raise FaqError(ERR_NOTHING_TO_EDIT.format(id=entry_id.strip()[: knowledge.ID_MAX]))
+        async with self._lock:
+            entry = self._existing(entry_id)
+            async with write_transaction(self.sessions) as session:
+                row = await session.get(FaqEntryRow, entry.id)
+                before = row.snapshot() if row is not None else None
+                if row is None:
+                    row = FaqEntryRow(id=entry.id, updated_at=now)
+                if new_question is not None:
+                    row.question = new_question
+                if new_answer is not None:
+                    row.answer = new_answer
+                row.updated_by, row.updated_at = actor, now
+                session.add(row)
+                session.add(self._change(now, actor, "edit", entry.id, before, row.snapshot()))
+            await self._rebuild()
+        return self._entries[entry.id]
+
+    async def delete(self, entry_id: str, *, actor: int | None, now: datetime) -> FaqEntry:
+        """Hide an entry (a tombstone, so a file entry stays hidden after /faq 重载)."""
+        async with self._lock:
+            entry = self._existing(entry_id)
+            async with write_transaction(self.sessions) as session:
+                row = await session.get(FaqEntryRow, entry.id)
+                before = row.snapshot() if row is not None else None
+                if row is None:
+                    row = FaqEntryRow(id=entry.id, updated_at=now)
+                row.deleted = True
+                row.updated_by, row.updated_at = actor, now
+                session.add(row)
+                session.add(self._change(now, actor, "delete", entry.id, before, row.snapshot()))
+            await self._rebuild()
+        return entry
+
+    async def learn(
+        self, unanswered_id: int, entry_id: str, *, actor: int | None, now: datetime
+    ) -> tuple[Unanswered, FaqEntry]:
+        """Teach an unanswered question to an entry: its wording becomes a new phrasing."""
+        async with self._lock:
+            entry = self._existing(entry_id)
+            async with write_transaction(self.sessions) as session:
+                asked = await session.get(FaqUnanswered, unanswered_id)
+                if asked is None:
+                    raise FaqError(ERR_UNANSWERED.format(number=unanswered_id))
+                if asked.learned_entry is not None:
+                    raise FaqError(
+                        ERR_LEARNED.format(number=unanswered_id, entry=asked.learned_entry)
+                    )
+                row = await session.get(FaqEntryRow, entry.id)
+                before = row.snapshot() if row is not None else None
+                if row is None:
+                    row = FaqEntryRow(id=entry.id, updated_at=now)
+                phrasing = clean_text(asked.text).replace("\n", " ")[:QUESTION_MAX]
+                if phrasing not in row.phrasings:
+                    row.phrasings = [*row.phrasings, phrasing]
+                row.updated_by, row.updated_at = actor, now
+                asked.learned_entry = entry.id
+                session.add(row)
+                session.add(asked)
+                change = self._change(now, actor, "learn", entry.id, before, row.snapshot())
+                change.unanswered_id = asked.id
+                session.add(change)
+                taught = _unanswered(asked)
+            await self._rebuild()
+        return taught, self._entries[entry.id]
+
+    async def undo(self, *, actor: int | None, now: datetime) -> Change | None:
+        """Revert the most recent change not yet undone; None if there is nothing to undo.
+
+        The undo is itself logged (action "undo", before/after swapped); sending /faq 撤销
+        again walks further back.
+        """
+        async with self._lock:
+            async with write_transaction(self.sessions) as session:
+                last = (
+                    await session.exec(
+                        select(FaqChange)
+                        .where(col(FaqChange.action) != "undo", col(FaqChange.undone).is_(False))
+                        .order_by(col(FaqChange.id).desc())
+                        .limit(1)
+                    )
+                ).first()
+                if last is None:
+                    return None
+                row = await session.get(FaqEntryRow, last.entry_id)
+                if last.before is None:
+                    if row is not None:
+                        await session.delete(row)
+                else:
+                    if row is None:
+                        row = FaqEntryRow(id=last.entry_id, updated_at=now)
+                    _restore(row, last.before)
+                    row.updated_by, row.updated_at = actor, now
+                    session.add(row)
+                if last.unanswered_id is not None:
+                    asked = await session.get(FaqUnanswered, last.unanswered_id)
+                    if asked is not None:
+                        asked.learned_entry = None
+                        session.add(asked)
+                last.undone = True
+                session.add(last)
+                session.add(
+                    self._change(now, actor, "undo", last.entry_id, last.after, last.before)
+                )
+                assert last.id is not None
+                undone = Change(last.id, last.at, last.actor, last.action, last.entry_id)
+            await self._rebuild()
+        return undone
+
+    @staticmethod
+    def _change(
+        now: datetime,
+        actor: int | None,
+        action: str,
+        entry_id: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> FaqChange:
+        return FaqChange(
+            at=now, actor=actor, action=action, entry_id=entry_id, before=before, after=after
+        )
+
+    async def history(self, limit: int = 20) -> list[Change]:
+        """The latest changes, newest first (undos included)."""
+        async with self.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(FaqChange).order_by(col(FaqChange.id).desc()).limit(limit)
+                )
+            ).all()
+        return [Change(r.id or 0, r.at, r.actor, r.action, r.entry_id) for r in rows]
+
+    # --- unanswered questions -----------------------------------------------------------------
+
+    async def record_unanswered(
+        self, question: str, *, group: int | None, user: int | None, now: datetime
+    ) -> Unanswered | None:
+        """Count a question the bot could not answer (the same wording is one row)."""
+        key = question_key(question, self.contest.bot.nickname)
+        if not key:
+            return None
+        text = clean_text(question).replace("\n", " ")[:UNANSWERED_TEXT_MAX]
+        for attempt in range(2):
+            try:
+                async with write_transaction(self.sessions) as session:
+                    row = (
+                        await session.exec(select(FaqUnanswered).where(FaqUnanswered.key == key))
+                    ).first()
+                    if row is None:
+                        row = FaqUnanswered(key=key, text=text, count=0, first_at=now, last_at=now)
+                    row.count += 1
+                    row.text, row.last_at, row.last_group, row.last_user = text, now, group, user
+                    # Taught, yet asked again and still not answered: back on the list.
+                    row.learned_entry = None
+                    session.add(row)
+                    await session.flush()
+                    return _unanswered(row)
+            except IntegrityError:
+                if attempt:
+                    raise
+                # Another process recorded the same question at the same moment: count again.
+        return None  # pragma: no cover - the loop returns or raises
+
+    async def unanswered(self, limit: int = 10) -> list[Unanswered]:
+        """Questions still unanswered, most often asked first."""
+        async with self.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(FaqUnanswered)
+                    .where(col(FaqUnanswered.learned_entry).is_(None))
+                    .order_by(
+                        col(FaqUnanswered.count).desc(),
+                        col(FaqUnanswered.last_at).desc(),
+                        col(FaqUnanswered.id),
+                    )
+                    .limit(limit)
+                )
+            ).all()
+        return [_unanswered(r) for r in rows]

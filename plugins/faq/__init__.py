@@ -1,0 +1,516 @@
+"""常见问题: members ask (/问, @ the bot, or just ask in the group); organisers teach (/faq).
+
+The knowledge base, the ranker and the rules for answering live in bot.faq; this plugin turns
+messages into calls and results into replies. A plain group message reaches the FAQ only when
+`_wants` (run on every chatter message, so it must stay cheap) sees a question or a number
+answering candidates the bot offered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from loguru import logger
+from nonebot import require
+from nonebot.adapters.onebot.v11 import GroupMessageEvent, MessageEvent
+from nonebot.plugin import PluginMetadata
+
+require("plugins.router")
+
+from bot.faq.entry import FaqEntry
+from bot.faq.guard import parse_choice
+from bot.faq.service import QUERY_MAX, FaqError, FaqService
+from bot.outgoing import Image, Mention, Part, Quote, Target, Text
+from bot.roles import Need
+from bot.runtime import Runtime
+from plugins.router import OneBotTransport, Request, command, listen
+
+__plugin_meta__ = PluginMetadata(
+    name="常见问题",
+    description="回答群里关于写博客、发微博和大赛规则的常见问题；组织者可在群里维护问答库",
+    usage="/问 博客怎么插图片 | @机器人 提问 | /faq 列表",
+)
+
+# --- members ---------------------------------------------------------------------------------
+
+ASK_USAGE = "请在 /问 后面写上您的问题，例如：/问 博客怎么插入图片"
+MENTION_USAGE = "您好！请直接用文字写出问题，例如：@{nickname} 博客怎么插入图片"
+TOO_LONG = "问题太长了，请用一两句话说明想问什么。"
+SUGGEST_HEAD = "您想问的是哪一个？回复序号即可："
+SUGGEST_LINE = "{number}. {question}"
+CANNOT = "抱歉，这个问题我还答不上来，已记下转给组织者。{contacts}"
+REPEATED = "刚刚已回答过这个问题，请看引用的这条回复。"
+REPEATED_NO_QUOTE = "刚刚已回答过这个问题，请往上翻看我的回复。"
+SLOW_DOWN = "提问的人有点多，请稍后再问。"
+NOT_READY = "问答库暂时不可用，请稍后再试或联系组织者。"
+
+# --- organisers ------------------------------------------------------------------------------
+
+USAGE = (
+    "用法：\n"
+    "/faq 列表\n"
+    "/faq 查看 blog-link\n"
+    "/faq 添加 编号 问题 | 答案\n"
+    "/faq 修改 编号 新问题 | 新答案（不改的一边留空）\n"
+    "/faq 删除 编号\n"
+    "/faq 未解决\n"
+    "/faq 学习 未解决编号 条目编号\n"
+    "/faq 重载\n"
+    "/faq 撤销\n"
+    "/faq 测试 问题"
+)
+UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
+LIST_HEAD = "共 {count} 条问答（编号 问题）："
+LIST_LINE = "{id} {question}{mark}"
+CHAT_MARK = "（群里改过）"
+SHOW = "【{id}】{question}\n其他问法：{phrasings}\n答案：\n{answer}"
+SHOW_SOURCE_CHAT = "\n（在群里添加或修改过，/faq 撤销 可恢复）"
+SHOW_USAGE = "请写明编号，例如：/faq 查看 blog-link"
+NOT_FOUND = "没有编号为“{id}”的问答；发送 /faq 列表 可查看全部编号。"
+ADD_USAGE = (
+    "请按格式写：/faq 添加 编号 问题 | 答案\n"
+    "例如：/faq 添加 party-fee 党费怎么交 | 请联系本单位党务干事。"
+)
+EDIT_USAGE = (
+    "请按格式写：/faq 修改 编号 新问题 | 新答案（不改的一边留空，如：/faq 修改 blog-link | 新答案）"
+)
+ADDED = "已添加问答“{id}”：{question}"
+EDITED = "已修改问答“{id}”：{question}"
+DELETED = "已删除问答“{id}”：{question}（/faq 撤销 可恢复）"
+DELETE_USAGE = "请写明要删除的编号，例如：/faq 删除 party-fee"
+UNANSWERED_EMPTY = "暂无未解决的问题。"
+UNANSWERED_HEAD = "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）："
+UNANSWERED_LINE = "{id}. {text}（{count}次，最近 {last}）"
+LEARN_USAGE = "请写明未解决问题的编号和条目编号，例如：/faq 学习 3 blog-link"
+LEARNED = "学会了：以后问“{text}”会回答“{id}”（{question}）。"
+RELOADED = "已重新读取问答库，共 {count} 条。"
+RELOAD_PROBLEMS = "有 {count} 处问题（有问题的条目未启用）："
+UNDONE = "已撤销 {who} 在 {when} 的{action}（{id}）。"
+NOTHING_TO_UNDO = "没有可以撤销的修改。"
+TEST_USAGE = "请写上要测试的问题，例如：/faq 测试 博客链接怎么复制"
+TEST_HEAD = "匹配结果（前三名，分数 0~1）："
+TEST_NONE = "无匹配"
+ACTIONS = {"add": "添加", "edit": "修改", "delete": "删除", "learn": "学习"}
+
+# A passive question is at least this long ("博客咋发") and at most this long (not an essay).
+PASSIVE_MIN = 4
+PASSIVE_MAX = 200
+SHOWN_PROBLEMS = 5
+UNANSWERED_SHOWN = 10
+_LINK = re.compile(r"https?://", re.IGNORECASE)
+_CARDS = frozenset({"json", "xml", "share"})
+
+
+def _now(runtime: Runtime) -> datetime:
+    return runtime.clock()
+
+
+def _at_bot(event: MessageEvent) -> bool:
+    """Whether the member @-ed the bot (or called it by name), not merely quoted its message."""
+    if not event.to_me:
+        return False
+    if event.reply is None:
+        return True
+    self_id = str(event.self_id)
+    return any(s.type == "at" and str(s.data.get("qq")) == self_id for s in event.original_message)
+
+
+def _carries_link(event: MessageEvent, text: str) -> bool:
+    """Links and share cards are submissions, not questions."""
+    return bool(_LINK.search(text)) or any(s.type in _CARDS for s in event.original_message)
+
+
+def _wants(event: MessageEvent, runtime: Runtime) -> bool:
+    """Cheap, runs on every non-command message: is this for the FAQ?"""
+    faq = runtime.faq
+    if faq is None:
+        return False
+    text = event.get_plaintext()
+    group_id = event.group_id if isinstance(event, GroupMessageEvent) else None
+    if (
+        len(text) <= 8
+        and faq.guards.pending.waiting(group_id, event.user_id, _now(runtime))
+        and parse_choice(text) is not None
+    ):
+        return True
+    if group_id is None:
+        return False
+    if _at_bot(event):
+        return not _carries_link(event, text)
+    policy = faq.policy
+    if not policy.passive or group_id in policy.passive_off_groups:
+        return False
+    if not PASSIVE_MIN <= len(text.strip()) <= PASSIVE_MAX:
+        return False
+    return faq.looks_like_question(text) and not _carries_link(event, text)
+
+
+# --- answering --------------------------------------------------------------------------------
+
+
+def _service(request: Request) -> FaqService | None:
+    return request.runtime.faq
+
+
+async def _may_reply(request: Request, faq: FaqService, *, passive: bool) -> bool:
+    """The group's flood limit; an explicit asker over the limit hears "later" once a minute."""
+    group_id = request.group_id
+    if group_id is None:
+        return True
+    now = _now(request.runtime)
+    if faq.guards.floods.allow(group_id, now):
+        return True
+    if not passive and faq.guards.floods.warn(group_id, now):
+        await request.reply(SLOW_DOWN)
+    logger.info("FAQ: flood limit reached in group {}", group_id)
+    return False
+
+
+def _images(entry: FaqEntry) -> list[Part]:
+    parts: list[Part] = []
+    for path in entry.images:
+        try:
+            parts.append(Image(data=path.read_bytes()))
+        except (OSError, ValueError) as error:
+            logger.warning("FAQ: image {} of {} not sent: {}", path, entry.id, error)
+    return parts
+
+
+async def _answer(request: Request, faq: FaqService, entry: FaqEntry, *, passive: bool) -> None:
+    """Send an entry's answer, or point to the same answer given a few minutes ago."""
+    group_id = request.group_id
+    now = _now(request.runtime)
+    repeats = faq.guards.repeats
+    if group_id is not None:
+        earlier = repeats.earlier(group_id, entry.id, now)
+        if earlier is not None:
+            if not await _may_reply(request, faq, passive=passive):
+                return
+            if earlier.message_id is None:
+                await request.reply(REPEATED_NO_QUOTE)
+                return
+            await request.runtime.outbox.send(
+                OneBotTransport(request.bot),
+                Target.group(group_id),
+                [Quote(earlier.message_id), Mention(request.event.user_id), Text(REPEATED)],
+            )
+            return
+    if not await _may_reply(request, faq, passive=passive):
+        return
+    if group_id is not None:
+        repeats.answered(group_id, entry.id, now)  # before sending: a second asker waits
+    delivery = await request.reply([Text(entry.answer), *_images(entry)])
+    if group_id is None:
+        return
+    if not delivery.ok and not delivery.message_ids:
+        repeats.forget(group_id, entry.id)
+    elif delivery.message_ids:
+        repeats.answered(group_id, entry.id, now, delivery.message_ids[0])
+
+
+async def _ask(request: Request, question: str, *, mode: str) -> None:
+    """mode: "command" (/问), "mention" (@ the bot) or "passive" (a plain group message)."""
+    faq = _service(request)
+    passive = mode == "passive"
+    if faq is None:
+        if not passive:
+            await request.reply(NOT_READY)
+        return
+    question = question.strip()
+    if not question:
+        if not passive and await _may_reply(request, faq, passive=False):
+            nickname = request.runtime.contest.bot.nickname
+            usage = ASK_USAGE if mode == "command" else MENTION_USAGE.format(nickname=nickname)
+            await request.reply(usage)
+        return
+    if len(question) > QUERY_MAX:
+        if not passive and await _may_reply(request, faq, passive=False):
+            await request.reply(TOO_LONG)
+        return
+    group_id, user_id = request.group_id, request.event.user_id
+    asked = faq.ask(question, passive=passive)
+    kind = asked.decision.kind
+    if kind == "answer" and asked.entries:
+        if not passive:
+            faq.guards.pending.drop(group_id, user_id)
+        await _answer(request, faq, asked.entries[0], passive=passive)
+        return
+    if passive:
+        return  # passive mode never suggests and never says it cannot answer
+    faq.guards.pending.drop(group_id, user_id)
+    if kind == "suggest" and asked.entries:
+        if not await _may_reply(request, faq, passive=False):
+            return
+        faq.guards.pending.offer(
+            group_id, user_id, tuple(e.id for e in asked.entries), _now(request.runtime)
+        )
+        lines = [SUGGEST_HEAD]
+        lines += [
+            SUGGEST_LINE.format(number=n, question=e.question)
+            for n, e in enumerate(asked.entries, start=1)
+        ]
+        await request.reply("\n".join(lines))
+        return
+    # "@机器人 谢谢" is not a question worth an organiser's time; /问 always is.
+    if mode == "command" or faq.looks_like_question(question):
+        await faq.record_unanswered(
+            question, group=group_id, user=user_id, now=_now(request.runtime)
+        )
+    if await _may_reply(request, faq, passive=False):
+        await request.reply(CANNOT.format(contacts=faq.policy.contacts))
+
+
+@command(
+    "问",
+    "ask",
+    "提问",
+    need=Need.MEMBER,
+    summary="向机器人提问（也可以直接 @ 机器人或在群里问）",
+    example="/问 博客怎么插入图片",
+    order=5,
+)
+async def _ask_command(request: Request) -> None:
+    await _ask(request, request.args, mode="command")
+
+
+@listen(_wants)
+async def _listen(request: Request) -> None:
+    faq = _service(request)
+    if faq is None:
+        return
+    event = request.event
+    group_id = request.group_id
+    chosen = faq.guards.pending.take(group_id, event.user_id, request.args, _now(request.runtime))
+    if chosen is not None:
+        entry = faq.get(chosen)
+        if entry is not None:
+            await _answer(request, faq, entry, passive=False)
+        return
+    if group_id is None:
+        return
+    if _at_bot(event):
+        await _ask(request, request.args, mode="mention")
+        return
+    text = request.args
+    if PASSIVE_MIN <= len(text) <= PASSIVE_MAX and faq.looks_like_question(text):
+        await _ask(request, text, mode="passive")
+
+
+# --- organisers: /faq -------------------------------------------------------------------------
+
+SubHandler = Callable[[Request, FaqService, str], Awaitable[None]]
+_HEAD = re.compile(r"\s*(\S+)\s*(.*)", re.DOTALL)
+
+
+def _split_head(text: str) -> tuple[str, str]:
+    """The first word and the rest, keeping the rest's line breaks (answers have steps)."""
+    found = _HEAD.fullmatch(text)
+    return (found.group(1), found.group(2).strip()) if found else ("", "")
+
+
+def _split_pipe(text: str) -> tuple[str, str] | None:
+    """`问题 | 答案` (ASCII or full-width bar); None without a bar."""
+    for bar in ("|", "｜"):
+        if bar in text:
+            question, answer = text.split(bar, 1)
+            return question.strip(), answer.strip()
+    return None
+
+
+def _who(user_id: int | None) -> str:
+    return f"QQ {user_id}" if user_id else "系统"
+
+
+async def _list(request: Request, faq: FaqService, _rest: str) -> None:
+    entries = faq.list_entries()
+    lines = [LIST_HEAD.format(count=len(entries))]
+    lines += [
+        LIST_LINE.format(id=e.id, question=e.question, mark=CHAT_MARK if e.source == "chat" else "")
+        for e in entries
+    ]
+    await request.reply("\n".join(lines))
+
+
+async def _show(request: Request, faq: FaqService, rest: str) -> None:
+    entry_id, _ = _split_head(rest)
+    if not entry_id:
+        await request.reply(SHOW_USAGE)
+        return
+    entry = faq.get(entry_id)
+    if entry is None:
+        await request.reply(NOT_FOUND.format(id=entry_id[:45]))
+        return
+    text = SHOW.format(
+        id=entry.id,
+        question=entry.question,
+        phrasings="；".join(entry.phrasings) or "无",
+        answer=entry.answer,
+    )
+    if entry.source == "chat":
+        text += SHOW_SOURCE_CHAT
+    await request.reply([Text(text), *_images(entry)])
+
+
+async def _add(request: Request, faq: FaqService, rest: str) -> None:
+    entry_id, body = _split_head(rest)
+    parts = _split_pipe(body)
+    if not entry_id or parts is None or not parts[0] or not parts[1]:
+        await request.reply(ADD_USAGE)
+        return
+    entry = await faq.add(
+        entry_id,
+        parts[0],
+        parts[1],
+        actor=request.identity.user_id,
+        now=_now(request.runtime),
+    )
+    await request.reply(ADDED.format(id=entry.id, question=entry.question))
+
+
+async def _edit(request: Request, faq: FaqService, rest: str) -> None:
+    entry_id, body = _split_head(rest)
+    parts = _split_pipe(body)
+    if not entry_id or parts is None:
+        await request.reply(EDIT_USAGE)
+        return
+    entry = await faq.edit(
+        entry_id,
+        parts[0] or None,
+        parts[1] or None,
+        actor=request.identity.user_id,
+        now=_now(request.runtime),
+    )
+    await request.reply(EDITED.format(id=entry.id, question=entry.question))
+
+
+async def _delete(request: Request, faq: FaqService, rest: str) -> None:
+    entry_id, _ = _split_head(rest)
+    if not entry_id:
+        await request.reply(DELETE_USAGE)
+        return
+    entry = await faq.delete(entry_id, actor=request.identity.user_id, now=_now(request.runtime))
+    await request.reply(DELETED.format(id=entry.id, question=entry.question))
+
+
+async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
+    rows = await faq.unanswered(UNANSWERED_SHOWN)
+    if not rows:
+        await request.reply(UNANSWERED_EMPTY)
+        return
+    contest = request.runtime.contest
+    lines = [UNANSWERED_HEAD]
+    lines += [
+        UNANSWERED_LINE.format(
+            id=r.id,
+            text=r.text[:60],
+            count=r.count,
+            last=f"{contest.local(r.last_at):%m-%d %H:%M}",
+        )
+        for r in rows
+    ]
+    await request.reply("\n".join(lines))
+
+
+async def _learn(request: Request, faq: FaqService, rest: str) -> None:
+    number, entry_id = _split_head(rest)
+    number = number.lstrip("#＃")
+    if not number.isascii() or not number.isdigit() or len(number) > 9 or not entry_id:
+        await request.reply(LEARN_USAGE)
+        return
+    taught, entry = await faq.learn(
+        int(number),
+        entry_id.split()[0],
+        actor=request.identity.user_id,
+        now=_now(request.runtime),
+    )
+    await request.reply(LEARNED.format(text=taught.text[:60], id=entry.id, question=entry.question))
+
+
+async def _reload(request: Request, faq: FaqService, _rest: str) -> None:
+    problems = await faq.reload()
+    lines = [RELOADED.format(count=len(faq.list_entries()))]
+    if problems:
+        lines.append(RELOAD_PROBLEMS.format(count=len(problems)))
+        lines += [f"{p.file} {p.key}：{p.message}" for p in problems[:SHOWN_PROBLEMS]]
+    await request.reply("\n".join(lines))
+
+
+async def _undo(request: Request, faq: FaqService, _rest: str) -> None:
+    undone = await faq.undo(actor=request.identity.user_id, now=_now(request.runtime))
+    if undone is None:
+        await request.reply(NOTHING_TO_UNDO)
+        return
+    when = f"{request.runtime.contest.local(undone.at):%m-%d %H:%M}"
+    action = ACTIONS.get(undone.action, undone.action)
+    await request.reply(
+        UNDONE.format(who=_who(undone.actor), when=when, action=action, id=undone.entry_id)
+    )
+
+
+async def _test(request: Request, faq: FaqService, rest: str) -> None:
+    if not rest.strip():
+        await request.reply(TEST_USAGE)
+        return
+    matches = faq.test(rest)
+    if not matches:
+        await request.reply(TEST_NONE)
+        return
+    await request.reply("\n".join([TEST_HEAD, *(str(m) for m in matches)]))
+
+
+_SUBCOMMANDS: dict[str, SubHandler] = {
+    "列表": _list,
+    "list": _list,
+    "查看": _show,
+    "show": _show,
+    "添加": _add,
+    "add": _add,
+    "修改": _edit,
+    "edit": _edit,
+    "删除": _delete,
+    "delete": _delete,
+    "未解决": _unanswered,
+    "unanswered": _unanswered,
+    "学习": _learn,
+    "learn": _learn,
+    "重载": _reload,
+    "reload": _reload,
+    "撤销": _undo,
+    "undo": _undo,
+    "测试": _test,
+    "test": _test,
+}
+
+
+@command(
+    "faq",
+    need=Need.ORGANIZER,
+    summary="维护问答库：列表、添加、修改、删除、学习未解决问题、测试匹配",
+    example="/faq 测试 博客链接怎么复制",
+    order=85,
+)
+async def _faq(request: Request) -> None:
+    faq = _service(request)
+    if faq is None:
+        await request.reply(NOT_READY)
+        return
+    sub, rest = _split_head(request.args)
+    if not sub:
+        await request.reply(USAGE)
+        return
+    handler = _SUBCOMMANDS.get(sub.casefold())
+    if handler is None:
+        # "/faq 查看blog-link" typed without a space
+        for name, candidate in _SUBCOMMANDS.items():
+            if sub.startswith(name) and not name.isascii():
+                handler, rest = candidate, f"{sub[len(name) :]} {rest}".strip()
+                break
+    if handler is None:
+        await request.reply(UNKNOWN_SUB.format(sub=sub[:10]) + USAGE)
+        return
+    try:
+        await handler(request, faq, rest)
+    except FaqError as error:
+        await request.reply(str(error))

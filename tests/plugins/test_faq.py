@@ -1,0 +1,502 @@
+"""/问, @ the bot, passive answers, number replies, the repeat guard and /faq (nonebug).
+
+A small knowledge base of its own (not config/faq.yaml) keeps these tests about the chat side:
+which question matches which entry is the ranker's business (tests/bot/faq/test_ranker.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageSegment
+from nonebug import App
+
+from bot.outgoing import Image, Mention, Part, Quote, Text, render
+from bot.runtime import Runtime, install, open_runtime
+from bot.settings import Deployment
+from tests.fake import (
+    GROUP,
+    MEMBER,
+    ORGANIZER,
+    SELF_ID,
+    NoMentions,
+    group_message,
+    make_contest,
+    mention_message,
+    message_text,
+    quoting_bot,
+    reply_starting,
+    reply_to,
+)
+
+FAQ_YAML = """\
+version: 1
+entries:
+  - id: blog-image
+    question: 博文里怎么插入图片？
+    phrasings: [博客怎么加图片, 照片怎么放到博文里, 图片传不上去]
+    keywords: [图片, 插入]
+    answer: |
+      1. 在编辑页把光标放在要插图的位置。
+      2. 点“图片”按钮上传。
+    images: [guide.png]
+  - id: blog-link
+    question: 博客链接怎么复制？
+    phrasings: [怎么找到博文的网址, 博文地址在哪里看]
+    keywords: [链接, 复制]
+    answer: 打开博文，复制地址栏里的网址。
+  - id: rule-deadline
+    question: 截止时间是什么时候？
+    phrasings: [什么时候截止, 最晚哪天交]
+    answer: "{{ contest.deadline }} 截止。"
+  - id: weibo-repost
+    question: 微博怎么转发？
+    phrasings: [怎么转发别人的微博]
+    answer: 点微博下方的“转发”。
+  - id: weibo-follow
+    question: 微博怎么关注别人？
+    phrasings: [怎么关注别人的微博]
+    answer: 打开对方主页，点“关注”。
+"""
+SYNONYMS = "链接 网址 地址\n图片 照片 配图\n"
+IMAGE = b"\x89PNG\r\n\x1a\n-a-tiny-test-image"
+IMAGE_ANSWER = "1. 在编辑页把光标放在要插图的位置。\n2. 点“图片”按钮上传。"
+LINK_ANSWER = "打开博文，复制地址栏里的网址。"
+# Two entries equally close: the bot must ask which one is meant.
+UNCLEAR = "别人的微博"
+SUGGESTION = "您想问的是哪一个？回复序号即可：\n1. 微博怎么关注别人？\n2. 微博怎么转发？"
+CONTACTS = "请在群里 @ 组织者，或联系区委组织部。"
+CANNOT = f"抱歉，这个问题我还答不上来，已记下转给组织者。{CONTACTS}"
+T0 = datetime(2027, 6, 25, 9, 0, tzinfo=timezone.utc)
+OTHER_MEMBER = 20002
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path, clock: Clock) -> AsyncIterator[Runtime]:
+    """The fake contest with the small knowledge base above, on a new SQLite database."""
+    config = tmp_path / "config"
+    (config / "faq-images").mkdir(parents=True)
+    (config / "faq.yaml").write_text(FAQ_YAML, encoding="utf-8")
+    (config / "synonyms.txt").write_text(SYNONYMS, encoding="utf-8")
+    (config / "faq-images" / "guide.png").write_bytes(IMAGE)
+    deployment = Deployment(
+        superusers=frozenset({10009}),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        data_dir=tmp_path,
+    )
+    opened = await open_runtime(deployment, make_contest(config_dir=config), clock=clock)
+    yield opened
+    await opened.close()
+    install(None)
+
+
+def _group_send(event: GroupMessageEvent, parts: list[Part]) -> tuple[str, dict[str, Any]]:
+    [message] = render(parts, make_contest().messages)
+    return "send_group_msg", {"group_id": event.group_id, "message": message}
+
+
+def _answer(event: GroupMessageEvent, text: str, *images: bytes) -> tuple[str, dict[str, Any]]:
+    """The bot's answer: quoting the question, the answer text, then the entry's images."""
+    return _group_send(event, [Quote(event.message_id), Text(text), *map(Image, images)])
+
+
+async def _exchange(
+    app: App, event: GroupMessageEvent, *calls: tuple[str, dict[str, Any]], message_id: int = 1
+) -> None:
+    """The bot answers `event` with exactly `calls` (none: it stays silent)."""
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        for api, data in calls:
+            ctx.should_call_api(api, data, result={"message_id": message_id})
+
+
+def _text(text: str) -> Message:
+    """`text` as one text segment, exactly as typed (no CQ-code parsing)."""
+    return Message([MessageSegment.text(text)])
+
+
+# --- the three ways of asking ------------------------------------------------------------------
+
+
+async def test_ask_command_answers_quoting_the_question_with_the_entry_images(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message("/问 博客怎么插入图片")
+    await _exchange(app, event, _answer(event, IMAGE_ANSWER, IMAGE))
+
+
+async def test_english_alias_and_glued_question_work(app: App, runtime: Runtime) -> None:
+    event = group_message("/ask 博客链接怎么复制")
+    await _exchange(app, event, _answer(event, LINK_ANSWER))
+    glued = group_message("/问截止时间是什么时候")
+    await _exchange(app, glued, _answer(glued, "7月1日（周四）18:00 截止。"))
+
+
+async def test_mentioning_the_bot_is_asking(app: App, runtime: Runtime) -> None:
+    event = mention_message(" 博客链接怎么复制")
+    await _exchange(app, event, _answer(event, LINK_ANSWER))
+
+
+async def test_a_question_in_the_group_is_answered_passively(app: App, runtime: Runtime) -> None:
+    event = group_message("请问老师，博客链接怎么复制啊？")
+    await _exchange(app, event, _answer(event, LINK_ANSWER))
+
+
+async def test_an_empty_ask_gets_an_example(app: App, runtime: Runtime) -> None:
+    event = group_message("/问")
+    await _exchange(
+        app, event, reply_to(event, "请在 /问 后面写上您的问题，例如：/问 博客怎么插入图片")
+    )
+    bare = mention_message(" ")
+    await _exchange(app, bare, reply_starting(bare, "您好！请直接用文字写出问题"))
+
+
+# --- suggestions and number replies ------------------------------------------------------------
+
+
+async def test_an_unclear_question_gets_numbered_candidates(app: App, runtime: Runtime) -> None:
+    event = group_message(f"/问 {UNCLEAR}")
+    await _exchange(app, event, reply_to(event, SUGGESTION))
+
+
+async def test_replying_with_a_number_answers_that_candidate(app: App, runtime: Runtime) -> None:
+    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+
+    choice = group_message("２")
+    await _exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
+    again = group_message("2")  # the offer is used up: "2" is chatter again
+    await _exchange(app, again)
+
+
+async def test_a_number_from_someone_else_is_not_a_choice(app: App, runtime: Runtime) -> None:
+    await _exchange(app, event := mention_message(UNCLEAR), reply_to(event, SUGGESTION))
+
+    await _exchange(app, group_message("1", user_id=OTHER_MEMBER))
+    choice = group_message("第1个")
+    await _exchange(app, choice, _answer(choice, "打开对方主页，点“关注”。"))
+
+
+async def test_a_number_after_the_followup_window_is_chatter(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+    clock.advance(minutes=3)
+
+    await _exchange(app, group_message("1"))
+
+
+# --- cannot answer -----------------------------------------------------------------------------
+
+
+async def test_an_unanswerable_question_is_recorded_and_contacts_named(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message("/问 今天食堂几点开饭")
+    await _exchange(app, event, reply_to(event, CANNOT))
+    mention = mention_message("今天食堂几点开饭？")
+    await _exchange(app, mention, reply_starting(mention, "抱歉"))
+
+    assert runtime.faq is not None
+    [row] = await runtime.faq.unanswered()
+    assert (row.text, row.count, row.last_user) == ("今天食堂几点开饭？", 2, MEMBER)
+
+
+async def test_thanks_to_the_bot_is_not_recorded_as_a_question(app: App, runtime: Runtime) -> None:
+    event = mention_message(" 谢谢")
+    await _exchange(app, event, reply_to(event, CANNOT))
+    assert runtime.faq is not None
+    assert await runtime.faq.unanswered() == []
+
+
+# --- passive mode stays quiet ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "chatter",
+    ["收到", "好的谢谢", "今天开会吗", "明天几点集合", "我刚插入了图片", "辛苦了", "1"],
+)
+async def test_chatter_gets_no_answer(app: App, runtime: Runtime, chatter: str) -> None:
+    await _exchange(app, group_message(chatter))
+
+
+async def test_passive_mode_never_suggests_nor_apologises_nor_records(
+    app: App, runtime: Runtime
+) -> None:
+    await _exchange(app, group_message("别人的微博怎么弄呢"))
+    await _exchange(app, group_message("今天食堂几点开饭？"))
+    assert runtime.faq is not None
+    assert await runtime.faq.unanswered() == []
+
+
+async def test_passive_mode_can_be_turned_off_for_a_group(
+    app: App, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    assert runtime.faq is not None
+    policy = replace(runtime.faq.policy, passive_off_groups=frozenset({GROUP}))
+    monkeypatch.setattr(runtime.faq, "policy", policy)
+
+    await _exchange(app, group_message("博客链接怎么复制？"))
+    event = mention_message("博客链接怎么复制？")
+    await _exchange(app, event, _answer(event, LINK_ANSWER))
+
+
+async def test_quoting_the_bot_to_say_thanks_is_not_a_question(app: App, runtime: Runtime) -> None:
+    await _exchange(app, quoting_bot("好的谢谢", quoted_id=4242))
+
+
+async def test_messages_with_links_are_left_to_the_submissions(app: App, runtime: Runtime) -> None:
+    await _exchange(app, group_message("怎么提交 https://blog.sina.com.cn/s/blog_1.html 呢"))
+
+
+# --- not spamming ------------------------------------------------------------------------------
+
+
+async def test_a_repeated_question_points_to_the_earlier_answer(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    first = group_message("/问 博客链接怎么复制")
+    await _exchange(app, first, _answer(first, LINK_ANSWER), message_id=4242)
+    clock.advance(minutes=2)
+
+    second = group_message("博客链接怎么复制？", user_id=OTHER_MEMBER)
+    pointer = _group_send(
+        second,
+        [Quote(4242), Mention(OTHER_MEMBER), Text("刚刚已回答过这个问题，请看引用的这条回复。")],
+    )
+    await _exchange(app, second, pointer)
+
+    clock.advance(minutes=4)  # six minutes after the answer: answered again
+    third = group_message("/问 博客链接怎么复制")
+    await _exchange(app, third, _answer(third, LINK_ANSWER))
+
+
+async def test_the_flood_limit_silences_then_tells_explicit_askers_once(
+    app: App, runtime: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runtime.faq is not None
+    monkeypatch.setattr(runtime.faq.guards.floods, "per_minute", 1)
+    first = group_message("/问 博客链接怎么复制")
+    await _exchange(app, first, _answer(first, LINK_ANSWER))
+
+    await _exchange(app, group_message("截止时间是什么时候？"))  # passive: silent
+    asked = group_message("/问 截止时间是什么时候")
+    await _exchange(app, asked, reply_to(asked, "提问的人有点多，请稍后再问。"))
+    await _exchange(app, group_message("/问 截止时间是什么时候"))  # told once a minute
+
+    clock.advance(minutes=1)
+    later = group_message("/问 截止时间是什么时候")
+    await _exchange(app, later, _answer(later, "7月1日（周四）18:00 截止。"))
+
+
+# --- hostile input -----------------------------------------------------------------------------
+
+
+async def test_cq_code_in_a_question_stays_text(app: App, runtime: Runtime) -> None:
+    event = group_message(_text("/问 [CQ:at,qq=all] 今天食堂几点开饭"))
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_msg", {"group_id": event.group_id, "message": NoMentions()}, result={}
+        )
+
+
+async def test_an_at_all_question_is_answered_without_mentioning_anyone(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message(
+        Message([MessageSegment.at("all"), MessageSegment.text(" 博客链接怎么复制？")])
+    )
+    await _exchange(app, event, _answer(event, LINK_ANSWER))
+
+
+async def test_a_ten_thousand_character_question_gets_a_short_reply(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message("/问 " + "图片" * 5_000)
+    await _exchange(app, event, reply_to(event, "问题太长了，请用一两句话说明想问什么。"))
+    await _exchange(app, group_message("怎么" * 5_000))
+
+
+# --- /faq for organisers -----------------------------------------------------------------------
+
+
+class ScoreLines:
+    """Equals a OneBot message whose text is a heading, then lines `<id> <score>`."""
+
+    LINE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)* (?:0\.\d\d|1\.00)")
+
+    def __init__(self, first_id: str) -> None:
+        self.first_id = first_id
+        self.lines: list[str] = []
+
+    def __eq__(self, message: object) -> bool:
+        if not isinstance(message, list):
+            return False
+        lines = message_text(message).split("\n")
+        self.lines = lines
+        scores = [float(line.split()[1]) for line in lines[1:] if self.LINE.fullmatch(line)]
+        return (
+            1 <= len(lines) - 1 <= 3
+            and len(scores) == len(lines) - 1
+            and lines[1].startswith(self.first_id + " ")
+            and scores == sorted(scores, reverse=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<heading + id/score lines, first {self.first_id}>"
+
+
+async def test_faq_test_lists_the_top_three_with_two_decimal_scores(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message("/faq 测试 博客链接怎么复制", user_id=ORGANIZER)
+    expected = ScoreLines("blog-link")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_msg", {"group_id": event.group_id, "message": expected}, result={}
+        )
+    assert expected.lines[1] == "blog-link 1.00"
+
+
+async def test_faq_test_says_no_match_when_nothing_scores(app: App, runtime: Runtime) -> None:
+    event = group_message("/faq test 今天食堂几点开饭", user_id=ORGANIZER)
+    await _exchange(app, event, reply_to(event, "无匹配"))
+
+
+async def test_members_cannot_change_the_knowledge_base(app: App, runtime: Runtime) -> None:
+    event = group_message("/faq 添加 party-fee 党费怎么交 | 问党务干事。")
+    await _exchange(app, event, reply_to(event, "抱歉，/faq 仅限组织者使用。"))
+    assert runtime.faq is not None
+    assert runtime.faq.get("party-fee") is None
+
+
+async def test_an_organizer_adds_an_entry_that_is_then_answered(app: App, runtime: Runtime) -> None:
+    add = group_message(
+        _text("/faq 添加 party-fee 党费怎么交 | 1. 找本单位党务干事。\n2. 现金或转账。"),
+        user_id=ORGANIZER,
+    )
+    await _exchange(app, add, reply_to(add, "已添加问答“party-fee”：党费怎么交"))
+
+    ask = group_message("/问 党费怎么交")
+    await _exchange(app, ask, _answer(ask, "1. 找本单位党务干事。\n2. 现金或转账。"))
+
+
+async def test_a_refused_change_is_explained(app: App, runtime: Runtime) -> None:
+    event = group_message(_text("/faq 添加 x-bad 模板问题 | {{ ''.__class__ }}"), user_id=ORGANIZER)
+    await _exchange(app, event, reply_starting(event, "答案里的 {{ }} 只能填配置里的名称"))
+    missing_bar = group_message("/faq 添加 party-fee 党费怎么交", user_id=ORGANIZER)
+    await _exchange(app, missing_bar, reply_starting(missing_bar, "请按格式写：/faq 添加"))
+
+
+async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Runtime) -> None:
+    ask = group_message("/问 怎么分享给别人看")
+    await _exchange(app, ask, reply_to(ask, CANNOT))
+    assert runtime.faq is not None
+    [row] = await runtime.faq.unanswered()
+
+    listing = group_message("/faq 未解决", user_id=ORGANIZER)
+    await _exchange(
+        app,
+        listing,
+        reply_to(
+            listing,
+            "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）：\n"
+            f"{row.id}. 怎么分享给别人看（1次，最近 06-25 17:00）",
+        ),
+    )
+    teach = group_message(f"/faq 学习 {row.id} blog-link", user_id=ORGANIZER)
+    await _exchange(
+        app,
+        teach,
+        reply_to(
+            teach, "学会了：以后问“怎么分享给别人看”会回答“blog-link”（博客链接怎么复制？）。"
+        ),
+    )
+    again = group_message("/问 怎么分享给别人看")
+    await _exchange(app, again, _answer(again, LINK_ANSWER))
+
+
+async def test_an_organizer_undoes_a_deletion(app: App, runtime: Runtime) -> None:
+    delete = group_message("/faq 删除 blog-link", user_id=ORGANIZER)
+    await _exchange(
+        app,
+        delete,
+        reply_to(delete, "已删除问答“blog-link”：博客链接怎么复制？（/faq 撤销 可恢复）"),
+    )
+    undo = group_message("/faq 撤销", user_id=ORGANIZER)
+    await _exchange(
+        app, undo, reply_to(undo, f"已撤销 QQ {ORGANIZER} 在 06-25 17:00 的删除（blog-link）。")
+    )
+    nothing = group_message("/faq undo", user_id=ORGANIZER)
+    await _exchange(app, nothing, reply_to(nothing, "没有可以撤销的修改。"))
+    ask = group_message("/问 博客链接怎么复制")
+    await _exchange(app, ask, _answer(ask, LINK_ANSWER))
+
+
+async def test_an_organizer_edits_only_the_answer(app: App, runtime: Runtime) -> None:
+    edit = group_message(_text("/faq 修改 blog-link | 长按地址栏复制。"), user_id=ORGANIZER)
+    await _exchange(app, edit, reply_to(edit, "已修改问答“blog-link”：博客链接怎么复制？"))
+    show = group_message("/faq 查看 blog-link", user_id=ORGANIZER)
+    await _exchange(
+        app,
+        show,
+        reply_to(
+            show,
+            "【blog-link】博客链接怎么复制？\n其他问法：怎么找到博文的网址；博文地址在哪里看\n"
+            "答案：\n长按地址栏复制。\n（在群里添加或修改过，/faq 撤销 可恢复）",
+        ),
+    )
+
+
+async def test_faq_list_and_usage(app: App, runtime: Runtime) -> None:
+    listing = group_message("/faq 列表", user_id=ORGANIZER)
+    await _exchange(
+        app,
+        listing,
+        reply_to(
+            listing,
+            "共 5 条问答（编号 问题）：\nblog-image 博文里怎么插入图片？\n"
+            "blog-link 博客链接怎么复制？\nrule-deadline 截止时间是什么时候？\n"
+            "weibo-repost 微博怎么转发？\nweibo-follow 微博怎么关注别人？",
+        ),
+    )
+    usage = group_message("/faq 乱写", user_id=ORGANIZER)
+    await _exchange(app, usage, reply_starting(usage, "没有“乱写”这个操作。\n用法："))
+
+
+async def test_faq_reload_rereads_the_file(app: App, runtime: Runtime) -> None:
+    faq_file = runtime.contest.config_dir / "faq.yaml"
+    faq_file.write_text(FAQ_YAML.replace(LINK_ANSWER, "新写的链接答案。"), encoding="utf-8")
+    reload = group_message("/faq 重载", user_id=ORGANIZER)
+    await _exchange(app, reload, reply_starting(reload, "已重新读取问答库，共 5 条。"))
+    ask = group_message("/问 博客链接怎么复制")
+    await _exchange(app, ask, _answer(ask, "新写的链接答案。"))
