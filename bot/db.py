@@ -40,6 +40,8 @@ OWN_TABLES = frozenset(
         "faq_entry",
         "faq_unanswered",
         "faq_change",
+        "reminder_send",
+        "reminder_state",
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -18,6 +18,7 @@ from bot.db import Sessions, make_engine, migrate, session_maker
 from bot.entries import EntryBook
 from bot.faq.service import FaqService
 from bot.outgoing import Outbox
+from bot.reminders.runner import ReminderRunner
 from bot.settings import Deployment, redact_url
 from bot.units import UnitDirectory
 from bot.verify import StaticResolver, Verifier
@@ -43,6 +44,8 @@ class Runtime:
     notify: tuple[int, ...] = field(default=())
     # The FAQ: knowledge base (file + database), ranker and its chat state.
     faq: FaqService | None = None
+    # Automatic reminders; the chat layer gives it a sender and calls start/tick.
+    reminders: ReminderRunner | None = None
 
     async def close(self) -> None:
         if self.verifier is not None:
@@ -100,5 +103,6 @@ async def open_runtime(
         notify=notify,
         faq=faq,
     )
+    runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
     install(runtime)
     return runtime

@@ -22,6 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "log_level": "WARNING",
         "superusers": {"10009"},
         "command_start": {"/", "／"},
+        # No background reminder job in chat tests; they call plugins.reminders.wake() directly.
+        "reminders_autorun": False,
     }
 
 
@@ -35,7 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session", autouse=True)
 async def after_nonebot_init(after_nonebot_init: None) -> None:
     nonebot.get_driver().register_adapter(OneBotV11Adapter)
-    for name in ("router", "help", "units", "watch", "faq", "submissions"):
+    for name in ("router", "help", "units", "watch", "faq", "submissions", "reminders"):
         nonebot.require(f"plugins.{name}")
 
 

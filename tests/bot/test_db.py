@@ -16,6 +16,7 @@ from sqlmodel import SQLModel, select
 
 import bot.db
 import bot.faq.store  # registers the FAQ tables (they live outside bot/models.py)
+import bot.reminders.store  # registers the reminder tables (likewise)
 from bot.db import (
     VERSION_TABLE,
     SchemaTooNew,
@@ -83,12 +84,26 @@ def _seed_0003(conn: Connection) -> None:
     )
 
 
+def _seed_0004(conn: Connection) -> None:
+    _seed_0003(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO reminder_send (target, key, kind, due, status, late, attempts,"
+            " pieces_sent, claimed_at, finished_at) VALUES ('group:123456789',"
+            " 'offset:3d@2027-07-01T10:00:00Z', 'offset', :t, 'sent', false, 1, 1, :t, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(sa.text("UPDATE reminder_state SET paused = true, changed_by = 10000"))
+
+
 # Data written with the schema as it stood at each revision (raw SQL: the models describe only
 # the newest schema). A new migration adds its entry here.
 SEEDS: dict[str, Callable[[Connection], None]] = {
     "0001": _seed_0001,
     "0002": _seed_0002,
     "0003": _seed_0003,
+    "0004": _seed_0004,
 }
 
 

@@ -179,6 +179,8 @@ def app_env(
             "LOG_LEVEL": log_level,
             "ENVIRONMENT": "e2e",
             "ONEBOT_WS_URLS": "[]",
+            # Reminders fire on the real clock; only the reminder tests switch them on.
+            "REMINDERS_AUTORUN": "false",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -1,0 +1,288 @@
+"""/提醒: organisers preview, send, pause and resume reminders; secretaries ask for their status.
+
+Also the automatic reminders' clock: `wake()` starts the runner (bot.reminders.runner) the
+first time and ticks it afterwards, then arms an APScheduler date job for the moment the runner
+asks for (the next slot, or the next retry of a failed send). A heartbeat job and the OneBot
+connect hook call `wake()` too, so a bot that connects late, a runtime that opens after this
+plugin's start-up hook, or a second process sharing the database are all caught up with.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import nonebot
+from loguru import logger
+from nonebot import get_driver, get_plugin_config, require
+from nonebot.adapters.onebot.v11 import Bot
+from nonebot.plugin import PluginMetadata
+
+require("plugins.router")
+require("nonebot_plugin_apscheduler")
+
+from nonebot_plugin_apscheduler import scheduler
+
+from bot.commands import split_args
+from bot.outgoing import Delivery, Mention, Part, SendFailed, Target, Text
+from bot.reminders.runner import NO_SENDER, ReminderRunner
+from bot.roles import Need
+from bot.runtime import current
+from plugins.router import OneBotTransport, Request, command
+
+from .config import Config
+
+__plugin_meta__ = PluginMetadata(
+    name="进度提醒",
+    description="截止前自动提醒未完成任务的单位；组织者预览、立即发送、暂停、恢复；联络员私聊查看进度",
+    usage="/提醒 预览 | 立即 | 暂停 | 恢复 | 我",
+    config=Config,
+)
+
+plugin_config = get_plugin_config(Config)
+
+USAGE_ORGANIZER = (
+    "用法：\n"
+    "/提醒 预览 — 查看下一次自动提醒的时间和内容\n"
+    "/提醒 立即 — 现在发送一次进度提醒\n"
+    "/提醒 暂停 — 暂停自动提醒（/提醒 恢复 恢复）\n"
+    "/提醒 我 — 私聊查看本单位进度"
+)
+USAGE_SECRETARY = "用法：/提醒 我 — 私聊查看本单位进度"
+UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
+ORGANIZERS_ONLY = "抱歉，/提醒 {sub} 仅限组织者使用。"
+NOT_RUNNING = "自动提醒未启用，请联系管理员。"
+PAUSED = "已暂停自动提醒，到期的提醒将被跳过。发送 /提醒 恢复 可恢复。"
+ALREADY_PAUSED = "自动提醒已处于暂停状态。发送 /提醒 恢复 可恢复。"
+RESUMED = "已恢复自动提醒。发送 /提醒 预览 可查看下一次提醒。"
+ALREADY_RUNNING = "自动提醒正在运行，无需恢复。"
+SENT_TO_GROUPS = "已发送进度提醒到 {count} 个群。"
+SEND_FAILED = "群 {group} 的提醒发送失败（{error}），请稍后再试。"
+NOTHING_SENT = "没有可发送的提醒：目前没有参赛单位。"
+TOO_SOON = "刚刚已发送过提醒，请 {seconds} 秒后再试。"
+NO_UNIT = "您没有绑定单位。组织者可用 /提醒 预览 查看下一次提醒。"
+PRIVATE_SENT = "已私聊发送「{unit}」的进度，请查收。"
+PRIVATE_FAILED = (
+    " 私聊消息发送失败：QQ 通常只允许机器人给好友发私聊。"
+    "请先添加本机器人为好友，再发送 /提醒 我；也可以在群里发送 /我的单位 查看。"
+)
+
+# One manual reminder per group per minute: a double tap must not @ everyone twice.
+MANUAL_COOLDOWN = 60.0
+SUB_SHOWN = 10
+WAKE_JOB = "reminders.wake"
+HEARTBEAT_JOB = "reminders.heartbeat"
+
+_last_manual: dict[int, float] = {}
+
+
+# --- sending and the clock ------------------------------------------------------------------
+
+
+def _connected_bot() -> Bot | None:
+    for bot in nonebot.get_bots().values():
+        if isinstance(bot, Bot):
+            return bot
+    return None
+
+
+async def send(target: Target, parts: Sequence[Part]) -> Delivery:
+    """The runner's sender: through the outbox and the connected OneBot bot, if any."""
+    bot = _connected_bot()
+    if bot is None:
+        return Delivery(target, ok=False, failed=SendFailed(None, NO_SENDER))
+    return await current().outbox.send(OneBotTransport(bot), target, parts)
+
+
+def _runner() -> ReminderRunner | None:
+    try:
+        runtime = current()
+    except RuntimeError:
+        return None  # not open yet: the heartbeat comes back
+    return runtime.reminders
+
+
+async def wake() -> datetime | None:
+    """Start or tick the runner, then arm the next wake-up; when that is (None: nothing due)."""
+    runner = _runner()
+    if runner is None:
+        return None
+    runner.sender = send
+    now = current().clock()
+    try:
+        upcoming = await (runner.tick(now) if runner.started else runner.start(now))
+    except Exception:
+        logger.exception("自动提醒运行出错，稍后重试")
+        return None
+    _arm(upcoming, now)
+    return upcoming
+
+
+def _arm(at: datetime | None, now: datetime) -> None:
+    if not plugin_config.reminders_autorun:
+        return
+    if at is None:
+        if scheduler.get_job(WAKE_JOB) is not None:
+            scheduler.remove_job(WAKE_JOB)
+        return
+    scheduler.add_job(
+        wake,
+        "date",
+        run_date=max(at, now),
+        id=WAKE_JOB,
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
+
+
+driver = get_driver()
+
+
+@driver.on_startup
+async def _start_heartbeat() -> None:
+    if not plugin_config.reminders_autorun:
+        return
+    # The runtime opens in a start-up hook that runs after this one: the first beat starts
+    # the runner a moment later, whether or not a OneBot bot has connected yet.
+    scheduler.add_job(
+        wake,
+        "interval",
+        seconds=plugin_config.reminders_heartbeat,
+        id=HEARTBEAT_JOB,
+        replace_existing=True,
+        next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+
+
+@driver.on_bot_connect
+async def _connected(bot: Bot) -> None:
+    if not plugin_config.reminders_autorun:
+        return
+    runner = _runner()
+    if runner is None:
+        return
+    if runner.started:
+        await runner.hurry(current().clock())  # the connection is back: retry now
+    await wake()
+
+
+# --- /提醒 ------------------------------------------------------------------------------------
+
+SubHandler = Callable[[Request, ReminderRunner], Awaitable[None]]
+
+
+async def _preview(request: Request, runner: ReminderRunner) -> None:
+    await request.reply(await runner.preview(request.runtime.clock()))
+
+
+async def _now(request: Request, runner: ReminderRunner) -> None:
+    # In a group: that group; in private chat: every served group.
+    groups = (
+        [request.group_id]
+        if request.group_id is not None
+        else sorted(request.runtime.contest.groups)
+    )
+    clock = time.monotonic()
+    last = max((_last_manual.get(g, -MANUAL_COOLDOWN) for g in groups), default=-MANUAL_COOLDOWN)
+    if clock - last < MANUAL_COOLDOWN:
+        await request.reply(TOO_SOON.format(seconds=int(MANUAL_COOLDOWN - (clock - last)) + 1))
+        return
+    _last_manual.update(dict.fromkeys(groups, clock))
+    transport = OneBotTransport(request.bot)
+
+    async def through_this_bot(target: Target, parts: Sequence[Part]) -> Delivery:
+        return await request.runtime.outbox.send(transport, target, parts)
+
+    result = await runner.send_now(
+        request.runtime.clock(), request.identity.user_id, groups, sender=through_this_bot
+    )
+    if result.failed:
+        await request.reply(
+            "\n".join(SEND_FAILED.format(group=g, error=e or "未知原因") for g, e in result.failed)
+        )
+    elif not result.delivered or not result.messages:
+        await request.reply(NOTHING_SENT)
+    elif request.group_id is None:
+        await request.reply(SENT_TO_GROUPS.format(count=len(result.delivered)))
+    # In a group the reminder itself is the answer.
+
+
+async def _pause(request: Request, runner: ReminderRunner) -> None:
+    changed = await runner.pause(request.identity.user_id, request.runtime.clock())
+    await request.reply(PAUSED if changed else ALREADY_PAUSED)
+
+
+async def _resume(request: Request, runner: ReminderRunner) -> None:
+    changed = await runner.resume(request.identity.user_id, request.runtime.clock())
+    await request.reply(RESUMED if changed else ALREADY_RUNNING)
+    if changed and plugin_config.reminders_autorun:
+        await wake()
+
+
+async def _me(request: Request, runner: ReminderRunner) -> None:
+    user_id = request.identity.user_id
+    unit = request.runtime.units.unit_of(user_id)
+    status = None if unit is None else await runner.unit_status(unit.id, request.runtime.clock())
+    if unit is None or status is None:
+        await request.reply(NO_UNIT)
+        return
+    if request.group_id is None:
+        await request.reply(status)
+        return
+    delivery = await request.send_private(user_id, status)
+    if delivery.ok:
+        await request.reply(PRIVATE_SENT.format(unit=unit.name))
+        return
+    logger.info(f"/提醒 我: private message to {user_id} failed: {delivery.failed}")
+    await request.reply([Mention(user_id), Text(PRIVATE_FAILED)])
+
+
+_ORGANIZER_SUBS: dict[str, tuple[str, SubHandler]] = {
+    "预览": ("预览", _preview),
+    "preview": ("预览", _preview),
+    "立即": ("立即", _now),
+    "now": ("立即", _now),
+    "暂停": ("暂停", _pause),
+    "pause": ("暂停", _pause),
+    "恢复": ("恢复", _resume),
+    "resume": ("恢复", _resume),
+}
+_SECRETARY_SUBS: dict[str, tuple[str, SubHandler]] = {
+    "我": ("我", _me),
+    "me": ("我", _me),
+}
+
+
+@command(
+    "提醒",
+    "remind",
+    "reminder",
+    need=Need.SECRETARY,
+    summary="私聊查看本单位进度；组织者可预览、立即发送、暂停、恢复自动提醒",
+    example="/提醒 我",
+    order=30,
+)
+async def _remind(request: Request) -> None:
+    usage = USAGE_ORGANIZER if request.identity.organizer else USAGE_SECRETARY
+    runner = request.runtime.reminders
+    words = split_args(request.args)
+    if not words:
+        await request.reply(usage)
+        return
+    if runner is None:
+        await request.reply(NOT_RUNNING)
+        return
+    sub = words[0].casefold()
+    found = _SECRETARY_SUBS.get(sub) or _ORGANIZER_SUBS.get(sub)
+    if found is None:
+        await request.reply(UNKNOWN_SUB.format(sub=words[0][:SUB_SHOWN]) + usage)
+        return
+    name, handler = found
+    if sub in _ORGANIZER_SUBS and not request.identity.organizer:
+        await request.reply(ORGANIZERS_ONLY.format(sub=name))
+        return
+    await handler(request, runner)
