@@ -42,6 +42,8 @@ OWN_TABLES = frozenset(
         "faq_change",
         "reminder_send",
         "reminder_state",
+        "login_token",
+        "entry_score",
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000

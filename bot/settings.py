@@ -30,6 +30,11 @@ DEFAULT_DATA_DIR = Path("data")
 ENV_SOURCE = "环境变量"
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+DEFAULT_SESSION_HOURS = 12
+MAX_SESSION_HOURS = 24 * 30
+# Shorter secrets could be guessed; token_urlsafe(32) gives 43 characters.
+MIN_API_TOKEN_LENGTH = 16
+MIN_SECRET_LENGTH = 32
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 # Keys this module reads, plus NoneBot's and its plugins' own keys: a `.env` key close to one of
@@ -44,6 +49,10 @@ OWN_KEYS = (
     "BOT_CONFIG",
     "BOT_DATA_DIR",
     "LOG_LEVEL",
+    "DASHBOARD_PUBLIC_URL",
+    "DASHBOARD_API_TOKEN",
+    "DASHBOARD_SECRET",
+    "DASHBOARD_SESSION_HOURS",
 )
 OTHER_KNOWN_KEYS = (
     "ENVIRONMENT",
@@ -80,15 +89,26 @@ class Deployment:
     data_dir: Path = DEFAULT_DATA_DIR
     env_file: Path = Path(".env")
     log_level: str = "INFO"
+    # The dashboard: the address its sign-in links use ("" = http://HOST:PORT), a read-only
+    # API token for machines, the key that signs session cookies (None = generated once and
+    # kept in data_dir/dashboard.secret), and how long a session lasts.
+    dashboard_public_url: str = ""
+    dashboard_api_token: str | None = field(default=None, repr=False)
+    dashboard_secret: str | None = field(default=None, repr=False)
+    dashboard_session_hours: int = DEFAULT_SESSION_HOURS
 
     def __repr__(self) -> str:
         token = "'***'" if self.access_token else "None"
+        api_token = "'***'" if self.dashboard_api_token else "None"
+        secret = "'***'" if self.dashboard_secret else "None"
         return (
             f"Deployment(host={self.host!r}, port={self.port!r}, access_token={token}, "
             f"superusers={sorted(self.superusers)!r}, ws_urls={self.ws_urls!r}, "
             f"database_url={redact_url(self.database_url)!r}, config_path={self.config_path!r}, "
             f"data_dir={self.data_dir!r}, env_file={self.env_file!r}, "
-            f"log_level={self.log_level!r})"
+            f"log_level={self.log_level!r}, dashboard_url={self.dashboard_url!r}, "
+            f"dashboard_api_token={api_token}, dashboard_secret={secret}, "
+            f"dashboard_session_hours={self.dashboard_session_hours!r})"
         )
 
     __str__ = __repr__
@@ -102,6 +122,14 @@ class Deployment:
     @property
     def is_loopback(self) -> bool:
         return is_loopback(self.host)
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's public origin (no trailing slash): DASHBOARD_PUBLIC_URL or ours."""
+        if self.dashboard_public_url:
+            return self.dashboard_public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
 
 def is_loopback(host: str) -> bool:
@@ -286,6 +314,78 @@ def _database_url(merged: _Values, data_dir: Path, default_file: str) -> tuple[s
     return default, [Problem(where, "DATABASE_URL", f"不支持的数据库驱动“{driver}”；{hint}")]
 
 
+def _dashboard_url(merged: _Values, default_file: str) -> tuple[str, list[Problem]]:
+    raw = (merged.get("DASHBOARD_PUBLIC_URL") or "").strip()
+    if not raw:
+        return "", []
+    example = "https://bot.example.gov.cn 或 http://192.168.1.10:8080"
+    where = merged.source("DASHBOARD_PUBLIC_URL", default_file)
+    try:
+        parts = urlsplit(raw)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        return "", [
+            Problem(
+                where,
+                "DASHBOARD_PUBLIC_URL",
+                f"“{raw}”不是网址；应以 http:// 或 https:// 开头，例如 {example}",
+            )
+        ]
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return "", [
+            Problem(
+                where,
+                "DASHBOARD_PUBLIC_URL",
+                f"只填协议、主机和端口，不要带路径或参数，例如 {example}"
+                "（后台固定在 /dashboard 下）",
+            )
+        ]
+    return f"{parts.scheme}://{parts.netloc}", []
+
+
+def _dashboard_secrets(
+    merged: _Values, default_file: str
+) -> tuple[str | None, str | None, list[Problem]]:
+    problems: list[Problem] = []
+    found: list[str | None] = []
+    for key, least in (
+        ("DASHBOARD_API_TOKEN", MIN_API_TOKEN_LENGTH),
+        ("DASHBOARD_SECRET", MIN_SECRET_LENGTH),
+    ):
+        value = (merged.get(key) or "").strip() or None
+        if value is not None and len(value) < least:
+            # The value itself is never shown: it is a secret, even when it is a bad one.
+            problems.append(
+                Problem(
+                    merged.source(key, default_file),
+                    key,
+                    f"太短（至少 {least} 个字符），容易被猜中；"
+                    '可用 python -c "import secrets; print(secrets.token_urlsafe(32))" 生成',
+                )
+            )
+            value = None
+        found.append(value)
+    return found[0], found[1], problems
+
+
+def _session_hours(merged: _Values, default_file: str) -> tuple[int, list[Problem]]:
+    raw = (merged.get("DASHBOARD_SESSION_HOURS") or "").strip()
+    if not raw:
+        return DEFAULT_SESSION_HOURS, []
+    if raw.isdigit() and 1 <= int(raw) <= MAX_SESSION_HOURS:
+        return int(raw), []
+    where = merged.source("DASHBOARD_SESSION_HOURS", default_file)
+    return DEFAULT_SESSION_HOURS, [
+        Problem(
+            where,
+            "DASHBOARD_SESSION_HOURS",
+            f"“{raw}”不是有效的小时数；应为 1 到 {MAX_SESSION_HOURS} 的整数，如 12",
+        )
+    ]
+
+
 def load_deployment(
     environ: Mapping[str, str] | None = None, env_file: Path = Path(".env")
 ) -> tuple[Deployment | None, list[Problem]]:
@@ -342,6 +442,12 @@ def load_deployment(
                 f"“{log_level}”不是日志级别；可用：{'、'.join(LOG_LEVELS)}",
             )
         )
+    dashboard_url, found = _dashboard_url(merged, file)
+    problems += found
+    api_token, secret, found = _dashboard_secrets(merged, file)
+    problems += found
+    session_hours, found = _session_hours(merged, file)
+    problems += found
     if problems:
         return None, problems
     return (
@@ -356,6 +462,10 @@ def load_deployment(
             data_dir=data_dir,
             env_file=env_file,
             log_level=log_level,
+            dashboard_public_url=dashboard_url,
+            dashboard_api_token=api_token,
+            dashboard_secret=secret,
+            dashboard_session_hours=session_hours,
         ),
         [],
     )

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
+import bot.dashboard.store  # registers the dashboard tables (they live outside bot/models.py)
 import bot.db
 import bot.faq.store  # registers the FAQ tables (they live outside bot/models.py)
 import bot.reminders.store  # registers the reminder tables (likewise)
@@ -84,6 +85,24 @@ def _seed_0003(conn: Connection) -> None:
     )
 
 
+def _seed_0005(conn: Connection) -> None:
+    _seed_0003(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO login_token (token_hash, user_id, organizer, judge, created_at,"
+            " expires_at) VALUES (:h, 10000, true, false, :t, :t)"
+        ),
+        {"h": "ab" * 32, "t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO entry_score (receipt, judge_id, quality, comment, updated_at)"
+            " VALUES (1, 20001, 8, '条理清楚', :t)"
+        ),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -104,6 +123,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0002": _seed_0002,
     "0003": _seed_0003,
     "0004": _seed_0004,
+    "0005": _seed_0005,
 }
 
 

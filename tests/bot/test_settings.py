@@ -206,3 +206,72 @@ def test_reverse_ws_url_brackets_ipv6(tmp_path: Path) -> None:
 )
 def test_redact_url_hides_the_password(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+# --- dashboard settings -------------------------------------------------------------------------
+
+API_TOKEN = "api-token-0123456789abcdef"
+SECRET = "k" * 40
+
+
+def test_dashboard_url_defaults_to_the_bots_own_host_and_port(tmp_path: Path) -> None:
+    deployment = load_ok({"PORT": "9000"}, env_file(tmp_path))
+    assert deployment.dashboard_url == "http://127.0.0.1:9000"
+    assert deployment.dashboard_session_hours == 12
+    assert deployment.dashboard_api_token is None
+    assert deployment.dashboard_secret is None
+
+
+def test_dashboard_settings_are_read_from_the_env_file(tmp_path: Path) -> None:
+    path = env_file(
+        tmp_path,
+        "DASHBOARD_PUBLIC_URL=https://bot.example.gov.cn/\n"
+        f"DASHBOARD_API_TOKEN={API_TOKEN}\nDASHBOARD_SECRET={SECRET}\n"
+        "DASHBOARD_SESSION_HOURS=48\n",
+    )
+    deployment = load_ok({}, path)
+    assert deployment.dashboard_url == "https://bot.example.gov.cn"
+    assert deployment.dashboard_api_token == API_TOKEN
+    assert deployment.dashboard_secret == SECRET
+    assert deployment.dashboard_session_hours == 48
+
+
+@pytest.mark.parametrize("url", ["bot.example.gov.cn", "ftp://x.cn", "https://", "http://x:0"])
+def test_dashboard_url_that_is_not_a_web_address_is_a_problem(tmp_path: Path, url: str) -> None:
+    problems = load_bad({"DASHBOARD_PUBLIC_URL": url}, env_file(tmp_path))
+    assert "http://" in problems["DASHBOARD_PUBLIC_URL"].message
+
+
+def test_dashboard_url_with_a_path_is_a_problem(tmp_path: Path) -> None:
+    problems = load_bad({"DASHBOARD_PUBLIC_URL": "https://x.cn/bot"}, env_file(tmp_path))
+    assert "不要带路径" in problems["DASHBOARD_PUBLIC_URL"].message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("DASHBOARD_API_TOKEN", "short-1"), ("DASHBOARD_SECRET", "x" * 31)]
+)
+def test_short_dashboard_secrets_are_problems_that_do_not_show_them(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    problems = load_bad({key: value}, env_file(tmp_path))
+    assert "太短" in problems[key].message
+    assert value not in str(problems[key])
+
+
+@pytest.mark.parametrize("hours", ["0", "abc", "721", "-3"])
+def test_bad_session_hours_is_a_problem(tmp_path: Path, hours: str) -> None:
+    problems = load_bad({"DASHBOARD_SESSION_HOURS": hours}, env_file(tmp_path))
+    assert "DASHBOARD_SESSION_HOURS" in problems
+
+
+def test_dashboard_secrets_never_appear_in_repr(tmp_path: Path) -> None:
+    deployment = load_ok(
+        {"DASHBOARD_API_TOKEN": API_TOKEN, "DASHBOARD_SECRET": SECRET}, env_file(tmp_path)
+    )
+    assert API_TOKEN not in repr(deployment)
+    assert SECRET not in repr(deployment)
+
+
+def test_misspelt_dashboard_key_is_a_problem(tmp_path: Path) -> None:
+    problems = load_bad({}, env_file(tmp_path, f"DASHBOARD_API_TOKN={API_TOKEN}\n"))
+    assert "DASHBOARD_API_TOKEN" in problems["DASHBOARD_API_TOKN"].message

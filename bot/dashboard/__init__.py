@@ -1,0 +1,1 @@
+"""The web dashboard for organisers and judges: sign-in, figures, scores (no NoneBot here)."""

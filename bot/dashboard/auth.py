@@ -1,0 +1,267 @@
+"""Signing in to the dashboard without passwords: one-time links, signed session cookies.
+
+- `/后台` in private chat makes a one-time link (`LoginLinks.issue`): a random token of which
+  only the SHA-256 is stored, valid for ten minutes. QQ's link scanner opens every link before
+  the person does, so opening it (GET) must not use it: `peek` only looks. Pressing the sign-in
+  button (POST) calls `redeem`, one conditional UPDATE: of two presses — or a press after
+  expiry — at most one ever gets a grant, whatever the race.
+- A session is a cookie value signed with HMAC-SHA256 (`SessionCodec`): user id, roles and
+  expiry, nothing else; forms carry a CSRF token derived from the cookie.
+- The signing key is DASHBOARD_SECRET, or else a random key generated once and kept in
+  `<data dir>/dashboard.secret` (0600), so a restart keeps sessions and deleting the file
+  signs everybody out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from loguru import logger
+from sqlmodel import col, select
+
+from bot.dashboard.store import LoginToken
+from bot.db import Sessions, write_transaction
+from bot.roles import Identity
+from bot.settings import Deployment
+
+LOGIN_TTL = timedelta(minutes=10)
+# Used and expired links are kept a day (for the log of who signed in), then deleted.
+KEEP_USED = timedelta(days=1)
+TOKEN_BYTES = 32
+MAX_TOKEN_LENGTH = 100
+SECRET_FILE = "dashboard.secret"
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who may use the dashboard, and as what."""
+
+    user_id: int
+    organizer: bool
+    judge: bool
+
+    @property
+    def role_name(self) -> str:
+        if self.organizer and self.judge:
+            return "组织者、评委"
+        return "组织者" if self.organizer else "评委"
+
+
+def grant_for(identity: Identity) -> Grant | None:
+    """Organisers and judges get a sign-in link; nobody else does."""
+    if not (identity.organizer or identity.judge):
+        return None
+    return Grant(identity.user_id, identity.organizer, identity.judge)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LoginLinks:
+    """One-time sign-in tokens in the database."""
+
+    def __init__(self, sessions: Sessions, ttl: timedelta = LOGIN_TTL) -> None:
+        self._sessions = sessions
+        self.ttl = ttl
+
+    async def issue(self, grant: Grant, now: datetime) -> str:
+        """A new token for `grant`, valid for `ttl` from `now`; shown once, stored hashed."""
+        _require_aware(now)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        async with write_transaction(self._sessions) as session:
+            await session.exec(
+                sa.delete(LoginToken).where(col(LoginToken.expires_at) < now - KEEP_USED)
+            )
+            session.add(
+                LoginToken(
+                    token_hash=token_hash(token),
+                    user_id=grant.user_id,
+                    organizer=grant.organizer,
+                    judge=grant.judge,
+                    created_at=now,
+                    expires_at=now + self.ttl,
+                )
+            )
+        logger.info("为 {} 生成了后台登录链接（{}）", grant.user_id, grant.role_name)
+        return token
+
+    async def peek(self, token: str, now: datetime) -> bool:
+        """Whether `token` could still be redeemed; changes nothing."""
+        _require_aware(now)
+        if not _plausible(token):
+            return False
+        async with self._sessions() as session:
+            found = (
+                await session.exec(select(col(LoginToken.id)).where(*_usable(token, now)))
+            ).first()
+        return found is not None
+
+    async def redeem(self, token: str, now: datetime) -> Grant | None:
+        """Use `token`: its grant, once; None for an unknown, used or expired token."""
+        _require_aware(now)
+        if not _plausible(token):
+            return None
+        async with write_transaction(self._sessions) as session:
+            row = (
+                await session.exec(
+                    sa.update(LoginToken)
+                    .where(*_usable(token, now))
+                    .values(used_at=now)
+                    .returning(
+                        col(LoginToken.user_id), col(LoginToken.organizer), col(LoginToken.judge)
+                    )
+                )
+            ).first()
+        if row is None:
+            logger.info("后台登录链接无效、已用过或已过期")
+            return None
+        grant = Grant(int(row[0]), bool(row[1]), bool(row[2]))
+        logger.info("{} 登录了后台（{}）", grant.user_id, grant.role_name)
+        return grant
+
+
+def _plausible(token: str) -> bool:
+    return 0 < len(token) <= MAX_TOKEN_LENGTH and token.isascii()
+
+
+def _usable(token: str, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        col(LoginToken.token_hash) == token_hash(token),
+        col(LoginToken.used_at).is_(None),
+        col(LoginToken.expires_at) > now,
+    )
+
+
+# ------------------------------------------------------------------------ sessions
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: int
+    organizer: bool
+    judge: bool
+    expires_at: datetime
+
+    @property
+    def grant(self) -> Grant:
+        return Grant(self.user_id, self.organizer, self.judge)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class SessionCodec:
+    """Session cookie values `<user>.<roles>.<expiry>.<signature>`, HMAC-SHA256 signed."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the session secret is too short")
+        self._secret = secret
+
+    def _sign(self, purpose: str, payload: str) -> str:
+        mac = hmac.new(self._secret, f"{purpose}|{payload}".encode(), hashlib.sha256)
+        return _b64(mac.digest())
+
+    def encode(self, session: Session) -> str:
+        _require_aware(session.expires_at)
+        roles = ("o" if session.organizer else "") + ("j" if session.judge else "")
+        payload = f"{session.user_id}.{roles or '-'}.{int(session.expires_at.timestamp())}"
+        return f"{payload}.{self._sign('session', payload)}"
+
+    def start(self, grant: Grant, now: datetime, hours: int) -> tuple[Session, str]:
+        """A new session for `grant` lasting `hours`, and its cookie value."""
+        _require_aware(now)
+        session = Session(grant.user_id, grant.organizer, grant.judge, now + timedelta(hours=hours))
+        return session, self.encode(session)
+
+    def decode(self, value: str | None, now: datetime) -> Session | None:
+        """The session in a cookie value; None if missing, forged, malformed or expired."""
+        _require_aware(now)
+        if not value or len(value) > 200:
+            return None
+        payload, _, signature = value.rpartition(".")
+        if not hmac.compare_digest(signature.encode(), self._sign("session", payload).encode()):
+            return None
+        try:
+            user, roles, expiry = payload.split(".")
+            expires_at = datetime.fromtimestamp(int(expiry), timezone.utc)
+            user_id = int(user)
+        except ValueError:
+            return None
+        if expires_at <= now or (roles != "-" and not set(roles) <= {"o", "j"}):
+            return None
+        session = Session(user_id, "o" in roles, "j" in roles, expires_at)
+        if not (session.organizer or session.judge):
+            return None
+        return session
+
+    def csrf(self, cookie_value: str) -> str:
+        """The CSRF token forms of this session carry."""
+        return self._sign("csrf", cookie_value)
+
+    def csrf_ok(self, cookie_value: str, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(
+            (token or "").encode(), self.csrf(cookie_value).encode()
+        )
+
+
+def bearer_matches(header: str | None, api_token: str | None) -> bool:
+    """`Authorization: Bearer <DASHBOARD_API_TOKEN>`; never true without a configured token."""
+    if not api_token or not header:
+        return False
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), api_token.encode())
+
+
+def load_secret(deployment: Deployment) -> bytes:
+    """DASHBOARD_SECRET, or the key in `<data dir>/dashboard.secret` (made once, 0600)."""
+    if deployment.dashboard_secret:
+        return deployment.dashboard_secret.encode()
+    path = deployment.data_dir / SECRET_FILE
+    existing = _read_secret(path)
+    if existing is not None:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(TOKEN_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        found = _read_secret(path)
+        if found is None:
+            raise
+        return found
+    with os.fdopen(fd, "w", encoding="ascii") as stream:
+        stream.write(value + "\n")
+    logger.info("已生成后台会话密钥文件 {}（权限 0600）", path)
+    return value.encode()
+
+
+def _read_secret(path: Path) -> bytes | None:
+    if not path.is_file():
+        return None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o600)
+        logger.warning("后台会话密钥文件 {} 权限过宽（{:o}），已改为 0600", path, mode)
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < 32:
+        raise ValueError(f"{path}: 后台会话密钥文件内容不完整；删除该文件后重启即可重新生成")
+    return value.encode()

@@ -1,0 +1,91 @@
+"""Judges' scores: quality 1–10 and a comment per entry and judge; the latest one counts."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from loguru import logger
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
+from bot.db import Sessions, write_transaction
+from bot.entries import EntryNotFound
+from bot.models import Entry
+
+
+class ScoreError(Exception):
+    """A score that cannot be saved; the message is for the judge (Chinese)."""
+
+
+@dataclass(frozen=True)
+class Score:
+    receipt: int
+    judge_id: int
+    quality: int
+    comment: str | None
+    updated_at: datetime
+
+
+def clean_comment(text: str) -> str | None:
+    """A comment as stored: control characters gone, at most COMMENT_MAX characters."""
+    kept = "".join(
+        ch if ch in "\n" or unicodedata.category(ch)[0] != "C" else " "
+        for ch in unicodedata.normalize("NFC", text)
+    ).strip()
+    if len(kept) > COMMENT_MAX:
+        raise ScoreError(f"评语不能超过 {COMMENT_MAX} 个字（现在 {len(kept)} 个）。")
+    return kept or None
+
+
+def check_quality(quality: int) -> int:
+    if not QUALITY_MIN <= quality <= QUALITY_MAX:
+        raise ScoreError(f"质量分应为 {QUALITY_MIN} 到 {QUALITY_MAX} 的整数。")
+    return quality
+
+
+class ScoreBook:
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def set(
+        self, receipt: int, *, judge_id: int, quality: int, comment: str, now: datetime
+    ) -> Score:
+        """Save (or replace) `judge_id`'s score of entry `receipt`."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("`now` must be timezone-aware")
+        quality = check_quality(quality)
+        cleaned = clean_comment(comment)
+        for attempt in (1, 2):
+            try:
+                async with write_transaction(self._sessions) as session:
+                    entry = await session.get(Entry, receipt)
+                    if entry is None:
+                        raise EntryNotFound(receipt)
+                    if entry.status == "withdrawn":
+                        raise ScoreError(f"#{receipt} 已撤回，不能评分。")
+                    row = (
+                        await session.exec(
+                            select(EntryScore)
+                            .where(
+                                col(EntryScore.receipt) == receipt,
+                                col(EntryScore.judge_id) == judge_id,
+                            )
+                            .with_for_update()
+                        )
+                    ).first()
+                    if row is None:
+                        row = EntryScore(
+                            receipt=receipt, judge_id=judge_id, quality=0, updated_at=now
+                        )
+                    row.quality, row.comment, row.updated_at = quality, cleaned, now
+                    session.add(row)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                # The same judge saved twice at once (two tabs): the other insert won; update it.
+        logger.info("评委 {} 给 #{} 评了 {} 分", judge_id, receipt, quality)
+        return Score(receipt, judge_id, quality, cleaned, now)

@@ -1,0 +1,71 @@
+"""Dashboard tables: one-time sign-in links and judges' scores.
+
+Revision 0005 (bot/migrations/versions/0005_dashboard.py) creates these tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from bot.models import Entry, UTCDateTime
+
+TOKEN_HASH_LENGTH = 64  # SHA-256, hex
+COMMENT_MAX = 500
+QUALITY_MIN = 1
+QUALITY_MAX = 10
+
+
+class LoginToken(SQLModel, table=True):
+    """A one-time sign-in link sent by /后台; only its SHA-256 is stored.
+
+    `organizer` and `judge` are what the sender was when the link was made (a group admin
+    counts as an organiser only while the bot can see it in the group, so it is recorded
+    here rather than recomputed at sign-in).
+    """
+
+    __tablename__: ClassVar[Any] = "login_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(
+        sa_column=sa.Column(sa.String(TOKEN_HASH_LENGTH), nullable=False, unique=True)
+    )
+    user_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    organizer: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    judge: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+    used_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class EntryScore(SQLModel, table=True):
+    """A judge's quality score (1–10) and comment for one entry; one row per judge and entry."""
+
+    __tablename__: ClassVar[Any] = "entry_score"
+    __table_args__: ClassVar[Any] = (
+        sa.UniqueConstraint("receipt", "judge_id"),
+        sa.CheckConstraint(
+            f"quality >= {QUALITY_MIN} AND quality <= {QUALITY_MAX}", name="quality"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("entry.receipt"), nullable=False)
+    )
+    judge_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    quality: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    comment: str | None = Field(default=None, sa_column=sa.Column(sa.String(COMMENT_MAX)))
+    updated_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+# The overview's entries-per-day chart counts index ranges of (submitted_at, status); the
+# index belongs to the entry table but is the dashboard's, so it is declared (and migrated)
+# here.
+_ENTRY_TABLE = SQLModel.metadata.tables[Entry.__tablename__]
+ENTRY_DAY_INDEX = sa.Index(
+    "ix_entry_submitted_at_status", _ENTRY_TABLE.c.submitted_at, _ENTRY_TABLE.c.status
+)

@@ -1,0 +1,342 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.contest import Contest
+from bot.dashboard.scores import ScoreBook, ScoreError
+from bot.dashboard.views import DashboardViews, EntryFilter, time_left_text, unit_status
+from bot.db import Sessions
+from bot.entries import EntryBook, EntryNotFound, NewLink
+from bot.units import UnitDirectory, UnitView
+
+SH = timezone(timedelta(hours=8))
+# Inside the contest window of tests/bot/conftest.py (24 June – 1 July 2027, Shanghai).
+DAY1 = datetime(2027, 6, 24, 9, 0, tzinfo=SH)
+JUDGE = 20001
+OTHER_JUDGE = 20002
+
+
+def link(n: int, author: str | None = None, platform: str = "weibo.com") -> NewLink:
+    return NewLink(
+        url=f"https://{platform}/1234567890/Post{n}",
+        given=f"{platform}/1234567890/Post{n}",
+        platform=platform,
+        kind="microblog",
+        author=author,
+        platform_name="新浪微博" if platform == "weibo.com" else "腾讯",
+    )
+
+
+@pytest.fixture
+async def units(sessions: Sessions, contest: Contest, now: datetime) -> UnitDirectory:
+    directory = await UnitDirectory.load(sessions, contest)
+    await directory.sync_from_config(contest, now)
+    return directory
+
+
+@pytest.fixture
+def book(sessions: Sessions, units: UnitDirectory) -> EntryBook:
+    return EntryBook(sessions, units)
+
+
+@pytest.fixture
+def views(
+    sessions: Sessions, units: UnitDirectory, book: EntryBook, contest: Contest
+) -> DashboardViews:
+    return DashboardViews(sessions, units, book, contest)
+
+
+def unit(units: UnitDirectory, name: str) -> UnitView:
+    found = units.find(name).unit
+    assert found is not None
+    return found
+
+
+async def submit(book: EntryBook, who: UnitView, numbers: range, at: datetime, **kw: Any) -> None:
+    for n in numbers:
+        await book.submit(who, [link(n, **kw)], submitted_by=1, now=at, late=False)
+
+
+@contextmanager
+def counted_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's explicit BEGIN is not a query
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+# ------------------------------------------------------------------ pure pieces
+
+
+@pytest.mark.parametrize(
+    ("accepted", "quota", "status"),
+    [
+        (5, 5, "met"),
+        (7, 5, "met"),
+        (3, 5, "close"),
+        (2, 5, "behind"),
+        (0, 50, "behind"),
+        (3, None, "none"),
+        (0, 0, "none"),
+    ],
+)
+def test_unit_status_colours(accepted: int, quota: int | None, status: str) -> None:
+    assert unit_status(accepted, quota) == status
+
+
+def test_time_left_before_during_and_after() -> None:
+    start, deadline = DAY1, DAY1 + timedelta(days=7)
+    assert time_left_text(start - timedelta(hours=3), start, deadline) == (
+        "before",
+        "距开始还有 3 小时 0 分钟",
+    )
+    assert time_left_text(start + timedelta(hours=1), start, deadline) == (
+        "open",
+        "距截止还有 6 天 23 小时",
+    )
+    assert (
+        time_left_text(deadline - timedelta(seconds=30), start, deadline)[1] == "距截止还有 1 分钟"
+    )
+    assert time_left_text(deadline, start, deadline) == ("closed", "已截止")
+
+
+def test_filter_from_query_parameters_ignores_nonsense() -> None:
+    wanted = EntryFilter.from_params(
+        {
+            "q": " 张三 ",
+            "unit": "3",
+            "status": "drop table",
+            "flagged": "1",
+            "from": "2027-06-25",
+            "to": "not a date",
+            "sort": "evil",
+            "order": "asc",
+            "page": "-2",
+            "per_page": "99999",
+        }
+    )
+    assert wanted == EntryFilter(
+        search="张三",
+        unit_id=3,
+        flagged=True,
+        date_from=date(2027, 6, 25),
+        descending=False,
+        page=1,
+        per_page=500,
+    )
+    assert EntryFilter.from_params(wanted.params()) == wanted
+
+
+# ------------------------------------------------------------------ overview
+
+
+async def test_overview_has_every_unit_behind_first_and_totals(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory
+) -> None:
+    await submit(book, unit(units, "区教文体局"), range(1, 31), DAY1)
+    await submit(book, unit(units, "新兴街道"), range(31, 36), DAY1)
+    await book.withdraw(31, actor=1, unit_id=None, now=DAY1)
+
+    overview = await views.overview(DAY1 + timedelta(days=1))
+
+    assert [(u.name, u.accepted, u.status) for u in overview.units] == [
+        ("南湖街道", 0, "behind"),
+        ("新兴街道", 4, "behind"),
+        ("区教文体局", 30, "close"),
+    ]
+    assert overview.totals.accepted == 34
+    assert overview.totals.withdrawn == 1
+    assert overview.totals.quota == 150
+    assert overview.totals.behind == 3
+    assert overview.phase == "open"
+
+
+async def test_entries_per_day_are_counted_in_the_contest_timezone(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory
+) -> None:
+    nanhu = unit(units, "南湖街道")
+    # 23:30 Shanghai on the 24th is 15:30 UTC: still the 24th locally.
+    await submit(book, nanhu, range(1, 3), datetime(2027, 6, 24, 23, 30, tzinfo=SH))
+    # 00:30 Shanghai on the 26th is 16:30 UTC on the 25th: the 26th locally.
+    await submit(book, nanhu, range(3, 6), datetime(2027, 6, 26, 0, 30, tzinfo=SH))
+
+    overview = await views.overview(datetime(2027, 6, 26, 12, tzinfo=SH))
+
+    assert [(d.day.day, d.count) for d in overview.days] == [(24, 2), (25, 0), (26, 3)]
+
+
+async def test_overview_costs_the_same_queries_for_many_units_and_entries(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory, engine: AsyncEngine, now: datetime
+) -> None:
+    with counted_statements(engine) as few:
+        await views.overview(DAY1)
+    for i in range(12):
+        await units.add(f"测试单位{i}", "dept", None, actor=1, now=now)
+    for i, who in enumerate(units.list_units()):
+        await submit(book, who, range(100 + 10 * i, 105 + 10 * i), DAY1 + timedelta(hours=i * 7))
+    with counted_statements(engine) as many:
+        overview = await views.overview(DAY1 + timedelta(days=6))
+    assert len(overview.units) == 15
+    assert len(many) == len(few) == 2
+
+
+# ------------------------------------------------------------------ entries
+
+
+async def test_entries_filter_by_unit_platform_status_flag_and_date(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory
+) -> None:
+    nanhu, xinxing = unit(units, "南湖街道"), unit(units, "新兴街道")
+    await submit(book, nanhu, range(1, 4), DAY1)
+    await submit(book, xinxing, range(4, 6), DAY1 + timedelta(days=2), platform="qq.com")
+    await book.withdraw(2, actor=1, unit_id=None, now=DAY1)
+    await book.record_verification(
+        3, status="ok", title="学习", text_length=300, published_on=None, flags=["short"], now=DAY1
+    )
+
+    async def receipts(**kw: Any) -> list[int]:
+        page = await views.entry_page(EntryFilter(**kw))
+        return [r.receipt for r in page.rows]
+
+    assert await receipts() == [5, 4, 3, 2, 1]
+    assert await receipts(unit_id=nanhu.id) == [3, 2, 1]
+    assert await receipts(platform="qq.com") == [5, 4]
+    assert await receipts(status="withdrawn") == [2]
+    assert await receipts(status="accepted") == [5, 4, 3, 1]
+    assert await receipts(flagged=True) == [3]
+    assert await receipts(date_from=date(2027, 6, 25)) == [5, 4]
+    assert await receipts(date_to=date(2027, 6, 24)) == [3, 2, 1]
+
+
+async def test_entries_search_matches_receipt_author_link_title_and_unit(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory
+) -> None:
+    await submit(book, unit(units, "南湖街道"), range(1, 3), DAY1, author="张三")
+    await submit(book, unit(units, "新兴街道"), range(3, 5), DAY1, author="李四")
+    await book.record_verification(
+        4,
+        status="ok",
+        title="百分之百_学习",
+        text_length=900,
+        published_on=None,
+        flags=[],
+        now=DAY1,
+    )
+
+    async def found(text: str) -> list[int]:
+        return [r.receipt for r in (await views.entry_page(EntryFilter(search=text))).rows]
+
+    assert await found("#2") == [2]
+    assert await found("李四") == [4, 3]
+    assert await found("post1") == [1]  # case-insensitive on the link
+    assert await found("新兴") == [4, 3]
+    assert await found("百_学") == [4]
+    assert await found("%") == []  # a wildcard is only a character
+
+
+async def test_entries_sort_and_page(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory
+) -> None:
+    await submit(book, unit(units, "新兴街道"), range(1, 4), DAY1)
+    await submit(book, unit(units, "南湖街道"), range(4, 8), DAY1)
+
+    first = await views.entry_page(EntryFilter(sort="unit", descending=False, per_page=3))
+    last = await views.entry_page(EntryFilter(page=9, per_page=3))
+
+    assert [r.unit_name for r in first.rows] == ["南湖街道"] * 3
+    assert (first.total, first.pages) == (7, 3)
+    assert last.filter.page == 3
+    assert [r.receipt for r in last.rows] == [1]
+
+
+async def test_scores_are_averaged_per_entry_and_unit_and_sorted_by(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory, sessions: Sessions
+) -> None:
+    nanhu = unit(units, "南湖街道")
+    await submit(book, nanhu, range(1, 4), DAY1)
+    scores = ScoreBook(sessions)
+    await scores.set(1, judge_id=JUDGE, quality=6, comment="", now=DAY1)
+    await scores.set(1, judge_id=OTHER_JUDGE, quality=9, comment="好", now=DAY1)
+    await scores.set(2, judge_id=JUDGE, quality=9, comment="很好", now=DAY1)
+    await scores.set(2, judge_id=JUDGE, quality=10, comment="改主意了", now=DAY1)
+
+    page = await views.entry_page(EntryFilter(sort="score"), viewer=JUDGE)
+    rows = {u.name: u for u in await views.unit_rows()}
+
+    assert [(r.receipt, r.avg_quality, r.scores) for r in page.rows] == [
+        (2, 10.0, 1),
+        (1, 7.5, 2),
+        (3, None, 0),
+    ]
+    assert (page.rows[0].my_quality, page.rows[0].my_comment) == (10, "改主意了")
+    assert rows["南湖街道"].avg_quality == pytest.approx(25 / 3)
+    assert rows["南湖街道"].scored == 2
+    assert rows["新兴街道"].avg_quality is None
+
+
+async def test_entry_page_costs_two_queries(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory, engine: AsyncEngine
+) -> None:
+    await submit(book, unit(units, "南湖街道"), range(1, 40), DAY1)
+    with counted_statements(engine) as statements:
+        page = await views.entry_page(EntryFilter(search="post", sort="score", per_page=10))
+    assert len(page.rows) == 10
+    assert len(statements) == 2
+
+
+# ------------------------------------------------------------------ scores
+
+
+@pytest.mark.parametrize("quality", [0, 11, -1])
+async def test_quality_outside_one_to_ten_is_refused(
+    sessions: Sessions, book: EntryBook, units: UnitDirectory, quality: int
+) -> None:
+    await submit(book, unit(units, "南湖街道"), range(1, 2), DAY1)
+    with pytest.raises(ScoreError, match="1 到 10"):
+        await ScoreBook(sessions).set(1, judge_id=JUDGE, quality=quality, comment="", now=DAY1)
+
+
+async def test_long_comment_is_refused_and_control_characters_dropped(
+    sessions: Sessions, book: EntryBook, units: UnitDirectory
+) -> None:
+    await submit(book, unit(units, "南湖街道"), range(1, 2), DAY1)
+    scores = ScoreBook(sessions)
+    with pytest.raises(ScoreError, match="500"):
+        await scores.set(1, judge_id=JUDGE, quality=5, comment="长" * 501, now=DAY1)
+    saved = await scores.set(1, judge_id=JUDGE, quality=5, comment=" 好\x00文章\x1b ", now=DAY1)
+    assert saved.comment == "好 文章"
+
+
+async def test_withdrawn_or_missing_entries_cannot_be_scored(
+    sessions: Sessions, book: EntryBook, units: UnitDirectory
+) -> None:
+    await submit(book, unit(units, "南湖街道"), range(1, 2), DAY1)
+    await book.withdraw(1, actor=1, unit_id=None, now=DAY1)
+    scores = ScoreBook(sessions)
+    with pytest.raises(ScoreError, match="已撤回"):
+        await scores.set(1, judge_id=JUDGE, quality=5, comment="", now=DAY1)
+    with pytest.raises(EntryNotFound):
+        await scores.set(99, judge_id=JUDGE, quality=5, comment="", now=DAY1)
+
+
+# ------------------------------------------------------------------ FAQ
+
+
+async def test_faq_view_says_unavailable_without_the_faq(views: DashboardViews) -> None:
+    view = await views.faq()
+    assert not view.available
+    assert view.unanswered == []
