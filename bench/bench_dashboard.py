@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +39,7 @@ import aiohttp
 from loguru import logger
 from sqlalchemy import event
 
+from bench.timing import line, percentile, timed
 from bot.contest import Category, Contest
 from bot.dashboard.auth import Grant, SessionCodec
 from bot.dashboard.views import DashboardViews
@@ -53,29 +53,6 @@ from tests.e2e.dashboard_seed import seed
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "bench-dashboard-secret-0123456789abcdef"
 ORGANIZER = 10_000
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def line(label: str, samples: list[float]) -> str:
-    return (
-        f"{label:<36} p50 {statistics.median(samples):8.1f} ms   "
-        f"p99 {percentile(samples, 0.99):8.1f} ms   max {max(samples):8.1f} ms   (n={len(samples)})"
-    )
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        await fn()
-    samples: list[float] = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -204,17 +181,17 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"overview: {len(statements)} SQL queries, page {statistics.median(sizes) / 1024:.0f} KiB"
     )
-    print(line("overview data (views.overview)", data_samples))
-    print(line("overview data + render (server time)", page_samples))
+    print(line("overview data (views.overview)", data_samples, width=36, digits=1))
+    print(line("overview data + render (server time)", page_samples, width=36, digits=1))
     for label, samples in http.items():
-        print(line(label, samples))
+        print(line(label, samples, width=36, digits=1))
     p99 = percentile(page_samples, 0.99)
     verdict = "OK" if p99 <= 300 else "MISSED"
     print(f"target: overview server time ≤ 300 ms — p99 {p99:.0f} ms: {verdict}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--units", type=int, default=1_000)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=100)

@@ -21,12 +21,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT, ROOT / "bench"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from loguru import logger
 
+from bench.eval_faq import load_base, load_chatter, load_questions
+from bench.timing import percentile
 from bot.faq.entry import FaqEntry
 from bot.faq.ranker import Ranker
 
@@ -137,11 +138,6 @@ def synthetic_entries(count: int, seed: int = 7) -> list[FaqEntry]:
     return entries
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def measure(ranker: Ranker, questions: list[str], rounds: int) -> list[float]:
     for question in questions:  # warm the caches a long-running bot would have
         ranker.rank(question)
@@ -176,8 +172,6 @@ def main() -> None:
     args = parser.parse_args()
     logger.remove()
 
-    from eval_faq import load_base, load_chatter, load_questions
-
     contest, entries, synonyms = load_base()
     labelled = load_questions()
     questions = [q for _, q in labelled] + load_chatter()
@@ -200,11 +194,11 @@ def main() -> None:
         )
         print(
             f"{'':28} warm p50 {_ms(statistics.median(timings))}  "
-            f"p99 {_ms(_percentile(timings, 0.99))}  max {_ms(max(timings))}"
+            f"p99 {_ms(percentile(timings, 0.99))}  max {_ms(max(timings))}"
         )
         print(
             f"{'':28} uncached p50 {_ms(statistics.median(first))}  "
-            f"p99 {_ms(_percentile(first, 0.99))}  max {_ms(max(first))}"
+            f"p99 {_ms(percentile(first, 0.99))}  max {_ms(max(first))}"
         )
         top[name] = [
             next((m.score for m in ranker.rank(q, k=50) if m.id == expected), 0.0)

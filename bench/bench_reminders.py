@@ -25,13 +25,9 @@ import os
 import platform
 import random
 import sqlite3
-import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,17 +35,16 @@ from zoneinfo import ZoneInfo
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-import sqlalchemy as sa
 from loguru import logger
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col
 
+from bench.filling import database, populate
+from bench.timing import line, timed
 from bot.contest import Category, Contest, ReminderPolicy
 from bot.db import make_engine, migrate, session_maker
 from bot.entries import EntryBook
-from bot.models import Entry, Secretary, Unit
 from bot.outgoing import Delivery, Part, Target, render
 from bot.reminders.compose import reminder_messages
 from bot.reminders.plan import Slot
@@ -72,103 +67,6 @@ CONTEST = Contest(
     categories=(Category("town", "镇、街道", 150), Category("dept", "部门、单位", 100)),
     reminders=ReminderPolicy(daily_at=None, quiet_hours=None),
 )
-CHUNK = 5_000
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        await fn()
-    samples: list[float] = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-@asynccontextmanager
-async def database(url: str | None) -> AsyncIterator[str]:
-    if url is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"bench_reminders_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
-async def populate(engine: AsyncEngine, units: int, entries: int, rng: random.Random) -> None:
-    now = START + dt.timedelta(days=2)
-    unit_rows = [
-        {
-            "name": f"单位{i:04d}",
-            "name_key": f"单位{i:04d}",
-            "category": "town" if i % 10 == 0 else "dept",
-            "aliases": [],
-            "origin": "import",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(units)
-    ]
-    async with engine.begin() as conn:
-        await conn.execute(sa.insert(Unit), unit_rows)
-        ids = [r[0] for r in (await conn.execute(sa.select(col(Unit.id)))).all()]
-        await conn.execute(
-            sa.insert(Secretary),
-            [
-                {
-                    "user_id": 3_000_000_000 + i,
-                    "unit_id": unit_id,
-                    "origin": "import",
-                    "updated_at": now,
-                }
-                for i, unit_id in enumerate(ids)
-            ],
-        )
-    # A third of the units get few entries: they are behind.
-    weights = [0.2 if i % 3 == 0 else 1.0 for i in range(len(ids))]
-    owners = rng.choices(ids, weights=weights, k=entries)
-    for begin in range(0, entries, CHUNK):
-        rows = [
-            {
-                "receipt": receipt,
-                "url": f"https://blog.sina.com.cn/s/blog_{receipt:016x}.html",
-                "given_url": f"blog.sina.com.cn/s/blog_{receipt:016x}.html",
-                "platform": "blog.sina.com.cn",
-                "platform_name": "新浪博客",
-                "kind": "blog",
-                "unit_id": owners[receipt - 1],
-                "author": f"作者{receipt % 5000}",
-                "submitted_by": 20000 + receipt % 3000,
-                "submitted_at": now + dt.timedelta(seconds=receipt),
-                "late": False,
-                "status": "accepted",
-                "verify_status": "ok",
-                "title": f"学习心得第{receipt}篇",
-                "text_length": 900,
-                "flags": [],
-                "flagged": False,
-            }
-            for receipt in range(begin + 1, min(begin + CHUNK, entries) + 1)
-        ]
-        async with engine.begin() as conn:
-            await conn.execute(sa.insert(Entry), rows)
-    async with engine.begin() as conn:
-        await conn.execute(sa.text("UPDATE receipt_counter SET value = :v"), {"v": entries})
-        await conn.execute(sa.text("ANALYZE"))
 
 
 class Statements:
@@ -192,23 +90,26 @@ class Statements:
         return len(self.seen)
 
 
-def line(label: str, samples: list[float]) -> str:
-    return (
-        f"{label:<34} p50 {statistics.median(samples):8.2f} ms   "
-        f"p99 {percentile(samples, 0.99):8.2f} ms   max {max(samples):8.2f} ms   (n={len(samples)})"
-    )
-
-
 async def run(args: argparse.Namespace) -> None:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
     rng = random.Random(20270701)
-    async with database(args.url) as url:
+    async with database(args.url, "bench_reminders") as url:
         engine = make_engine(url)
         try:
             await migrate(engine)
             started = time.perf_counter()
-            await populate(engine, args.units, args.entries, rng)
+            await populate(
+                engine,
+                args.units,
+                args.entries,
+                rng,
+                now=START + dt.timedelta(days=2),
+                flagged=0.0,
+                withdrawn=0.0,
+                late=0.0,
+                secretaries=True,
+            )
             build_db = time.perf_counter() - started
             sessions = session_maker(engine)
             units = await UnitDirectory.load(sessions, CONTEST)

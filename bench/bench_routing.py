@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import math
 import os
 import platform
 import random
@@ -35,6 +34,7 @@ sys.path.insert(0, str(REPO_ROOT))
 import psutil
 from typing_extensions import Self
 
+from bench.timing import percentile
 from tests.e2e.conftest import AppProcess, AppStartError, app_env, free_port, write_contest
 from tests.e2e.onebot import FakeOneBot, HandshakeRejected, SentMessage, image, reply, text
 
@@ -105,11 +105,6 @@ def chatter_events(ob: FakeOneBot, count: int, seed: int = 2027) -> list[dict[st
             message = [text(words)]
         events.append(ob.group_message(GROUP_ID, user, message, nickname=f"群友{user % 1000}"))
     return events
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 class RssSampler:

@@ -15,9 +15,9 @@ What it does:
    pace the sequential round trips: this measures the bot, not its pacing).
 2. `python -m bot migrate` creates the SQLite database; then 999 more units (origin
    "import", as `python -m bot import-units` would leave them) and 100,000 entries spread over
-   all 1,000 units are bulk-inserted (SQLAlchemy Core over the stdlib sqlite3 driver, i.e.
-   `executemany`, 5,000 rows a statement batch), the receipt counter is set to 100,000 so
-   new receipts follow on, and `ANALYZE` runs.
+   all 1,000 units are bulk-inserted (bench/filling.py: SQLAlchemy Core, i.e. `executemany`,
+   5,000 rows a statement batch), the receipt counter is set to 100,000 so new receipts
+   follow on, and `ANALYZE` runs.
 3. `python -m bot` starts (LOG_LEVEL=INFO, as deployed) and the fake OneBot of the e2e tests
    (tests/e2e/onebot.py) connects over the reverse WebSocket.
 4. Timed, each from posting the event to receiving the bot's send_group_msg that quotes it:
@@ -50,10 +50,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 import psutil
-import sqlalchemy as sa
 
-from bot.models import Entry, Unit
-from bot.units import name_key
+from bench.filling import populate
+from bench.timing import percentile
+from bot.db import make_engine
 from tests.e2e.conftest import AppProcess, app_env, free_port, write_contest
 from tests.e2e.onebot import FakeOneBot, SentMessage
 
@@ -63,7 +63,6 @@ GROUP_ID = 700_000_001
 ORGANIZER_ID = 10_000
 SECRETARY_ID = 10_001
 TZ = ZoneInfo("Asia/Shanghai")
-CHUNK = 5_000
 
 
 def contest(now: dt.datetime) -> dict[str, Any]:
@@ -92,69 +91,24 @@ def contest(now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def fill(db: Path, units: int, entries: int, rng: random.Random) -> float:
+async def fill(db: Path, units: int, entries: int, rng: random.Random) -> float:
     """Bulk-insert `units - 1` more units and `entries` entries; seconds taken."""
     started = time.perf_counter()
-    engine = sa.create_engine(f"sqlite:///{db}")
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)
-    unit_rows = [
-        {
-            "name": f"单位{i:04d}",
-            "name_key": name_key(f"单位{i:04d}"),
-            "category": "town" if i % 10 == 0 else "dept",
-            "aliases": [],
-            "origin": "import",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(1, units)
-    ]
-    with engine.begin() as conn:
-        conn.execute(sa.insert(Unit), unit_rows)
-        ids = [row[0] for row in conn.execute(sa.select(Unit.id)).all()]  # type: ignore[arg-type]
-    # Uneven, as in a real contest: a third of the units get few entries (they are behind).
-    weights = [0.2 if i % 3 == 0 else 1.0 for i in range(len(ids))]
-    owners = rng.choices(ids, weights=weights, k=entries)
-    for begin in range(0, entries, CHUNK):
-        rows = []
-        for receipt in range(begin + 1, min(begin + CHUNK, entries) + 1):
-            withdrawn = rng.random() < 0.03
-            flagged = rng.random() < 0.05
-            rows.append(
-                {
-                    "receipt": receipt,
-                    "url": f"https://blog.sina.com.cn/s/blog_{receipt:016x}.html",
-                    "given_url": f"blog.sina.com.cn/s/blog_{receipt:016x}.html",
-                    "platform": "blog.sina.com.cn",
-                    "platform_name": "新浪博客",
-                    "kind": "blog",
-                    "unit_id": owners[receipt - 1],
-                    "author": f"作者{receipt % 5000}",
-                    "submitted_by": 20_000 + receipt % 3000,
-                    "submitted_at": now + dt.timedelta(seconds=receipt / 10),
-                    "late": False,
-                    "status": "withdrawn" if withdrawn else "accepted",
-                    "withdrawn_by": ORGANIZER_ID if withdrawn else None,
-                    "withdrawn_at": now if withdrawn else None,
-                    "verify_status": "ok",
-                    "title": f"学习心得第{receipt}篇",
-                    "text_length": 400 if flagged else 900,
-                    "flags": ["short"] if flagged else [],
-                    "flagged": flagged,
-                }
-            )
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Entry), rows)
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE receipt_counter SET value = :v"), {"v": entries})
-        conn.execute(sa.text("ANALYZE"))
-    engine.dispose()
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    try:
+        await populate(
+            engine,
+            units - 1,
+            entries,
+            rng,
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=12),
+            first=1,
+            seconds_apart=0.1,
+            late=0.0,
+        )
+    finally:
+        await engine.dispose()
     return time.perf_counter() - started
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -197,7 +151,9 @@ def prepare(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, str], fl
     )
     if migrate.returncode != 0:
         raise SystemExit(f"python -m bot migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
-    fill_seconds = fill(data_dir / "bot.db", args.units, args.entries, random.Random(20270624))
+    fill_seconds = asyncio.run(
+        fill(data_dir / "bot.db", args.units, args.entries, random.Random(20270624))
+    )
     print(
         f"database: {args.units} units, {args.entries} entries, filled in {fill_seconds:.1f} s "
         f"({(data_dir / 'bot.db').stat().st_size / 1e6:.0f} MB)"
