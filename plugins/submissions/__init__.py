@@ -23,8 +23,8 @@ from bot.entries import (
     EntryView,
     InvalidAuthor,
     NewLink,
+    Outcome,
     Progress,
-    Refused,
     clean_author,
 )
 from bot.export import write_exports
@@ -203,13 +203,17 @@ async def _submit(request: Request) -> None:
     policy = runtime.contest.submission
     kept, dropped = split_links(candidates, policy.max_links)
 
+    # One line per link, in the order the links were written.
     lines: list[str] = []
     links: list[NewLink] = []
+    places: list[int] = []
     for candidate in kept:
         checked = check_link(candidate.given, policy.platforms)
         if not checked.ok or checked.url is None:
             lines.append(REFUSED.format(url=_short(candidate.given), reason=checked.reason))
             continue
+        places.append(len(lines))
+        lines.append("")
         links.append(
             NewLink(
                 url=checked.url,
@@ -229,36 +233,34 @@ async def _submit(request: Request) -> None:
         source_group=request.group_id,
         source_message_id=request.event.message_id,
     )
-    authors = {link.url: link.author for link in links}
-    accepted: list[Accepted] = []
-    for outcome in outcomes:
-        if isinstance(outcome, Accepted):
-            accepted.append(outcome)
-            author = authors.get(outcome.url)
-            extra = f"（{author}）" if author else ""
-            if window.late:
-                extra += LATE_MARK
-            template = RESTORED if outcome.restored else ACCEPTED
-            lines.append(template.format(receipt=outcome.receipt, extra=extra))
-        elif isinstance(outcome, Duplicate):
-            template = DUPLICATE
-            if outcome.withdrawn:
-                template = DUPLICATE_WITHDRAWN
-            elif outcome.same_unit:
-                template = DUPLICATE_OWN
-            lines.append(
-                template.format(
-                    url=_short(outcome.url), unit=outcome.unit_name, receipt=outcome.receipt
-                )
-            )
-        elif isinstance(outcome, Refused):
-            lines.append(REFUSED.format(url=_short(outcome.url), reason=outcome.reason))
+    accepted = [outcome for outcome in outcomes if isinstance(outcome, Accepted)]
+    for place, link, outcome in zip(places, links, outcomes, strict=True):
+        lines[place] = _outcome_line(outcome, link.author, late=window.late)
     if dropped:
         lines.append(CAPPED.format(limit=policy.max_links, dropped=dropped))
     lines.append(_progress_line(await runtime.entries.progress(unit)))
     await request.reply("\n".join(lines))
     if accepted and policy.verify and runtime.verifier is not None:
         _spawn(_verify_and_follow_up(request, [a.receipt for a in accepted]))
+
+
+def _outcome_line(outcome: Outcome, author: str | None, *, late: bool) -> str:
+    if isinstance(outcome, Accepted):
+        extra = f"（{author}）" if author else ""
+        if late:
+            extra += LATE_MARK
+        template = RESTORED if outcome.restored else ACCEPTED
+        return template.format(receipt=outcome.receipt, extra=extra)
+    if isinstance(outcome, Duplicate):
+        template = DUPLICATE
+        if outcome.withdrawn:
+            template = DUPLICATE_WITHDRAWN
+        elif outcome.same_unit:
+            template = DUPLICATE_OWN
+        return template.format(
+            url=_short(outcome.url), unit=outcome.unit_name, receipt=outcome.receipt
+        )
+    return REFUSED.format(url=_short(outcome.url), reason=outcome.reason)
 
 
 _background: set[asyncio.Task[None]] = set()

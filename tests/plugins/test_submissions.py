@@ -249,6 +249,16 @@ async def test_link_off_the_platform_list_is_refused_with_the_list(app: App, boo
     assert await book.entries.get(2) is None
 
 
+async def test_each_link_is_answered_in_the_order_it_was_written(app: App, book: Runtime) -> None:
+    await _expect(
+        app,
+        f"/提交 {BLOG} https://www.zhihu.com/p/1 {blog(2)}",
+        "#1 已登记\n"
+        f"未登记：www.zhihu.com/p/1 —— 不是大赛指定的平台（可用：{PLATFORMS}）\n"
+        "#2 已登记\n南湖街道 已提交 2/50",
+    )
+
+
 async def test_hostile_links_are_refused_each_with_its_reason(app: App, book: Runtime) -> None:
     await _expect(
         app,
