@@ -40,6 +40,7 @@ OWN_TABLES = frozenset(
         "faq_entry",
         "faq_unanswered",
         "faq_change",
+        "faq_asked",
         "reminder_send",
         "reminder_state",
         "login_token",

@@ -1,4 +1,4 @@
-"""What the dashboard shows, as plain data: overview, units, entries, FAQ gaps.
+"""What the dashboard shows, as plain data: overview, units, entries, FAQ use and gaps.
 
 Every view costs a fixed number of queries whatever the number of units or entries
 (searching, filtering, sorting and paging happen in SQL); unit names, categories and
@@ -25,7 +25,7 @@ from bot.dashboard.store import EntryScore
 from bot.db import Sessions
 from bot.entries import EntryBook, Progress
 from bot.faq.entry import FaqEntry
-from bot.faq.service import FaqService, Unanswered
+from bot.faq.service import AnswerCount, FaqService, Unanswered
 from bot.models import Entry, Unit
 from bot.units import UnitDirectory
 
@@ -44,6 +44,8 @@ PER_PAGE = 50
 MAX_PER_PAGE = 500
 # The entries-per-day chart covers at most this many days (a long import history is cut).
 MAX_DAYS = 62
+# The FAQ page's most asked entries.
+MOST_ASKED = 20
 _RECEIPT = re.compile(r"#?(\d{1,9})")
 _ENTRY = SQLModel.metadata.tables[Entry.__tablename__]
 
@@ -247,9 +249,9 @@ class FaqView:
     available: bool
     unanswered: list[Unanswered] = field(default_factory=list)
     entries: list[FaqEntry] = field(default_factory=list)
-    # The FAQ does not count how often each entry answered; only unanswered questions are
-    # counted. The page says so instead of showing invented figures.
-    counts_answers: bool = False
+    most_asked: list[AnswerCount] = field(default_factory=list)
+    # Answers sent are counted per entry (bot.faq.store.FaqAsked) since revision 0006.
+    counts_answers: bool = True
 
 
 # ------------------------------------------------------------------------ the views
@@ -519,11 +521,13 @@ class DashboardViews:
 
     # ------------------------------------------------------------------ FAQ
 
-    async def faq(self, limit: int = 100) -> FaqView:
+    async def faq(self, limit: int = 100, most_asked: int = MOST_ASKED) -> FaqView:
+        """Unanswered questions and the most asked entries: two queries."""
         if self._faq is None:
             return FaqView(available=False)
         entries = sorted(self._faq.list_entries(), key=lambda e: e.question)
-        return FaqView(True, await self._faq.unanswered(limit), entries)
+        unanswered = await self._faq.unanswered(limit)
+        return FaqView(True, unanswered, entries, await self._faq.most_asked(most_asked))
 
 
 def _aware(moment: datetime) -> datetime:

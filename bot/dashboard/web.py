@@ -488,6 +488,15 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
                 "available": view.available,
                 "counts_answers": view.counts_answers,
                 "entries": len(view.entries),
+                "most_asked": [
+                    {
+                        "id": a.entry_id,
+                        "question": a.question,
+                        "count": a.count,
+                        "last_at": a.last_at.isoformat(),
+                    }
+                    for a in view.most_asked
+                ],
                 "unanswered": [
                     {
                         "id": u.id,

@@ -24,8 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 
 from bot.contest import Contest, Problem
 from bot.db import Sessions, write_transaction
@@ -39,6 +40,7 @@ from bot.faq.store import (
     TEMPLATE_MAX,
     UNANSWERED_KEY_MAX,
     UNANSWERED_TEXT_MAX,
+    FaqAsked,
     FaqChange,
     FaqEntryRow,
     FaqUnanswered,
@@ -98,6 +100,17 @@ class Unanswered:
     last_group: int | None
     last_user: int | None
     learned_entry: str | None
+
+
+@dataclass(frozen=True)
+class AnswerCount:
+    """How often the bot sent an entry's answer."""
+
+    entry_id: str
+    # None: the entry has left the knowledge base since (deleted, or gone from the file).
+    question: str | None
+    count: int
+    last_at: datetime
 
 
 @dataclass(frozen=True)
@@ -551,3 +564,47 @@ class FaqService:
                 )
             ).all()
         return [_unanswered(r) for r in rows]
+
+    # --- answers given ------------------------------------------------------------------------
+
+    async def count_answer(self, entry_id: str, now: datetime) -> None:
+        """Count one answer of `entry_id` actually sent (not a suggestion, not a pointer).
+
+        One INSERT … ON CONFLICT DO UPDATE: atomic on SQLite and PostgreSQL alike, so bot
+        processes answering at the same moment lose no count.
+        """
+        table = SQLModel.metadata.tables[FaqAsked.__tablename__]
+        async with write_transaction(self.sessions) as session:
+            connection = await session.connection()
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(table).values(entry_id=entry_id, count=1, last_at=now)
+            await connection.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[table.c.entry_id],
+                    set_={"count": table.c.count + 1, "last_at": insert.excluded.last_at},
+                )
+            )
+
+    async def most_asked(self, limit: int = 20) -> list[AnswerCount]:
+        """The entries answered most often, most first (one query)."""
+        async with self.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(FaqAsked)
+                    .order_by(
+                        col(FaqAsked.count).desc(),
+                        col(FaqAsked.last_at).desc(),
+                        col(FaqAsked.entry_id),
+                    )
+                    .limit(limit)
+                )
+            ).all()
+        return [
+            AnswerCount(
+                r.entry_id,
+                entry.question if (entry := self._entries.get(r.entry_id)) else None,
+                r.count,
+                r.last_at,
+            )
+            for r in rows
+        ]

@@ -1,11 +1,11 @@
-"""FAQ tables: entries added or changed from chat, questions the bot could not answer, changes.
+"""FAQ tables: entries added or changed from chat, questions unanswered, answers given, changes.
 
 config/faq.yaml stays the curated base; a `faq_entry` row with the same id changes that entry
 field by field (question, answer template when set; learned phrasings are added to the file's;
 `deleted` hides it), a row with a new id is an entry of its own. Every change from chat is a
 `faq_change` row with who, when and the row before and after, so it can be undone.
 
-Revision 0003 (bot/migrations/versions/0003_faq.py) creates these tables.
+Revision 0003 (bot/migrations/versions/0003_faq.py) creates these tables, 0006 `faq_asked`.
 """
 
 from __future__ import annotations
@@ -105,3 +105,14 @@ class FaqChange(SQLModel, table=True):
     # For learn: the unanswered question taught (undo puts it back on the list).
     unanswered_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer()))
     undone: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False))
+
+
+class FaqAsked(SQLModel, table=True):
+    """How often the bot sent an entry's answer (the dashboard's most asked entries)."""
+
+    __tablename__: ClassVar[Any] = "faq_asked"
+
+    # No foreign key: entries of config/faq.yaml have no row in faq_entry.
+    entry_id: str = Field(sa_column=sa.Column(sa.String(ENTRY_ID_MAX), primary_key=True))
+    count: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    last_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

@@ -202,12 +202,23 @@ async def _answer(request: Request, faq: FaqService, entry: FaqEntry, *, passive
     if group_id is not None:
         repeats.answered(group_id, entry.id, now)  # before sending: a second asker waits
     delivery = await request.reply([Text(entry.answer), *_images(entry)])
-    if group_id is None:
-        return
-    if not delivery.ok and not delivery.message_ids:
-        repeats.forget(group_id, entry.id)
-    elif delivery.message_ids:
-        repeats.answered(group_id, entry.id, now, delivery.message_ids[0])
+    sent = delivery.ok or bool(delivery.message_ids)
+    if group_id is not None:
+        if not sent:
+            repeats.forget(group_id, entry.id)
+        elif delivery.message_ids:
+            repeats.answered(group_id, entry.id, now, delivery.message_ids[0])
+    if sent:
+        await _count(faq, entry, now)
+
+
+async def _count(faq: FaqService, entry: FaqEntry, now: datetime) -> None:
+    """Count an answer sent (the dashboard's most asked entries)."""
+    try:
+        await faq.count_answer(entry.id, now)
+    except Exception:
+        # The answer is out; a lost count must not become an error reply to the asker.
+        logger.exception("FAQ: answer to {} not counted", entry.id)
 
 
 async def _ask(request: Request, question: str, *, mode: str) -> None:

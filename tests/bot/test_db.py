@@ -103,6 +103,14 @@ def _seed_0005(conn: Connection) -> None:
     )
 
 
+def _seed_0006(conn: Connection) -> None:
+    _seed_0005(conn)
+    conn.execute(
+        sa.text("INSERT INTO faq_asked (entry_id, count, last_at) VALUES ('blog-link', 3, :t)"),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -124,6 +132,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0003": _seed_0003,
     "0004": _seed_0004,
     "0005": _seed_0005,
+    "0006": _seed_0006,
 }
 
 

@@ -351,6 +351,34 @@ async def test_secretary_gets_no_link(
     assert not LINK.search(reply.text)
 
 
+async def test_faq_page_shows_how_often_each_entry_was_answered(
+    start_app: AppStarter,
+    contest_config: ContestWriter,
+    onebot: FakeOneBot,
+    client: aiohttp.ClientSession,
+) -> None:
+    app = await start_app(config=open_contest(contest_config))
+    await onebot.connect(app.ws_url)
+    await onebot.post_group_message(GROUP_ID, 30_001, "/问 博客链接怎么复制")
+    await onebot.wait_sent(group_id=GROUP_ID)
+    async with await sign_in(client, await login_link(onebot, JUDGE_ID)):
+        pass
+
+    async with client.get(f"{base(app)}/dashboard/faq") as page:
+        html = await page.text()
+    async with client.get(f"{base(app)}/dashboard/api/faq") as data:
+        body = await data.json()
+
+    row = re.search(r'<tr data-entry="blog-link">(.*?)</tr>', html, re.DOTALL)
+    assert row
+    assert re.search(r'<td class="num">1</td>', row.group(1))
+    assert "不统计" not in html
+    assert body["counts_answers"] is True
+    [asked] = body["most_asked"]
+    assert (asked["id"], asked["count"]) == ("blog-link", 1)
+    assert asked["question"]
+
+
 async def test_organizer_attaches_an_unanswered_question_and_a_judge_may_not(
     start_app: AppStarter,
     contest_config: ContestWriter,

@@ -207,6 +207,61 @@ async def test_a_number_after_the_followup_window_is_chatter(
     await _exchange(app, group_message("1"))
 
 
+# --- answers counted for the dashboard ---------------------------------------------------------
+
+
+async def _counts(runtime: Runtime) -> list[tuple[str, int]]:
+    assert runtime.faq is not None
+    return [(a.entry_id, a.count) for a in await runtime.faq.most_asked()]
+
+
+async def test_an_answer_is_counted_and_a_suggestion_is_not(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    await _exchange(
+        app, event := group_message("/问 博客链接怎么复制"), _answer(event, LINK_ANSWER)
+    )
+    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+
+    assert await _counts(runtime) == [("blog-link", 1)]
+    assert runtime.faq is not None
+    [counted] = await runtime.faq.most_asked()
+    assert counted.last_at == clock.now
+
+
+async def test_mentions_passive_answers_and_number_replies_are_counted(
+    app: App, runtime: Runtime
+) -> None:
+    await _exchange(app, event := mention_message(" 博客链接怎么复制"), _answer(event, LINK_ANSWER))
+    passive = group_message("请问博客怎么加图片呢？")
+    await _exchange(app, passive, _answer(passive, IMAGE_ANSWER, IMAGE))
+    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+    choice = group_message("2")
+    await _exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
+
+    assert sorted(await _counts(runtime)) == [
+        ("blog-image", 1),
+        ("blog-link", 1),
+        ("weibo-repost", 1),
+    ]
+
+
+async def test_pointing_to_an_earlier_answer_is_not_counted(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    first = group_message("/问 博客链接怎么复制")
+    await _exchange(app, first, _answer(first, LINK_ANSWER), message_id=4242)
+    clock.advance(minutes=2)
+    second = group_message("博客链接怎么复制？", user_id=OTHER_MEMBER)
+    pointer = _group_send(
+        second,
+        [Quote(4242), Mention(OTHER_MEMBER), Text("刚刚已回答过这个问题，请看引用的这条回复。")],
+    )
+    await _exchange(app, second, pointer)
+
+    assert await _counts(runtime) == [("blog-link", 1)]
+
+
 # --- cannot answer -----------------------------------------------------------------------------
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from bot.dashboard.scores import ScoreBook, ScoreError
 from bot.dashboard.views import DashboardViews, EntryFilter, time_left_text, unit_status
 from bot.db import Sessions
 from bot.entries import EntryBook, EntryNotFound, NewLink
+from bot.faq.service import FaqService
 from bot.units import UnitDirectory, UnitView
 
 SH = timezone(timedelta(hours=8))
@@ -340,3 +343,76 @@ async def test_faq_view_says_unavailable_without_the_faq(views: DashboardViews) 
     view = await views.faq()
     assert not view.available
     assert view.unanswered == []
+
+
+FAQ_YAML = """\
+version: 1
+entries:
+  - id: blog-link
+    question: 博客链接怎么复制？
+    answer: 打开博文，复制地址栏里的网址。
+  - id: blog-image
+    question: 博文里怎么插入图片？
+    answer: 点编辑框上方的“图片”按钮上传。
+"""
+
+
+@pytest.fixture
+async def faq(sessions: Sessions, contest: Contest, tmp_path: Path) -> FaqService:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "faq.yaml").write_text(FAQ_YAML, encoding="utf-8")
+    service = FaqService(sessions, dataclasses.replace(contest, config_dir=config))
+    await service.load()
+    return service
+
+
+@pytest.fixture
+def faq_views(
+    sessions: Sessions, units: UnitDirectory, book: EntryBook, contest: Contest, faq: FaqService
+) -> DashboardViews:
+    return DashboardViews(sessions, units, book, contest, faq)
+
+
+async def test_faq_view_lists_the_most_asked_entries_next_to_the_unanswered(
+    faq_views: DashboardViews, faq: FaqService
+) -> None:
+    for entry_id in ("blog-image", "blog-link", "blog-link"):
+        await faq.count_answer(entry_id, DAY1)
+    await faq.record_unanswered("党费怎么交", group=1, user=11, now=DAY1)
+
+    view = await faq_views.faq()
+
+    assert view.available
+    assert view.counts_answers
+    assert [(a.entry_id, a.question, a.count, a.last_at) for a in view.most_asked] == [
+        ("blog-link", "博客链接怎么复制？", 2, DAY1),
+        ("blog-image", "博文里怎么插入图片？", 1, DAY1),
+    ]
+    assert [(u.text, u.count) for u in view.unanswered] == [("党费怎么交", 1)]
+
+
+async def test_faq_view_shows_at_most_twenty_most_asked_entries(
+    faq_views: DashboardViews, faq: FaqService
+) -> None:
+    for n in range(25):
+        for _ in range(n + 1):
+            await faq.count_answer(f"entry-{n:02d}", DAY1)
+
+    view = await faq_views.faq()
+
+    assert [a.count for a in view.most_asked] == list(range(25, 5, -1))
+
+
+async def test_faq_view_costs_two_queries(
+    faq_views: DashboardViews, faq: FaqService, engine: AsyncEngine
+) -> None:
+    with counted_statements(engine) as few:
+        await faq_views.faq()
+    for n in range(30):
+        await faq.count_answer(f"entry-{n:02d}", DAY1)
+        await faq.record_unanswered(f"没答上的问题{n}", group=1, user=11, now=DAY1)
+    with counted_statements(engine) as many:
+        view = await faq_views.faq()
+    assert (len(view.most_asked), len(view.unanswered)) == (20, 30)
+    assert len(many) == len(few) == 2

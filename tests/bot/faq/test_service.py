@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -367,6 +368,71 @@ async def test_a_lesson_survives_a_restart(
     again = await _fresh(sessions, faq_contest)
 
     assert _answered(again, "博客网址从哪儿弄") == "blog-link"
+
+
+# --- answers given ----------------------------------------------------------------------------
+
+
+async def test_answers_are_counted_per_entry_most_asked_first(
+    faq: FaqService, now: datetime
+) -> None:
+    later = now + timedelta(hours=2)
+    for entry_id, at in (
+        ("blog-image", now),
+        ("blog-link", now),
+        ("blog-link", later),
+        ("rule-deadline", now),
+        ("blog-link", now + timedelta(hours=1)),
+        ("rule-deadline", now),
+    ):
+        await faq.count_answer(entry_id, at)
+
+    rows = await faq.most_asked()
+
+    assert [(r.entry_id, r.question, r.count) for r in rows] == [
+        ("blog-link", "博客链接怎么复制？", 3),
+        ("rule-deadline", "截止时间是什么时候？", 2),
+        ("blog-image", "博文里怎么插入图片？", 1),
+    ]
+    assert rows[1].last_at == now
+    assert [r.entry_id for r in await faq.most_asked(limit=1)] == ["blog-link"]
+
+
+async def test_the_last_answer_time_is_the_latest_count(faq: FaqService, now: datetime) -> None:
+    later = now + timedelta(days=1)
+    await faq.count_answer("blog-link", now)
+    await faq.count_answer("blog-link", later)
+
+    [row] = await faq.most_asked()
+
+    assert (row.count, row.last_at) == (2, later)
+
+
+async def test_answers_counted_at_the_same_moment_are_all_counted(
+    faq: FaqService, sessions: Sessions, faq_contest: Contest, now: datetime
+) -> None:
+    """Two bot processes answering at once (two services, one database) lose no count."""
+    other = await _fresh(sessions, faq_contest)
+
+    await asyncio.gather(*(service.count_answer("blog-link", now) for service in (faq, other) * 10))
+
+    [row] = await faq.most_asked()
+    assert row.count == 20
+
+
+async def test_counts_survive_a_restart_and_outlive_a_deleted_entry(
+    faq: FaqService, sessions: Sessions, faq_contest: Contest, now: datetime
+) -> None:
+    await faq.count_answer("blog-image", now)
+    await faq.delete("blog-image", actor=ORGANIZER, now=now)
+
+    [row] = await (await _fresh(sessions, faq_contest)).most_asked()
+
+    assert (row.entry_id, row.question, row.count) == ("blog-image", None, 1)
+
+
+async def test_nothing_answered_yet_lists_nothing(faq: FaqService) -> None:
+    assert await faq.most_asked() == []
 
 
 # --- asking -----------------------------------------------------------------------------------
