@@ -33,6 +33,15 @@ class Identity:
         """Organisers, judges and secretaries may talk to the bot in private chat."""
         return self.organizer or self.judge or self.unit is not None
 
+    def acts_for(self, unit: str) -> bool:
+        """Whether this user may submit, withdraw or correct entries of `unit`."""
+        return self.organizer or self.unit == unit
+
+    @property
+    def unit_scope(self) -> str | None:
+        """The only unit this user's entry changes may touch, or None for every unit."""
+        return None if self.organizer else self.unit
+
     def allows(self, need: Need) -> bool:
         if self.organizer:
             return True

@@ -175,7 +175,7 @@ async def _submit(request: Request) -> None:
         if unit is None:
             await request.reply(why)
             return
-        if not identity.organizer and unit.name != identity.unit:
+        if not identity.acts_for(unit.name):
             await request.reply(OWN_UNIT_ONLY.format(unit=identity.unit))
             return
     else:
@@ -306,6 +306,15 @@ async def _verify_and_follow_up(request: Request, receipts: list[int]) -> None:
     await request.runtime.outbox.send(OneBotTransport(request.bot), target, parts)
 
 
+def _scope(request: Request) -> int | None:
+    """The id of the unit whose entries this user may change (None: an organiser, any unit)."""
+    if request.identity.unit_scope is None:
+        return None
+    unit = request.runtime.units.unit_of(request.identity.user_id)
+    assert unit is not None, "the router lets only bound secretaries change entries"
+    return unit.id
+
+
 def _receipt_or_link(text: str) -> int | str | None:
     found = _RECEIPT.match(text.strip())
     if found:
@@ -331,12 +340,12 @@ async def _withdraw(request: Request) -> None:
         await request.reply(WITHDRAW_USAGE)
         return
     runtime = request.runtime
-    scope = None if request.identity.organizer else runtime.units.unit_of(request.identity.user_id)
+    scope = _scope(request)
     try:
         done = await runtime.entries.withdraw(
             ref,
             actor=request.identity.user_id,
-            unit_id=scope.id if scope else None,
+            unit_id=scope,
             now=runtime.clock(),
         )
     except EntryError as error:
@@ -362,13 +371,13 @@ async def _author(request: Request) -> None:
         await request.reply(AUTHOR_USAGE)
         return
     runtime = request.runtime
-    scope = None if request.identity.organizer else runtime.units.unit_of(request.identity.user_id)
+    scope = _scope(request)
     try:
         entry = await runtime.entries.set_author(
             int(found[1]),
             words[1],
             actor=request.identity.user_id,
-            unit_id=scope.id if scope else None,
+            unit_id=scope,
             now=runtime.clock(),
         )
     except EntryError as error:
