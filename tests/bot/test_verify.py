@@ -33,7 +33,7 @@ from bot.verify import (
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CJK = "学习贯彻落实新时代思想推动基层工作高质量发展为民服务办实事社区治理乡村振兴"
-LOCAL = SubmissionPolicy(verify_allow_private=True, verify_timeout=0.5)
+LOCAL = SubmissionPolicy(verify_allow_private=True, verify_timeout=3)
 PUBLIC_ONLY = SubmissionPolicy(verify_allow_private=False, verify_timeout=0.5)
 UNHURRIED = SubmissionPolicy(verify_allow_private=True, verify_timeout=10)
 
