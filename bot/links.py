@@ -439,19 +439,19 @@ def check_link(given: str, platforms: Sequence[str]) -> LinkCheck:
     hosts = [host, parsed.host]
     if url.startswith(_WEIBO_CANONICAL):
         hosts += ["weibo.com", "weibo.cn"]  # a post is the same on the desktop and mobile sites
-    platform = next(filter(None, (_matching_suffix(h, allowed) for h in hosts)), None)
+    platform = next(filter(None, (matching_suffix(h, allowed) for h in hosts)), None)
     if platform is None:
-        names = list(dict.fromkeys(_platform_name(p, p) for p in allowed))
+        names = list(dict.fromkeys(platform_name(p, p) for p in allowed))
         listed = "、".join(names[:5]) + ("等" if len(names) > 5 else "")
         return LinkCheck(
             given,
             None,
             None,
-            _platform_name(host, host),
+            platform_name(host, host),
             kind,
             f"不是大赛指定的平台（可用：{listed}）",
         )
-    name = _platform_name(host, platform)
+    name = platform_name(host, platform)
     if url == f"https://{host}/":
         return LinkCheck(given, None, platform, name, kind, "这是网站首页，请发具体文章的链接")
     return LinkCheck(given, url, platform, name, kind, None)
@@ -640,12 +640,14 @@ def _host_of(url: str) -> str:
     return url.split("/", 3)[2]
 
 
-def _matching_suffix(host: str, platforms: Sequence[str]) -> str | None:
+def matching_suffix(host: str, platforms: Sequence[str]) -> str | None:
+    """The longest allowed suffix `host` falls under (`m.weibo.cn` → `weibo.cn`), if any."""
     matches = [p for p in platforms if p and (host == p or host.endswith("." + p))]
     return max(matches, key=len) if matches else None
 
 
-def _platform_name(host: str, default: str) -> str:
+def platform_name(host: str, default: str) -> str:
+    """The Chinese name of the platform a host or suffix belongs to (`default` if unknown)."""
     for suffix in sorted(PLATFORM_NAMES, key=len, reverse=True):
         if host == suffix or host.endswith("." + suffix):
             return PLATFORM_NAMES[suffix]

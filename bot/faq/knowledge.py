@@ -25,6 +25,7 @@ from loguru import logger
 
 from bot.contest import Contest, Problem
 from bot.faq.entry import FaqEntry
+from bot.links import matching_suffix, platform_name
 
 FILE_KEY = "(整个文件)"
 
@@ -87,23 +88,6 @@ BOT_COMMANDS: Mapping[str, str] = {
 }
 
 # Display names of platform host suffixes; suffixes not listed are shown as written.
-PLATFORM_NAMES: Mapping[str, str] = {
-    "blog.sina.com.cn": "新浪博客",
-    "weibo.com": "新浪微博",
-    "weibo.cn": "新浪微博",
-    "t.cn": "新浪微博",
-    "sina.com.cn": "新浪网",
-    "mp.weixin.qq.com": "微信公众号文章",
-    "qq.com": "腾讯（微信公众号文章等）",
-    "xinhuanet.com": "新华网",
-    "news.cn": "新华网",
-    "people.com.cn": "人民网",
-    "xuexi.cn": "学习强国",
-    "toutiao.com": "今日头条",
-    "163.com": "网易",
-    "thepaper.cn": "澎湃新闻",
-}
-
 _WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _CHINA_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"})
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
@@ -127,8 +111,7 @@ def _host_allowed(suffixes: tuple[str, ...]) -> Callable[[str], bool]:
     def allows(address: str) -> bool:
         """Whether a link or host name is on one of the contest's platforms."""
         host = re.sub(r"^[a-z]+://", "", address.strip().lower()).split("/", 1)[0]
-        host = host.split(":", 1)[0]
-        return any(host == s or host.endswith("." + s) for s in suffixes)
+        return matching_suffix(host.split(":", 1)[0], suffixes) is not None
 
     return allows
 
@@ -137,7 +120,7 @@ def _platforms(suffixes: tuple[str, ...]) -> list[dict[str, Any]]:
     """Platforms grouped by display name, in config order."""
     grouped: dict[str, list[str]] = {}
     for suffix in suffixes:
-        grouped.setdefault(PLATFORM_NAMES.get(suffix, suffix), []).append(suffix)
+        grouped.setdefault(platform_name(suffix, suffix), []).append(suffix)
     return [{"name": name, "suffixes": hosts} for name, hosts in grouped.items()]
 
 
