@@ -58,7 +58,7 @@ ORGANIZER = 10_000
 async def run(args: argparse.Namespace) -> None:
     logger.remove()
     logger.add(sys.stderr, level="WARNING")
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     local = now.astimezone(SHANGHAI).replace(tzinfo=None)
     start, deadline = local - dt.timedelta(days=3), local + dt.timedelta(days=4)
     contest = Contest(

@@ -31,8 +31,9 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from typing import Self
+
 import psutil
-from typing_extensions import Self
 
 from bench.timing import percentile
 from tests.e2e.conftest import AppProcess, AppStartError, app_env, free_port, write_contest

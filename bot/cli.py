@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from loguru import logger
@@ -68,7 +68,7 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
     specs, problems = read_roster(file, contest)  # with the contest, a bad category names its row
     engine = make_engine(deployment.database_url)
     try:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         directory = await UnitDirectory.load(session_maker(engine), contest)
         # As at start-up: units from contest.toml must be known as such before a roster may
         # touch them (otherwise, on a fresh database, they would be imported as new units).
@@ -97,7 +97,7 @@ async def _import_submissions(deployment: Deployment, contest: Contest, file: Pa
     engine = make_engine(deployment.database_url)
     try:
         sessions = session_maker(engine)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         directory = await UnitDirectory.load(sessions, contest)
         await directory.sync_from_config(contest, now)
         report = await import_submissions(

@@ -41,8 +41,7 @@ from yarl import URL
 
 if TYPE_CHECKING:
     from types import TracebackType
-
-    from typing_extensions import Self
+    from typing import Self
 
     from bot.contest import Contest, SubmissionPolicy
 
@@ -726,7 +725,7 @@ class Verifier:
                     return _failed("not_verifiable", "链接不是网页，无法核验字数", final, status)
                 body, truncated = await self._read_capped(response)
                 charset = response.charset
-        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
+        except TimeoutError:  # not the builtin TimeoutError before Python 3.11
             return _failed("unreachable", f"访问超时（{self.policy.verify_timeout:g} 秒）", final)
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, BlockedAddressError):

@@ -24,3 +24,24 @@ def test_ci_runs_the_readme_test_command() -> None:
     _, test = _commands()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines()
+
+
+def test_both_commands_install_from_the_lock() -> None:
+    for command in _commands():
+        assert "pip install -c constraints.txt -e " in command
+
+
+def test_the_lock_pins_every_direct_dependency() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    lock = (ROOT / "constraints.txt").read_text(encoding="utf-8")
+    pinned = {
+        re.sub(r"[-_.]+", "-", line.split("==", 1)[0]).lower()
+        for line in lock.splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
+    for requirement in wanted:
+        name = re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0]
+        assert re.sub(r"[-_.]+", "-", name).lower() in pinned, f"{name} is not in constraints.txt"

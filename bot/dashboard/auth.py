@@ -21,7 +21,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -200,7 +200,7 @@ class SessionCodec:
             return None
         try:
             user, roles, expiry = payload.split(".")
-            expires_at = datetime.fromtimestamp(int(expiry), timezone.utc)
+            expires_at = datetime.fromtimestamp(int(expiry), UTC)
             user_id = int(user)
         except ValueError:
             return None

@@ -8,7 +8,7 @@ Without the variable the PostgreSQL cases are skipped with the reason.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -54,7 +54,7 @@ async def sessions(engine: AsyncEngine) -> Sessions:
 
 @pytest.fixture
 def now() -> datetime:
-    return datetime(2027, 6, 20, 9, 30, tzinfo=timezone.utc)
+    return datetime(2027, 6, 20, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from bot.db import (
 )
 from bot.models import ChangeLog, Secretary, Unit
 
-NOW = datetime(2027, 6, 20, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2027, 6, 20, 9, 30, tzinfo=UTC)
 
 
 def _seed_0001(conn: Connection) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,8 @@ from bot.contest import Contest
 from bot.entries import EntryView, Progress
 from bot.export import ENTRIES_SHEET, PROGRESS_SHEET, write_exports
 
-NOW = datetime(2027, 7, 1, 10, 0, 5, tzinfo=timezone.utc)  # 18:00:05 in Shanghai
-SUBMITTED = datetime(2027, 6, 25, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai
+NOW = datetime(2027, 7, 1, 10, 0, 5, tzinfo=UTC)  # 18:00:05 in Shanghai
+SUBMITTED = datetime(2027, 6, 25, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
 
 ENTRY_HEADER = [
     "回执编号",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from bot.contest import Contest
 from bot.window import WindowDecision, submission_window
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture(params=["UTC", "America/New_York", "Asia/Shanghai"])

@@ -23,11 +23,10 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
-from typing_extensions import Self
 
 Segment = dict[str, Any]
 MessageInput = str | Segment | Sequence[Segment]

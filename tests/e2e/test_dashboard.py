@@ -52,7 +52,7 @@ async def seeded_app(
 ) -> AppProcess:
     """The app on a database holding 8 units and 60 entries (besides the config's units)."""
     db = tmp_path / "seeded.db"
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     await seed(
         f"sqlite+aiosqlite:///{db}",
         units=8,
@@ -168,7 +168,7 @@ async def test_an_expired_link_gives_no_session(
     await onebot.connect(app.ws_url)
     link = await login_link(onebot, ORGANIZER_ID)
     with sqlite3.connect(database_file(app)) as db:  # eleven minutes later
-        past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)).replace(tzinfo=None)
+        past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).replace(tzinfo=None)
         db.execute("UPDATE login_token SET expires_at = ?", (past.isoformat(" "),))
 
     async with client.get(link) as opened:
@@ -211,7 +211,7 @@ async def test_a_forged_cookie_gets_no_data(
     start_app: AppStarter, contest_config: ContestWriter, tmp_path: Path
 ) -> None:
     app = await seeded_app(start_app, contest_config, tmp_path)
-    expiry = int(dt.datetime.now(dt.timezone.utc).timestamp()) + 3600
+    expiry = int(dt.datetime.now(dt.UTC).timestamp()) + 3600
     signature = "A" * 43
     forged = {"dashboard_session": f"{ORGANIZER_ID}.o.{expiry}.{signature}"}
     async with (

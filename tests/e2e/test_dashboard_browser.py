@@ -66,7 +66,7 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def app(start_app: AppStarter, contest_config: ContestWriter, tmp_path: Path) -> AppProcess:
     db = tmp_path / "contest.db"
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     await seed(
         f"sqlite+aiosqlite:///{db}",
         units=UNITS,
@@ -200,7 +200,7 @@ async def test_used_or_expired_links_and_no_cookie_get_no_data(
     expired = await login_link(onebot, ORGANIZER_ID)
     await stranger.goto(expired)  # still valid: the page offers the button
     await expect(stranger.get_by_role("button", name="登录后台")).to_have_count(1)
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     with sqlite3.connect(database_file(app)) as db:
         db.execute(
             "UPDATE login_token SET expires_at = ? WHERE used_at IS NULL",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 from nonebot.adapters.onebot.v11 import (
     Adapter,
     GroupBanNoticeEvent,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ UNCLEAR = "别人的微博"
 SUGGESTION = "您想问的是哪一个？回复序号即可：\n1. 微博怎么关注别人？\n2. 微博怎么转发？"
 CONTACTS = "请在群里 @ 组织者，或联系区委组织部。"
 CANNOT = f"抱歉，这个问题我还答不上来，已记下转给组织者。{CONTACTS}"
-T0 = datetime(2027, 6, 25, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 6, 25, 9, 0, tzinfo=UTC)
 OTHER_MEMBER = 20002
 
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.contest import FaqPolicy
 from bot.faq.guard import FloodLimit, PendingChoices, RepeatGuard, parse_choice
 
-T0 = datetime(2027, 6, 25, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 6, 25, 9, 0, tzinfo=UTC)
 GROUP, OTHER_GROUP = 111, 222
 POLICY = FaqPolicy(repeat_minutes=5, followup_minutes=3, flood_per_minute=3)
 
