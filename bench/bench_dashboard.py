@@ -36,19 +36,24 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 import aiohttp
+import nonebot
 from loguru import logger
 from sqlalchemy import event
 
 from bench.timing import line, percentile, timed
-from bot.contest import Category, Contest
 from bot.dashboard.auth import Grant, SessionCodec
 from bot.dashboard.views import DashboardViews
-from bot.dashboard.web import COOKIE, make_pages
-from bot.db import make_engine, session_maker
-from bot.entries import EntryBook
-from bot.units import UnitDirectory
+from bot.settings.contest import Category, Contest
+from bot.storage.db import make_engine, session_maker
+from bot.submissions.book import EntryBook
+from bot.units.directory import UnitDirectory
 from tests.e2e.conftest import AppProcess, app_env, free_port, write_contest
 from tests.e2e.dashboard_seed import seed
+
+# The pages live in a NoneBot plugin: load it as one (no bot connects; nothing is served).
+nonebot.init(driver="~fastapi")
+nonebot.require("plugins.dashboard")
+from plugins.dashboard.web import COOKIE, make_pages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "bench-dashboard-secret-0123456789abcdef"

@@ -41,11 +41,11 @@ from sqlalchemy.engine import make_url
 
 from bench.filling import database, populate
 from bench.timing import line, timed
-from bot.contest import Category, Contest
-from bot.db import make_engine, migrate, session_maker
-from bot.entries import Accepted, EntryBook, NewLink
-from bot.export import write_exports
-from bot.units import UnitDirectory
+from bot.settings.contest import Category, Contest
+from bot.storage.db import make_engine, migrate, session_maker
+from bot.submissions.book import Accepted, EntryBook, NewLink
+from bot.submissions.export import write_exports
+from bot.units.directory import UnitDirectory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2027, 6, 24, tzinfo=SHANGHAI)

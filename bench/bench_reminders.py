@@ -42,15 +42,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.filling import database, populate
 from bench.timing import line, timed
-from bot.contest import Category, Contest, ReminderPolicy
-from bot.db import make_engine, migrate, session_maker
-from bot.entries import EntryBook
-from bot.outgoing import Delivery, Part, Target, render
+from bot.messages.outbox import Delivery, Part, Target, render
 from bot.reminders.compose import reminder_messages
 from bot.reminders.plan import Slot
 from bot.reminders.runner import ReminderRunner
 from bot.reminders.store import group_target
-from bot.units import UnitDirectory
+from bot.settings.contest import Category, Contest, ReminderPolicy
+from bot.storage.db import make_engine, migrate, session_maker
+from bot.submissions.book import EntryBook
+from bot.units.directory import UnitDirectory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2027, 6, 24, tzinfo=SHANGHAI)

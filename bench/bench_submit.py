@@ -53,7 +53,7 @@ import psutil
 
 from bench.filling import populate
 from bench.timing import percentile
-from bot.db import make_engine
+from bot.storage.db import make_engine
 from tests.e2e.conftest import AppProcess, app_env, free_port, write_contest
 from tests.e2e.onebot import FakeOneBot, SentMessage
 

@@ -43,8 +43,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from loguru import logger
 
-from bot.contest import SubmissionPolicy
-from bot.verify import Verifier
+from bot.settings.contest import SubmissionPolicy
+from bot.submissions.verify.fetch import Verifier
 
 STATS_HOST = "stats.bench"
 DELAY = 0.3

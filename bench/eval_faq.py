@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.contest import Contest, FaqPolicy
 from bot.faq.entry import FaqEntry
 from bot.faq.ranker import Ranker
+from bot.settings.contest import Contest, FaqPolicy
 
 EVAL_DIR = ROOT / "tests" / "faq_eval"
 TOP1_TARGET, TOP3_TARGET, PASSIVE_FALSE_TARGET = 0.90, 0.97, 0.02
@@ -45,8 +45,8 @@ def load_base(
     config: Path = ROOT / "config" / "contest.toml",
 ) -> tuple[Contest, list[FaqEntry], list[tuple[str, ...]]]:
     """The shipped contest, knowledge base and synonyms, loaded as the bot loads them."""
-    from bot.contest_loader import load_contest
     from bot.faq.knowledge import load_knowledge, load_synonyms, synonyms_path
+    from bot.settings.loader import load_contest
 
     contest, problems = load_contest(config)
     if contest is None:

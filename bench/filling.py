@@ -15,9 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from bot.db import make_engine
-from bot.models import Entry, Secretary, Unit
-from bot.units import name_key
+from bot.storage.db import make_engine
+from bot.units.directory import name_key
+from bot.units.models import Entry, Secretary, Unit
 
 CHUNK = 5_000  # entries per INSERT (one executemany each)
 ORGANIZER = 10_000  # who withdrew the withdrawn entries

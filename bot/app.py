@@ -12,10 +12,10 @@ from loguru import logger
 from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
 
 import plugins
-from bot.contest import Contest
 from bot.runtime import current, open_runtime
-from bot.settings import Deployment
-from bot.verification import verify_pending
+from bot.settings.contest import Contest
+from bot.settings.deployment import Deployment
+from bot.submissions.verify.run import verify_pending
 
 
 def _redact_secrets(deployment: Deployment) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from loguru import logger
 
-from bot.check import check, exit_code, format_report
-from bot.contest import Contest
-from bot.db import SchemaTooNew, make_engine, migrate, session_maker
-from bot.settings import Deployment
+from bot.settings.check import check, exit_code, format_report
+from bot.settings.contest import Contest
+from bot.settings.deployment import Deployment
+from bot.storage.db import SchemaTooNew, make_engine, migrate, session_maker
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,8 +62,8 @@ def _migrate_or_explain(deployment: Deployment) -> bool:
 
 
 async def _import_units(deployment: Deployment, contest: Contest, file: Path) -> int:
-    from bot.unit_import import import_units, read_roster
-    from bot.units import UnitDirectory
+    from bot.units.directory import UnitDirectory
+    from bot.units.roster import import_units, read_roster
 
     specs, problems = read_roster(file, contest)  # with the contest, a bad category names its row
     engine = make_engine(deployment.database_url)
@@ -89,9 +89,9 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
 
 
 async def _import_submissions(deployment: Deployment, contest: Contest, file: Path) -> int:
-    from bot.entries import EntryBook
-    from bot.submission_import import import_submissions, read_submissions
-    from bot.units import UnitDirectory
+    from bot.submissions.book import EntryBook
+    from bot.submissions.import_ import import_submissions, read_submissions
+    from bot.units.directory import UnitDirectory
 
     rows, problems = read_submissions(file)
     engine = make_engine(deployment.database_url)

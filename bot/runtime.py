@@ -13,15 +13,15 @@ from datetime import UTC, datetime
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.contest import Contest
-from bot.db import Sessions, make_engine, migrate, session_maker
-from bot.entries import EntryBook
 from bot.faq.service import FaqService
-from bot.outgoing import Outbox
+from bot.messages.outbox import Outbox
 from bot.reminders.runner import ReminderRunner
-from bot.settings import Deployment, redact_url
-from bot.units import UnitDirectory
-from bot.verify import StaticResolver, Verifier
+from bot.settings.contest import Contest
+from bot.settings.deployment import Deployment, redact_url
+from bot.storage.db import Sessions, make_engine, migrate, session_maker
+from bot.submissions.book import EntryBook
+from bot.submissions.verify.fetch import StaticResolver, Verifier
+from bot.units.directory import UnitDirectory
 
 
 def utc_now() -> datetime:

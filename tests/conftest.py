@@ -12,7 +12,7 @@ from nonebug import NONEBOT_INIT_KWARGS
 from pytest_asyncio import is_async_test
 
 from bot.runtime import Runtime, install, open_runtime
-from bot.settings import Deployment
+from bot.settings.deployment import Deployment
 from tests.fake import make_contest
 
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.db import make_engine
+from bot.storage.db import make_engine
 
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 

@@ -18,8 +18,8 @@ from nonebot.adapters.onebot.v11 import (
 )
 from nonebot.adapters.onebot.v11.event import Reply, Sender
 
-from bot.contest import BotPolicy, Category, Contest, MessagePolicy, UnitSpec
-from bot.outgoing import Quote, Text, render
+from bot.messages.outbox import Quote, Text, render
+from bot.settings.contest import BotPolicy, Category, Contest, MessagePolicy, UnitSpec
 
 SELF_ID = 99999
 GROUP = 123456789

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.contest_loader import load_contest_or_raise
-from bot.db import make_engine, session_maker
-from bot.units import UnitDirectory, UnitView
+from bot.settings.loader import load_contest_or_raise
+from bot.storage.db import make_engine, session_maker
+from bot.units.directory import UnitDirectory, UnitView
 from tests.e2e.conftest import REPO_ROOT, SHIPPED_CONFIG, app_env, free_port, write_contest
 
 TIMEOUT = 60

@@ -29,9 +29,9 @@ from loguru import logger
 from sqlmodel import col, select
 
 from bot.dashboard.store import LoginToken
-from bot.db import Sessions, write_transaction
-from bot.roles import Identity
-from bot.settings import Deployment
+from bot.settings.deployment import Deployment
+from bot.storage.db import Sessions, write_transaction
+from bot.units.roles import Identity
 
 LOGIN_TTL = timedelta(minutes=10)
 # Used and expired links are kept a day (for the log of who signed in), then deleted.

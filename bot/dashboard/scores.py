@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
-from bot.db import Sessions, write_transaction
-from bot.entries import EntryNotFound
-from bot.models import Entry
+from bot.storage.db import Sessions, write_transaction
+from bot.submissions.book import EntryNotFound
+from bot.units.models import Entry
 
 
 class ScoreError(Exception):

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.models import Entry, UTCDateTime
+from bot.units.models import Entry, UTCDateTime
 
 TOKEN_HASH_LENGTH = 64  # SHA-256, hex
 COMMENT_MAX = 500

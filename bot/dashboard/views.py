@@ -20,14 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col, func, select
 
-from bot.contest import Contest
 from bot.dashboard.store import EntryScore
-from bot.db import Sessions
-from bot.entries import EntryBook, Progress
 from bot.faq.entry import FaqEntry
 from bot.faq.service import AnswerCount, FaqService, Unanswered
-from bot.models import Entry, Unit
-from bot.units import UnitDirectory
+from bot.settings.contest import Contest
+from bot.storage.db import Sessions
+from bot.submissions.book import EntryBook, Progress
+from bot.units.directory import UnitDirectory
+from bot.units.models import Entry, Unit
 
 # A unit's status, which colours its bar: met its quota, half way, behind, or no quota.
 UNIT_STATUS_TEXT = {"met": "已完成", "close": "已过半", "behind": "落后", "none": "无配额"}

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.contest import FaqPolicy
+from bot.settings.contest import FaqPolicy
 
 MINUTE = timedelta(minutes=1)
 

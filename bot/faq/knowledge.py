@@ -23,9 +23,9 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.sandbox import SandboxedEnvironment
 from loguru import logger
 
-from bot.contest import Contest, Problem
 from bot.faq.entry import FaqEntry
-from bot.links import matching_suffix, platform_name
+from bot.settings.contest import Contest, Problem
+from bot.submissions.links import matching_suffix, platform_name
 
 FILE_KEY = "(整个文件)"
 

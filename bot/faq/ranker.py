@@ -51,9 +51,9 @@ import rjieba
 from loguru import logger
 from rapidfuzz.distance import Indel
 
-from bot.contest import FaqPolicy
 from bot.faq.entry import FaqEntry
 from bot.faq.normalize import Normalizer, looks_like_question, word_list
+from bot.settings.contest import FaqPolicy
 
 # Words that say how a thing is asked, not what about; they still count, a little.
 FUNCTION_WORDS: frozenset[str] = word_list(

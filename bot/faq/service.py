@@ -28,8 +28,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, select
 
-from bot.contest import Contest, Problem
-from bot.db import Sessions, write_transaction
 from bot.faq import knowledge
 from bot.faq.entry import FaqEntry
 from bot.faq.guard import FaqGuards
@@ -45,6 +43,8 @@ from bot.faq.store import (
     FaqEntryRow,
     FaqUnanswered,
 )
+from bot.settings.contest import Contest, Problem
+from bot.storage.db import Sessions, write_transaction
 
 DB_SOURCE = "数据库 faq_entry"
 # Only this much of a question is matched (a 10,000-character "question" is not one).

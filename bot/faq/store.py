@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.models import UTCDateTime
+from bot.units.models import UTCDateTime
 
 ENTRY_ID_MAX = 40
 QUESTION_MAX = 100

@@ -1,6 +1,6 @@
 """The words of the automatic reminders: group reminders, digests, closing notes, previews.
 
-Pure: progress and times in, parts (`bot.outgoing.Text` / `Mention`) or plain text out. Every
+Pure: progress and times in, parts (`bot.messages.outbox.Text` / `Mention`) or plain text out. Every
 time is shown in the contest's timezone. The tone is a district office's: official, polite,
 short.
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.contest import Contest
-from bot.entries import Progress
-from bot.outgoing import Mention, Part, Text
+from bot.messages.outbox import Mention, Part, Text
 from bot.reminders.plan import Slot
+from bot.settings.contest import Contest
+from bot.submissions.book import Progress
 
 LATE_NOTE = "（本提醒因机器人离线延后发送）"
 SUMMARY_TOP = 10

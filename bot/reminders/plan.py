@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.contest import Contest, ReminderPolicy, duration_label
+from bot.settings.contest import Contest, ReminderPolicy, duration_label
 
 SlotKind = Literal["offset", "daily", "closing"]
 

@@ -46,10 +46,7 @@ from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
-from bot.contest import Contest
-from bot.db import Sessions
-from bot.entries import EntryBook, Progress
-from bot.outgoing import Delivery, Part, SendFailed, Target, Text
+from bot.messages.outbox import Delivery, Part, SendFailed, Target, Text
 from bot.reminders.compose import (
     closing_message,
     digest_message,
@@ -67,7 +64,10 @@ from bot.reminders.store import (
     SendRecord,
     group_target,
 )
-from bot.units import UnitDirectory
+from bot.settings.contest import Contest
+from bot.storage.db import Sessions
+from bot.submissions.book import EntryBook, Progress
+from bot.units.directory import UnitDirectory
 
 Sender = Callable[[Target, Sequence[Part]], Awaitable[Delivery]]
 """Sends one message through the outbox to a target; the plugin layer provides it."""

@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
-from bot.db import Sessions, write_transaction
-from bot.models import UTCDateTime
+from bot.storage.db import Sessions, write_transaction
+from bot.units.models import UTCDateTime
 
 SendStatus = Literal[
     "sending", "failed", "sent", "skipped", "superseded", "expired", "abandoned", "undelivered"

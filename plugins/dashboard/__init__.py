@@ -14,9 +14,9 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.dashboard.auth import LoginLinks, grant_for
-from bot.dashboard.web import build_router, redact_access_log
-from bot.roles import Need
 from bot.runtime import current
+from bot.units.roles import Need
+from plugins.dashboard.web import build_router, redact_access_log
 from plugins.router import Request, command
 
 __plugin_meta__ = PluginMetadata(

@@ -8,9 +8,9 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.outgoing import Mention, Target, Text
-from bot.roles import Identity, Need
+from bot.messages.outbox import Mention, Target, Text
 from bot.runtime import Runtime
+from bot.units.roles import Identity, Need
 from plugins.router import OneBotTransport, Request, command, commands_for, notice
 
 __plugin_meta__ = PluginMetadata(

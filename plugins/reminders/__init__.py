@@ -24,11 +24,11 @@ require("nonebot_plugin_apscheduler")
 
 from nonebot_plugin_apscheduler import scheduler
 
-from bot.commands import split_args
-from bot.outgoing import Delivery, Mention, Part, SendFailed, Target, Text
+from bot.messages.commands import split_args
+from bot.messages.outbox import Delivery, Mention, Part, SendFailed, Target, Text
 from bot.reminders.runner import NO_SENDER, ReminderRunner
-from bot.roles import Need
 from bot.runtime import current
+from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command
 
 from .config import Config

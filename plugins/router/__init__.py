@@ -30,10 +30,10 @@ from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
-from bot.commands import CommandCall, CommandTable, has_prefix
-from bot.outgoing import Delivery, Part, Quote, SendFailed, Target, Text
-from bot.roles import Identity, Need, identify
+from bot.messages.commands import CommandCall, CommandTable, has_prefix
+from bot.messages.outbox import Delivery, Part, Quote, SendFailed, Target, Text
 from bot.runtime import Runtime, current
+from bot.units.roles import Identity, Need, identify
 
 __plugin_meta__ = PluginMetadata(
     name="指令路由",

@@ -15,8 +15,9 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.commands import split_args
-from bot.entries import (
+from bot.messages.commands import split_args
+from bot.messages.outbox import Mention, Part, Target, Text
+from bot.submissions.book import (
     Accepted,
     Duplicate,
     EntryError,
@@ -27,13 +28,12 @@ from bot.entries import (
     Progress,
     clean_author,
 )
-from bot.export import write_exports
-from bot.links import Candidate, check_link, extract_candidates, normalize, split_links
-from bot.outgoing import Mention, Part, Target, Text
-from bot.roles import Need
-from bot.units import UnitView
-from bot.verification import verify_entries
-from bot.window import submission_window
+from bot.submissions.export import write_exports
+from bot.submissions.links import Candidate, check_link, extract_candidates, normalize, split_links
+from bot.submissions.verify.run import verify_entries
+from bot.submissions.window import submission_window
+from bot.units.directory import UnitView
+from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command
 
 __plugin_meta__ = PluginMetadata(

@@ -10,9 +10,9 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.commands import split_args
-from bot.roles import Need
-from bot.units import UnitError, UnitMatch, UnitView
+from bot.messages.commands import split_args
+from bot.units.directory import UnitError, UnitMatch, UnitView
+from bot.units.roles import Need
 from plugins.router import Request, command
 
 __plugin_meta__ = PluginMetadata(

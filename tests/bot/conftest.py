@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.contest import Category, Contest, UnitSpec
-from bot.db import Sessions, make_engine, migrate, session_maker
+from bot.settings.contest import Category, Contest, UnitSpec
+from bot.storage.db import Sessions, make_engine, migrate, session_maker
 from tests.databases import postgres_database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

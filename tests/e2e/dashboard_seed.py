@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.dashboard.store import EntryScore
-from bot.db import make_engine, migrate
-from bot.models import Entry, Unit
-from bot.units import name_key
+from bot.storage.db import make_engine, migrate
+from bot.units.directory import name_key
+from bot.units.models import Entry, Unit
 
 TOWNS = (
     "南湖",

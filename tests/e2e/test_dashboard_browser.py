@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.export import ENTRIES_SHEET, PROGRESS_SHEET
+from bot.submissions.export import ENTRIES_SHEET, PROGRESS_SHEET
 
 from .conftest import ORGANIZER_ID, REPO_ROOT, AppProcess, AppStarter, ContestWriter
 from .dashboard_seed import seed

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.contest_loader import load_contest_or_raise
 from bot.faq.entry import FaqEntry
 from bot.faq.knowledge import load_knowledge
+from bot.settings.loader import load_contest_or_raise
 
 from .conftest import (
     GROUP_ID,

@@ -16,9 +16,9 @@ import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageSegment
 from nonebug import App
 
-from bot.outgoing import Image, Mention, Part, Quote, Text, render
+from bot.messages.outbox import Image, Mention, Part, Quote, Text, render
 from bot.runtime import Runtime, install, open_runtime
-from bot.settings import Deployment
+from bot.settings.deployment import Deployment
 from tests.fake import (
     GROUP,
     MEMBER,

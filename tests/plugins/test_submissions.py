@@ -26,11 +26,11 @@ from nonebot.exception import ApiNotAvailable
 from nonebug import App
 from nonebug.mixin.process import MatcherContext
 
-from bot.entries import EntryView, NewLink
-from bot.outgoing import Mention, Text, render
+from bot.messages.outbox import Mention, Text, render
 from bot.runtime import Runtime
-from bot.units import UnitView
-from bot.verify import PageFacts
+from bot.submissions.book import EntryView, NewLink
+from bot.submissions.verify.fetch import PageFacts
+from bot.units.directory import UnitView
 from tests.fake import (
     GROUP,
     MEMBER,

@@ -7,7 +7,7 @@ from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 
 from bot.runtime import Runtime
-from bot.units import UnitView
+from bot.units.directory import UnitView
 from tests.fake import (
     JUDGE,
     MEMBER,

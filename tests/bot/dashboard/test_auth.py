@@ -19,9 +19,9 @@ from bot.dashboard.auth import (
     load_secret,
 )
 from bot.dashboard.store import LoginToken
-from bot.db import Sessions
-from bot.roles import Identity
-from bot.settings import Deployment
+from bot.settings.deployment import Deployment
+from bot.storage.db import Sessions
+from bot.units.roles import Identity
 
 ORGANIZER = Grant(10000, organizer=True, judge=False)
 JUDGE = Grant(20001, organizer=False, judge=True)

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.contest import Contest
 from bot.dashboard.scores import ScoreBook, ScoreError
 from bot.dashboard.views import DashboardViews, EntryFilter, time_left_text, unit_status
-from bot.db import Sessions
-from bot.entries import EntryBook, EntryNotFound, NewLink
 from bot.faq.service import FaqService
-from bot.units import UnitDirectory, UnitView
+from bot.settings.contest import Contest
+from bot.storage.db import Sessions
+from bot.submissions.book import EntryBook, EntryNotFound, NewLink
+from bot.units.directory import UnitDirectory, UnitView
 
 SH = timezone(timedelta(hours=8))
 # Inside the contest window of tests/bot/conftest.py (24 June – 1 July 2027, Shanghai).

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.contest import FaqPolicy
 from bot.faq.guard import FloodLimit, PendingChoices, RepeatGuard, parse_choice
+from bot.settings.contest import FaqPolicy
 
 T0 = datetime(2027, 6, 25, 9, 0, tzinfo=UTC)
 GROUP, OTHER_GROUP = 111, 222

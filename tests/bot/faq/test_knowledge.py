@@ -5,8 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.contest import Category, Contest, Problem
-from bot.contest_loader import load_contest_or_raise
 from bot.faq.entry import FaqEntry
 from bot.faq.knowledge import (
     MAX_ANSWER_CHARS,
@@ -19,6 +17,8 @@ from bot.faq.knowledge import (
     render_context,
     synonyms_path,
 )
+from bot.settings.contest import Category, Contest, Problem
+from bot.settings.loader import load_contest_or_raise
 
 CONFIG = Path(__file__).parents[3] / "config"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.contest import FaqPolicy
 from bot.faq.entry import FaqEntry
 from bot.faq.normalize import Normalizer, fold, looks_like_question
 from bot.faq.ranker import Decision, Match, Ranker, calibrate, decide
+from bot.settings.contest import FaqPolicy
 
 NICK = "大赛助手"
 SYNONYMS: tuple[tuple[str, ...], ...] = (

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.contest import Contest
-from bot.db import Sessions, write_transaction
 from bot.faq.service import FaqError, FaqService, question_key
 from bot.faq.store import FaqEntryRow
+from bot.settings.contest import Contest
+from bot.storage.db import Sessions, write_transaction
 
 FAQ_YAML = """\
 version: 1

@@ -1,1 +1,0 @@
-"""Alembic migrations for the bot's database, run programmatically by `bot.db.migrate`."""

@@ -1,0 +1,120 @@
+"""`python -m bot check`: validate `.env` and the contest config, and summarise them on one screen.
+
+Pure apart from reading the two files, so the CLI and the start-up check share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.faq.knowledge import load_knowledge, load_synonyms, synonyms_path
+from bot.settings.contest import Contest, Problem
+from bot.settings.deployment import Deployment, config_path_from, load_deployment, redact_url
+from bot.settings.loader import load_contest
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every problem found; on success also the loaded values and their summary."""
+
+    problems: tuple[Problem, ...]
+    deployment: Deployment | None = None
+    contest: Contest | None = None
+    summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(
+    deployment_environ: Mapping[str, str] | None,
+    env_file: Path,
+    config_path_override: Path | None = None,
+) -> CheckReport:
+    """Load both files; the contest config is checked even when `.env` has problems."""
+    deployment, problems = load_deployment(deployment_environ, env_file)
+    if config_path_override is not None:
+        config_path = config_path_override
+    elif deployment is not None:
+        config_path = deployment.config_path
+    else:
+        config_path = config_path_from(deployment_environ, env_file)
+    contest, contest_problems = load_contest(config_path)
+    problems = [*problems, *contest_problems]
+    if contest is not None:
+        problems += _faq_problems(contest)
+    if problems or deployment is None or contest is None:
+        return CheckReport(problems=tuple(problems), deployment=deployment, contest=contest)
+    return CheckReport(
+        problems=(),
+        deployment=deployment,
+        contest=contest,
+        summary=summarize(deployment, contest, config_path),
+    )
+
+
+def _faq_problems(contest: Contest) -> list[Problem]:
+    """The FAQ's files (faq.yaml, synonyms.txt) are the organisers' too: check them here."""
+    _entries, problems = load_knowledge(contest)
+    _groups, synonym_problems = load_synonyms(synonyms_path(contest))
+    return [*problems, *synonym_problems]
+
+
+def _moment(contest: Contest, moment: datetime) -> str:
+    local = contest.local(moment)
+    return f"{local:%Y-%m-%d}（{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def _people(ids: frozenset[int]) -> str:
+    return f"{len(ids)} 人" if ids else "未设置"
+
+
+def summarize(deployment: Deployment, contest: Contest, config_path: Path) -> str:
+    """A one-screen Chinese summary of a valid deployment and contest."""
+    lines = [
+        f"大赛：{contest.name}",
+        f"读书周：{_moment(contest, contest.start)} 至 {_moment(contest, contest.deadline)}"
+        f"（{contest.timezone.key}）",
+        f"服务的群：{'、'.join(str(g) for g in sorted(contest.groups))}",
+        f"组织者：{_people(contest.organizers)}"
+        f"（另有 SUPERUSERS {len(deployment.superusers)} 人"
+        f"{'，群主和管理员也算' if contest.group_admins_are_organizers else ''}）",
+        f"评委：{_people(contest.judges)}",
+        f"单位：共 {len(contest.units)} 个（配置文件中）",
+    ]
+    for category in contest.categories:
+        count = sum(1 for u in contest.units if u.category == category.id)
+        lines.append(f"  {category.name}（{category.id}）：{count} 个，每个配额 {category.quota}")
+    overrides = [u for u in contest.units if u.quota is not None]
+    if overrides:
+        lines.append("  单独配额：" + "、".join(f"{u.name} {u.quota}" for u in overrides))
+    listen = f"{deployment.host}:{deployment.port}"
+    if ":" in deployment.host:
+        listen = f"[{deployment.host}]:{deployment.port}"
+    lines.append(f"监听：{listen}，访问令牌{'已设置' if deployment.access_token else '未设置'}")
+    lines.append(f"反向 WebSocket 地址（填到 QQ 端）：{deployment.reverse_ws_url}")
+    if deployment.host in ("0.0.0.0", "::"):
+        lines.append(f"  （{deployment.host} 表示所有网卡，QQ 端请把它换成本机 IP）")
+    if deployment.ws_urls:
+        lines.append(f"正向 WebSocket：{'、'.join(deployment.ws_urls)}")
+    lines.append(f"数据库：{redact_url(deployment.database_url)}")
+    lines.append(f"配置文件：{config_path}；数据目录：{deployment.data_dir}")
+    return "\n".join(lines)
+
+
+def format_report(report: CheckReport) -> str:
+    if report.ok:
+        return f"OK\n{report.summary}"
+    lines = [f"发现 {len(report.problems)} 个问题："]
+    lines += [str(problem) for problem in report.problems]
+    return "\n".join(lines)
+
+
+def exit_code(report: CheckReport) -> int:
+    return 0 if report.ok else 1

@@ -1,0 +1,322 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel, select
+
+import bot.dashboard.store  # registers the dashboard tables (they live outside bot/models.py)
+import bot.faq.store  # registers the FAQ tables (they live outside bot/models.py)
+import bot.reminders.store  # registers the reminder tables (likewise)
+import bot.storage.db
+from bot.storage.db import (
+    VERSION_TABLE,
+    SchemaTooNew,
+    SchemaUnversioned,
+    current_revision,
+    head_revision,
+    known_revisions,
+    make_engine,
+    migrate,
+    session_maker,
+)
+from bot.units.models import ChangeLog, Secretary, Unit
+
+NOW = datetime(2027, 6, 20, 9, 30, tzinfo=UTC)
+
+
+def _seed_0001(conn: Connection) -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO unit (name, name_key, category, aliases, origin, created_at, updated_at)"
+            " VALUES ('南湖街道', '南湖街道', 'town', '[\"南湖\"]', 'chat', :t, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO secretary (user_id, unit_id, origin, updated_at)"
+            " SELECT 4000000001, id, 'chat', :t FROM unit WHERE name = '南湖街道'"
+        ),
+        {"t": NOW},
+    )
+
+
+def _seed_0002(conn: Connection) -> None:
+    _seed_0001(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO entry (receipt, url, given_url, platform, platform_name, kind, unit_id,"
+            " author, submitted_by, submitted_at, late, status, verify_status, flags, flagged)"
+            " SELECT 1, 'https://weibo.com/1234567890/Abc123', 'weibo.com/1234567890/Abc123',"
+            " 'weibo.com', '新浪微博', 'microblog', id, '张三', 4000000001, :t, false,"
+            " 'accepted', 'pending', '[]', false FROM unit WHERE name = '南湖街道'"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(sa.text("UPDATE receipt_counter SET value = 1"))
+
+
+def _seed_0003(conn: Connection) -> None:
+    _seed_0002(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO faq_entry (id, question, phrasings, keywords, answer, tags, deleted,"
+            " updated_by, updated_at) VALUES ('party-fee', '党费怎么交？', '[]', '[]',"
+            " '问党务干事。', '[]', false, 10000, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO faq_unanswered (key, text, count, first_at, last_at)"
+            " VALUES ('几点开会', '几点开会？', 2, :t, :t)"
+        ),
+        {"t": NOW},
+    )
+
+
+def _seed_0005(conn: Connection) -> None:
+    _seed_0003(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO login_token (token_hash, user_id, organizer, judge, created_at,"
+            " expires_at) VALUES (:h, 10000, true, false, :t, :t)"
+        ),
+        {"h": "ab" * 32, "t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO entry_score (receipt, judge_id, quality, comment, updated_at)"
+            " VALUES (1, 20001, 8, '条理清楚', :t)"
+        ),
+        {"t": NOW},
+    )
+
+
+def _seed_0006(conn: Connection) -> None:
+    _seed_0005(conn)
+    conn.execute(
+        sa.text("INSERT INTO faq_asked (entry_id, count, last_at) VALUES ('blog-link', 3, :t)"),
+        {"t": NOW},
+    )
+
+
+def _seed_0004(conn: Connection) -> None:
+    _seed_0003(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO reminder_send (target, key, kind, due, status, late, attempts,"
+            " pieces_sent, claimed_at, finished_at) VALUES ('group:123456789',"
+            " 'offset:3d@2027-07-01T10:00:00Z', 'offset', :t, 'sent', false, 1, 1, :t, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(sa.text("UPDATE reminder_state SET paused = true, changed_by = 10000"))
+
+
+# Data written with the schema as it stood at each revision (raw SQL: the models describe only
+# the newest schema). A new migration adds its entry here.
+SEEDS: dict[str, Callable[[Connection], None]] = {
+    "0001": _seed_0001,
+    "0002": _seed_0002,
+    "0003": _seed_0003,
+    "0004": _seed_0004,
+    "0005": _seed_0005,
+    "0006": _seed_0006,
+}
+
+
+async def _table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
+
+
+async def _set_version(engine: AsyncEngine, revision: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = :v"), {"v": revision})
+
+
+async def test_migrate_brings_an_empty_database_to_head(engine: AsyncEngine) -> None:
+    assert await current_revision(engine) is None
+
+    revision = await migrate(engine)
+
+    assert revision == head_revision()
+    assert await current_revision(engine) == head_revision()
+    assert {"unit", "secretary", "change_log", VERSION_TABLE} <= await _table_names(engine)
+
+
+async def test_migrate_twice_changes_nothing(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    sessions = session_maker(engine)
+    async with sessions() as session:
+        session.add(ChangeLog(at=NOW, actor=1, action="unit.add", detail={"unit": "x"}))
+        await session.commit()
+
+    assert await migrate(engine) == head_revision()
+
+    async with sessions() as session:
+        logs = (await session.exec(select(ChangeLog))).all()
+    assert [log.detail for log in logs] == [{"unit": "x"}]
+
+
+async def test_database_from_a_newer_bot_is_refused_and_left_unchanged(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine)
+    async with session_maker(engine)() as session:
+        session.add(ChangeLog(at=NOW, actor=1, action="unit.add", detail={}))
+        await session.commit()
+    await _set_version(engine, "9999_from_the_future")
+    tables = await _table_names(engine)
+
+    with pytest.raises(SchemaTooNew) as refused:
+        await migrate(engine)
+
+    assert refused.value.found == "9999_from_the_future"
+    assert refused.value.known_head == head_revision()
+    assert "更新版本" in str(refused.value)
+    assert await current_revision(engine) == "9999_from_the_future"
+    assert await _table_names(engine) == tables
+    async with session_maker(engine)() as session:
+        assert len((await session.exec(select(ChangeLog))).all()) == 1
+
+
+async def test_tables_made_outside_the_bot_are_refused_and_kept(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE unit (id INTEGER PRIMARY KEY, title TEXT)"))
+        await conn.execute(sa.text("INSERT INTO unit (id, title) VALUES (1, '手工建的表')"))
+
+    with pytest.raises(SchemaUnversioned) as refused:
+        await migrate(engine)
+
+    assert "unit" in str(refused.value)
+    assert await current_revision(engine) is None
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT title FROM unit"))).all()
+    assert [r[0] for r in rows] == ["手工建的表"]
+    assert VERSION_TABLE not in await _table_names(engine)
+
+
+async def test_other_applications_tables_do_not_block_migration(engine: AsyncEngine) -> None:
+    """A PostgreSQL database shared with other NoneBot plugins keeps their tables."""
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        await conn.execute(sa.text("INSERT INTO alembic_version VALUES ('other_plugin_rev')"))
+
+    assert await migrate(engine) == head_revision()
+
+    async with engine.connect() as conn:
+        other = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
+    assert [r[0] for r in other] == ["other_plugin_rev"]
+
+
+def test_every_revision_has_upgrade_test_data() -> None:
+    assert set(known_revisions()) == set(SEEDS)
+
+
+@pytest.mark.parametrize("revision", known_revisions())
+async def test_upgrade_from_each_revision_keeps_data(engine: AsyncEngine, revision: str) -> None:
+    await migrate(engine, revision)
+    async with engine.begin() as conn:
+        await conn.run_sync(SEEDS[revision])
+
+    assert await migrate(engine) == head_revision()
+
+    async with session_maker(engine)() as session:
+        unit = (await session.exec(select(Unit))).one()
+        secretary = (await session.exec(select(Secretary))).one()
+    assert (unit.name, unit.aliases, unit.created_at) == ("南湖街道", ["南湖"], NOW)
+    assert (secretary.user_id, secretary.unit_id) == (4000000001, unit.id)
+
+
+async def test_models_match_the_migrations(engine: AsyncEngine) -> None:
+    """A model changed without a migration shows up here as a difference."""
+    await migrate(engine)
+
+    def diff(conn: Connection) -> list[object]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return [
+            d
+            for d in compare_metadata(context, SQLModel.metadata)
+            if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == VERSION_TABLE)
+        ]
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+async def test_datetimes_come_back_timezone_aware_in_utc(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    local = datetime(2027, 7, 1, 18, 0, tzinfo=timezone(timedelta(hours=8)))
+    async with session_maker(engine)() as session:
+        session.add(ChangeLog(at=local, action="unit.add", detail={}))
+        await session.commit()
+
+    async with session_maker(engine)() as session:
+        log = (await session.exec(select(ChangeLog))).one()
+    assert log.at == local
+    assert log.at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    async with session_maker(engine)() as session:
+        session.add(ChangeLog(at=datetime(2027, 7, 1, 18, 0), action="unit.add", detail={}))
+        with pytest.raises(StatementError, match="naive"):
+            await session.commit()
+
+
+async def test_foreign_keys_are_enforced(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    async with session_maker(engine)() as session:
+        session.add(Secretary(user_id=10001, unit_id=999, origin="chat", updated_at=NOW))
+        with pytest.raises(IntegrityError):
+            await session.commit()
+
+
+async def test_qq_ids_beyond_32_bits_are_stored(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    async with session_maker(engine)() as session:
+        session.add(ChangeLog(at=NOW, actor=3_999_999_999, action="unit.add", detail={}))
+        await session.commit()
+    async with session_maker(engine)() as session:
+        assert (await session.exec(select(ChangeLog))).one().actor == 3_999_999_999
+
+
+async def test_sqlite_database_directory_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "not" / "yet" / "bot.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    assert path.is_file()
+
+
+async def test_failed_upgrade_leaves_the_database_as_it_was(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_upgrade = bot.storage.db.command.upgrade
+
+    def upgrade_then_fail(config: Config, revision: str) -> None:
+        real_upgrade(config, revision)
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(bot.storage.db.command, "upgrade", upgrade_then_fail)
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        await migrate(engine)
+
+    assert await current_revision(engine) is None
+    assert not {"unit", "secretary", "change_log"} & await _table_names(engine)
