@@ -42,7 +42,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.filling import database, populate
 from bench.timing import line, timed
-from bot.messages.outbox import Delivery, Part, Target, render
+from bot.messages.outbox import Delivery
+from bot.messages.parts import Part, Target
+from bot.messages.render import render
 from bot.reminders.compose import reminder_messages
 from bot.reminders.plan import Slot
 from bot.reminders.runner import ReminderRunner

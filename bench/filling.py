@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.storage.db import make_engine
+from bot.submissions.models import Entry
 from bot.units.directory import name_key
-from bot.units.models import Entry, Secretary, Unit
+from bot.units.models import Secretary, Unit
 
 CHUNK = 5_000  # entries per INSERT (one executemany each)
 ORGANIZER = 10_000  # who withdrew the withdrawn entries

@@ -18,7 +18,8 @@ from nonebot.adapters.onebot.v11 import (
 )
 from nonebot.adapters.onebot.v11.event import Reply, Sender
 
-from bot.messages.outbox import Quote, Text, render
+from bot.messages.parts import Quote, Text
+from bot.messages.render import render
 from bot.settings.contest import BotPolicy, Category, Contest, MessagePolicy, UnitSpec
 
 SELF_ID = 99999

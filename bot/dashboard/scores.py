@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
 from bot.storage.db import Sessions, write_transaction
 from bot.submissions.book import EntryNotFound
-from bot.units.models import Entry
+from bot.submissions.models import Entry
 
 
 class ScoreError(Exception):

@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.units.models import Entry, UTCDateTime
+from bot.storage.types import UTCDateTime
+from bot.submissions.models import Entry
 
 TOKEN_HASH_LENGTH = 64  # SHA-256, hex
 COMMENT_MAX = 500

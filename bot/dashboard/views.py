@@ -26,8 +26,9 @@ from bot.faq.service import AnswerCount, FaqService, Unanswered
 from bot.settings.contest import Contest
 from bot.storage.db import Sessions
 from bot.submissions.book import EntryBook, Progress
+from bot.submissions.models import Entry
 from bot.units.directory import UnitDirectory
-from bot.units.models import Entry, Unit
+from bot.units.models import Unit
 
 # A unit's status, which colours its bar: met its quota, half way, behind, or no quota.
 UNIT_STATUS_TEXT = {"met": "已完成", "close": "已过半", "behind": "落后", "none": "无配额"}

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.units.models import UTCDateTime
+from bot.storage.types import UTCDateTime
 
 ENTRY_ID_MAX = 40
 QUESTION_MAX = 100

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.messages.outbox import Mention, Part, Text
+from bot.messages.parts import Mention, Part, Text
 from bot.reminders.plan import Slot
 from bot.settings.contest import Contest
 from bot.submissions.book import Progress

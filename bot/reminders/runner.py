@@ -46,7 +46,8 @@ from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
-from bot.messages.outbox import Delivery, Part, SendFailed, Target, Text
+from bot.messages.outbox import Delivery, SendFailed
+from bot.messages.parts import Part, Target, Text
 from bot.reminders.compose import (
     closing_message,
     digest_message,

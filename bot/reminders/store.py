@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from bot.storage.db import Sessions, write_transaction
-from bot.units.models import UTCDateTime
+from bot.storage.types import UTCDateTime
 
 SendStatus = Literal[
     "sending", "failed", "sent", "skipped", "superseded", "expired", "abandoned", "undelivered"

@@ -38,18 +38,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
-from bot.units.directory import UnitDirectory, UnitView
-from bot.units.models import (
+from bot.submissions.models import (
     AUTHOR_MAX,
     ENTRY_KINDS,
     TITLE_MAX,
     URL_MAX,
     VERIFY_STATUSES,
-    ChangeLog,
     Entry,
     ReceiptCounter,
 )
+from bot.units.directory import UnitDirectory, UnitView
 
 FLAGS: tuple[str, ...] = ("short", "outside_window", "unreachable")
 _FORBIDDEN_IN_AUTHORS = set("[]&<>@#/\\")

@@ -23,10 +23,11 @@ from pathlib import Path
 from loguru import logger
 
 from bot.settings.contest import Contest, Problem
+from bot.spreadsheet import cell_text, read_rows
 from bot.submissions.book import Accepted, Duplicate, EntryBook, NewLink, Outcome, Refused
 from bot.submissions.links import check_link, extract_candidates
 from bot.units.directory import UnitDirectory, name_key
-from bot.units.roster import QQ_ID, _read_rows, _text
+from bot.units.roster import QQ_ID
 
 # Column → accepted header spellings (compared after name_key folding).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -89,10 +90,12 @@ def _header_column(text: str) -> str | None:
 
 def _find_header(rows: list[list[object]]) -> tuple[int, dict[int, str], list[str]] | None:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = {j: _header_column(_text(c)) for j, c in enumerate(row)}
+        columns = {j: _header_column(cell_text(c)) for j, c in enumerate(row)}
         if {"unit", "link"} <= set(columns.values()):
             known = {j: c for j, c in columns.items() if c is not None}
-            unknown = [_text(row[j]) for j, c in columns.items() if c is None and _text(row[j])]
+            unknown = [
+                cell_text(row[j]) for j, c in columns.items() if c is None and cell_text(row[j])
+            ]
             return i, known, unknown
     return None
 
@@ -125,7 +128,7 @@ def parse_time(cell: object) -> datetime | None:
 def read_submissions(path: Path) -> tuple[list[SubmissionRow], list[Problem]]:
     """The rows of a submissions file, and a Problem for the file or every unreadable row."""
     file = path.name
-    rows, problems = _read_rows(path, file)
+    rows, problems = read_rows(path, file)
     if rows is None:
         return [], problems
     header = _find_header(rows)
@@ -146,7 +149,7 @@ def read_submissions(path: Path) -> tuple[list[SubmissionRow], list[Problem]]:
     result: list[SubmissionRow] = []
     for line, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         raw = {column: (row[j] if j < len(row) else None) for j, column in columns.items()}
-        cells = {column: _text(value) for column, value in raw.items()}
+        cells = {column: cell_text(value) for column, value in raw.items()}
         if not any(cells.values()):
             continue
         start = len(problems)

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from bot.messages.outbox import cq_unescape
+from bot.messages.cq import cq_unescape
 
 MAX_URL_LENGTH = 2048
 

@@ -29,8 +29,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings.contest import Category, Contest, Problem, UnitSpec, unit_name_problem
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
-from bot.units.models import ChangeLog, Origin, Secretary, Unit
+from bot.units.models import Origin, Secretary, Unit
 
 QuotaSource = Literal["override", "unit", "category", "none"]
 

@@ -10,15 +10,14 @@ the second time.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from bot.settings.contest import Contest, Problem, UnitSpec, unit_name_problem
+from bot.spreadsheet import Cell, cell_text, read_rows
 from bot.units.directory import (
     MAX_QUOTA,
     ImportResult,
@@ -48,9 +47,6 @@ HEADER_SEARCH_ROWS = 10
 LIST_SEPARATORS = re.compile(r"[,，;；、/\s]+")
 QQ_ID = re.compile(r"[1-9][0-9]{4,11}")
 
-Cell = object
-Row = Sequence[Cell]
-
 
 def _header_column(text: str) -> str | None:
     key = name_key(re.sub(r"[（(].*?[）)]", "", text))  # "配额（选填）" → "配额"
@@ -60,62 +56,15 @@ def _header_column(text: str) -> str | None:
     return None
 
 
-def _text(cell: Cell) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))  # Excel stores 50 and QQ ids as floats
-    return str(cell).strip()
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # GB18030 is a superset of GBK/GB2312, what Excel on Chinese Windows writes.
-        return data.decode("gb18030")
-
-
-def _csv_rows(path: Path) -> list[list[Cell]]:
-    text = _decode(path.read_bytes())
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-
-
-def _xlsx_rows(path: Path) -> list[list[Cell]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _read_rows(path: Path, file: str) -> tuple[list[list[Cell]] | None, list[Problem]]:
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        hint = "请在 Excel 中“另存为” .xlsx 或 .csv。" if suffix == ".xls" else ""
-        return None, [Problem(file, "文件", f"只能导入 .csv 或 .xlsx 文件。{hint}")]
-    try:
-        return (_csv_rows(path) if suffix == ".csv" else _xlsx_rows(path)), []
-    except FileNotFoundError:
-        return None, [Problem(file, "文件", "文件不存在。")]
-    except (OSError, ValueError, KeyError, UnicodeDecodeError, csv.Error) as e:
-        return None, [Problem(file, "文件", f"无法读取文件：{e}")]
-
-
 def _find_header(rows: list[list[Cell]]) -> tuple[int, dict[int, str], list[str]] | None:
     """(row index, column index → column, unknown header texts) of the header row."""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = {j: _header_column(_text(c)) for j, c in enumerate(row)}
+        columns = {j: _header_column(cell_text(c)) for j, c in enumerate(row)}
         if "name" in columns.values():
             known = {j: c for j, c in columns.items() if c is not None}
-            unknown = [_text(row[j]) for j, c in columns.items() if c is None and _text(row[j])]
+            unknown = [
+                cell_text(row[j]) for j, c in columns.items() if c is None and cell_text(row[j])
+            ]
             return i, known, unknown
     return None
 
@@ -131,7 +80,7 @@ def read_roster(path: Path, contest: Contest | None = None) -> tuple[list[UnitSp
     (so the problem carries the row number); without it the text is kept as written.
     """
     file = path.name
-    rows, problems = _read_rows(path, file)
+    rows, problems = read_rows(path, file)
     if rows is None:
         return [], problems
     header = _find_header(rows)
@@ -156,7 +105,7 @@ def read_roster(path: Path, contest: Contest | None = None) -> tuple[list[UnitSp
     seen: dict[str, tuple[int, UnitSpec]] = {}
     owner: dict[int, tuple[int, str]] = {}
     for i, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        cells = {column: _text(row[j]) if j < len(row) else "" for j, column in columns.items()}
+        cells = {column: cell_text(row[j]) if j < len(row) else "" for j, column in columns.items()}
         if not any(cells.values()):
             continue
         spec = _read_row(file, i, cells, contest, problems)

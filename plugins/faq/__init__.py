@@ -22,7 +22,7 @@ require("plugins.router")
 from bot.faq.entry import FaqEntry
 from bot.faq.guard import parse_choice
 from bot.faq.service import QUERY_MAX, FaqError, FaqService
-from bot.messages.outbox import Image, Mention, Part, Quote, Target, Text
+from bot.messages.parts import Image, Mention, Part, Quote, Target, Text
 from bot.runtime import Runtime
 from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command, listen

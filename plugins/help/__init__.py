@@ -8,7 +8,7 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.messages.outbox import Mention, Target, Text
+from bot.messages.parts import Mention, Target, Text
 from bot.runtime import Runtime
 from bot.units.roles import Identity, Need
 from plugins.router import OneBotTransport, Request, command, commands_for, notice

@@ -25,7 +25,8 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_apscheduler import scheduler
 
 from bot.messages.commands import split_args
-from bot.messages.outbox import Delivery, Mention, Part, SendFailed, Target, Text
+from bot.messages.outbox import Delivery, SendFailed
+from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.runner import NO_SENDER, ReminderRunner
 from bot.runtime import current
 from bot.units.roles import Need

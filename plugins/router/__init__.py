@@ -31,7 +31,8 @@ from nonebot.rule import Rule
 from nonebot.typing import T_State
 
 from bot.messages.commands import CommandCall, CommandTable, has_prefix
-from bot.messages.outbox import Delivery, Part, Quote, SendFailed, Target, Text
+from bot.messages.outbox import Delivery, SendFailed
+from bot.messages.parts import Part, Quote, Target, Text
 from bot.runtime import Runtime, current
 from bot.units.roles import Identity, Need, identify
 

@@ -16,7 +16,7 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.messages.commands import split_args
-from bot.messages.outbox import Mention, Part, Target, Text
+from bot.messages.parts import Mention, Part, Target, Text
 from bot.submissions.book import (
     Accepted,
     Duplicate,

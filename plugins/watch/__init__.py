@@ -16,7 +16,7 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.messages.outbox import Target
+from bot.messages.parts import Target
 from bot.runtime import Runtime, current
 from plugins.router import OneBotTransport, notice
 

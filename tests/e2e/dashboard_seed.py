@@ -17,8 +17,9 @@ from sqlmodel import col
 
 from bot.dashboard.store import EntryScore
 from bot.storage.db import make_engine, migrate
+from bot.submissions.models import Entry
 from bot.units.directory import name_key
-from bot.units.models import Entry, Unit
+from bot.units.models import Unit
 
 TOWNS = (
     "南湖",

@@ -16,7 +16,8 @@ import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageSegment
 from nonebug import App
 
-from bot.messages.outbox import Image, Mention, Part, Quote, Text, render
+from bot.messages.parts import Image, Mention, Part, Quote, Text
+from bot.messages.render import render
 from bot.runtime import Runtime, install, open_runtime
 from bot.settings.deployment import Deployment
 from tests.fake import (

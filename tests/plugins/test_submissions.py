@@ -26,10 +26,11 @@ from nonebot.exception import ApiNotAvailable
 from nonebug import App
 from nonebug.mixin.process import MatcherContext
 
-from bot.messages.outbox import Mention, Text, render
+from bot.messages.parts import Mention, Text
+from bot.messages.render import render
 from bot.runtime import Runtime
 from bot.submissions.book import EntryView, NewLink
-from bot.submissions.verify.fetch import PageFacts
+from bot.submissions.verify.assess import PageFacts
 from bot.units.directory import UnitView
 from tests.fake import (
     GROUP,

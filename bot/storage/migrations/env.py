@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import bot.units.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.storage.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot.storage.db import VERSION_TABLE
 
 config = context.config

@@ -9,7 +9,8 @@ from loguru import logger
 
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryBook, EntryView
-from bot.submissions.verify.fetch import Verifier, assess
+from bot.submissions.verify.assess import assess
+from bot.submissions.verify.fetch import Verifier
 
 
 async def verify_entries(

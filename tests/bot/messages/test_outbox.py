@@ -10,23 +10,10 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from bot.messages.outbox import (
-    Delivery,
-    Image,
-    Mention,
-    Outbox,
-    Quote,
-    SendFailed,
-    Target,
-    Text,
-    TokenBucket,
-    clean_text,
-    cq_escape,
-    cq_unescape,
-    parse_cq_string,
-    render,
-    to_cq_string,
-)
+from bot.messages.cq import clean_text, cq_escape, cq_unescape, parse_cq_string, to_cq_string
+from bot.messages.outbox import Delivery, Outbox, SendFailed, TokenBucket
+from bot.messages.parts import Image, Mention, Quote, Target, Text
+from bot.messages.render import render
 from bot.settings.contest import MessagePolicy
 
 GROUP = Target.group(123456789)

@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.messages.outbox import Mention, Part, Text, render
+from bot.messages.parts import Mention, Part, Text
+from bot.messages.render import render
 from bot.reminders.compose import (
     LATE_NOTE,
     closing_message,

@@ -14,7 +14,8 @@ from typing import Protocol
 
 import pytest
 
-from bot.messages.outbox import Delivery, Mention, Part, SendFailed, Target, Text
+from bot.messages.outbox import Delivery, SendFailed
+from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.compose import LATE_NOTE
 from bot.reminders.runner import ReminderRunner
 from bot.reminders.store import ReminderStore, SendRecord, group_target

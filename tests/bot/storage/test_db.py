@@ -14,10 +14,9 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
-import bot.dashboard.store  # registers the dashboard tables (they live outside bot/models.py)
-import bot.faq.store  # registers the FAQ tables (they live outside bot/models.py)
-import bot.reminders.store  # registers the reminder tables (likewise)
 import bot.storage.db
+import bot.storage.tables
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import (
     VERSION_TABLE,
     SchemaTooNew,
@@ -29,7 +28,7 @@ from bot.storage.db import (
     migrate,
     session_maker,
 )
-from bot.units.models import ChangeLog, Secretary, Unit
+from bot.units.models import Secretary, Unit
 
 NOW = datetime(2027, 6, 20, 9, 30, tzinfo=UTC)
 

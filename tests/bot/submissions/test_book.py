@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 import bot.submissions.book
 from bot.settings.contest import Contest
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, make_engine, session_maker
 from bot.submissions.book import (
     Accepted,
@@ -26,8 +27,8 @@ from bot.submissions.book import (
     NotYourEntry,
     Refused,
 )
+from bot.submissions.models import Entry
 from bot.units.directory import UnitDirectory, UnitView
-from bot.units.models import ChangeLog, Entry
 
 ORGANIZER = 10000
 NANHU_SECRETARY = 10001

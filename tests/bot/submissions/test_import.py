@@ -8,11 +8,11 @@ from openpyxl import Workbook
 from sqlmodel import col, select
 
 from bot.settings.contest import Contest, Problem
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions
 from bot.submissions.book import EntryBook
 from bot.submissions.import_ import SubmissionRow, import_submissions, read_submissions
 from bot.units.directory import UnitDirectory
-from bot.units.models import ChangeLog
 
 ORGANIZER = 10000
 BLOG = "https://blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html"

@@ -20,16 +20,9 @@ from aiohttp.typedefs import Handler
 
 import bot.submissions.verify.fetch
 from bot.settings.contest import Contest, SubmissionPolicy
-from bot.submissions.verify.fetch import (
-    PageFacts,
-    PublicOnlyResolver,
-    Status,
-    Verifier,
-    assess,
-    decode_page,
-    is_public_address,
-    page_facts_from_html,
-)
+from bot.submissions.verify.assess import PageFacts, Status, assess
+from bot.submissions.verify.fetch import PublicOnlyResolver, Verifier, is_public_address
+from bot.submissions.verify.page import decode_page, page_facts_from_html
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CJK = "学习贯彻落实新时代思想推动基层工作高质量发展为民服务办实事社区治理乡村振兴"

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.settings.contest import Contest, UnitSpec
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions
 from bot.units.directory import (
     InvalidQuota,
@@ -17,7 +18,7 @@ from bot.units.directory import (
     UnknownCategory,
     name_key,
 )
-from bot.units.models import ChangeLog, Secretary, Unit
+from bot.units.models import Secretary, Unit
 
 ORGANIZER = 10000
 

@@ -8,9 +8,9 @@ from openpyxl import Workbook
 from sqlmodel import select
 
 from bot.settings.contest import Contest, UnitSpec
+from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions
 from bot.units.directory import UnitDirectory
-from bot.units.models import ChangeLog
 from bot.units.roster import import_units, read_roster
 
 ORGANIZER = 10000

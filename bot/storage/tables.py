@@ -1,0 +1,12 @@
+"""Every table of the bot, registered on `SQLModel.metadata` by importing their modules.
+
+A feature that adds a table adds its module here; the migrations' environment and the schema
+tests import this module, so none of them can miss a table.
+"""
+
+import bot.dashboard.store
+import bot.faq.store
+import bot.reminders.store
+import bot.storage.changelog
+import bot.submissions.models
+import bot.units.models  # noqa: F401
