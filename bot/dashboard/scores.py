@@ -11,12 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
+from bot.refusal import Refusal
 from bot.storage.db import Sessions, write_transaction
 from bot.submissions.book import EntryNotFound
 from bot.submissions.models import Entry
 
 
-class ScoreError(Exception):
+class ScoreError(Refusal):
     """A score that cannot be saved; the message is for the judge (Chinese)."""
 
 

@@ -43,6 +43,7 @@ from bot.faq.store import (
     FaqEntryRow,
     FaqUnanswered,
 )
+from bot.refusal import NotFound, Refusal
 from bot.settings.contest import Contest, Problem
 from bot.storage.db import Sessions, write_transaction
 
@@ -76,8 +77,12 @@ ERR_UNANSWERED = "没有编号为 {number} 的未解决问题；发送 /faq 未�
 ERR_LEARNED = "第 {number} 个未解决问题已经学习到“{entry}”了。"
 
 
-class FaqError(Exception):
+class FaqError(Refusal):
     """A change refused; the message is short Chinese for the organiser who asked for it."""
+
+
+class FaqNotFound(FaqError, NotFound):
+    """No FAQ entry (or unanswered question) by that id."""
 
 
 @dataclass(frozen=True)
@@ -318,7 +323,7 @@ class FaqService:
     def _existing(self, entry_id: str) -> FaqEntry:
         entry = self._entries.get(entry_id.strip().lower())
         if entry is None:
-            raise FaqError(ERR_NOT_FOUND.format(id=entry_id.strip()[: knowledge.ID_MAX + 5]))
+            raise FaqNotFound(ERR_NOT_FOUND.format(id=entry_id.strip()[: knowledge.ID_MAX + 5]))
         return entry
 
     @staticmethod
@@ -428,7 +433,7 @@ class FaqService:
             async with write_transaction(self.sessions) as session:
                 asked = await session.get(FaqUnanswered, unanswered_id)
                 if asked is None:
-                    raise FaqError(ERR_UNANSWERED.format(number=unanswered_id))
+                    raise FaqNotFound(ERR_UNANSWERED.format(number=unanswered_id))
                 if asked.learned_entry is not None:
                     raise FaqError(
                         ERR_LEARNED.format(number=unanswered_id, entry=asked.learned_entry)

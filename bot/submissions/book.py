@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.refusal import NotFound, Refusal
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
 from bot.submissions.models import (
@@ -183,11 +184,11 @@ class WithdrawResult:
 # ------------------------------------------------------------------------ errors
 
 
-class EntryError(Exception):
+class EntryError(Refusal):
     """An entry command that cannot be done; the message is for the user (Chinese)."""
 
 
-class EntryNotFound(EntryError):
+class EntryNotFound(EntryError, NotFound):
     def __init__(self, ref: int | str) -> None:
         self.ref = ref
         if isinstance(ref, int):

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.refusal import NotFound, Refusal
 from bot.settings.contest import Category, Contest, Problem, UnitSpec, unit_name_problem
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
@@ -121,7 +122,7 @@ class ImportResult:
     problems: tuple[Problem, ...] = ()
 
 
-class UnitError(Exception):
+class UnitError(Refusal):
     """A unit command that cannot be done; the message is for the user (Chinese)."""
 
 
@@ -144,7 +145,7 @@ class UnknownCategory(UnitError):
         super().__init__(f"没有类别「{category}」。可用的类别：{choices}")
 
 
-class UnitNotFound(UnitError):
+class UnitNotFound(UnitError, NotFound):
     def __init__(self, query: str, candidates: Sequence[str]) -> None:
         self.query = query
         self.candidates = list(candidates)
