@@ -30,9 +30,24 @@ from sqlmodel import SQLModel, col, select
 
 from bot.faq import knowledge
 from bot.faq.entry import FaqEntry
-from bot.faq.guard import FaqGuards
+from bot.faq.guard import FaqGuards, parse_choice
 from bot.faq.normalize import fold, looks_like_question, strip_mentions
 from bot.faq.ranker import Decision, Match, Ranker, decide
+from bot.faq.reply import (
+    CHOICE_MAX,
+    PASSIVE_MAX,
+    PASSIVE_MIN,
+    Answer,
+    Cannot,
+    Mode,
+    Repeat,
+    Reply,
+    Silent,
+    SlowDown,
+    Suggest,
+    Usage,
+    carries_link,
+)
 from bot.faq.store import (
     QUESTION_MAX,
     TEMPLATE_MAX,
@@ -299,6 +314,147 @@ class FaqService:
         decision = decide(matches, self.policy, passive=passive, question_like=asked)
         entries = tuple(self._entries[i] for i in decision.entry_ids if i in self._entries)
         return Asked(decision, entries, tuple(matches))
+
+    # --- talking (see bot.faq.reply) -----------------------------------------------------------
+
+    def claim(
+        self,
+        text: str,
+        *,
+        group_id: int | None,
+        user_id: int,
+        at_bot: bool,
+        has_card: bool,
+        now: datetime,
+    ) -> Mode | None:
+        """Whether a plain chat message (not a command) is for the FAQ, and in which mode.
+
+        Cheap: runs on every chatter message of a served group. `at_bot`: the member @-ed the
+        bot (or called it by name); `has_card`: the message carries a share card (a submission).
+        """
+        if (
+            len(text) <= CHOICE_MAX
+            and self.guards.pending.waiting(group_id, user_id, now)
+            and parse_choice(text) is not None
+        ):
+            return "choice"
+        if group_id is None:
+            return None
+        if at_bot:
+            return None if has_card or carries_link(text) else "mention"
+        if has_card or not self._passive_wanted(text, group_id):
+            return None
+        return "passive"
+
+    def _passive_wanted(self, text: str, group_id: int) -> bool:
+        policy = self.policy
+        if not policy.passive or group_id in policy.passive_off_groups:
+            return False
+        if not PASSIVE_MIN <= len(text.strip()) <= PASSIVE_MAX:
+            return False
+        return self.looks_like_question(text) and not carries_link(text)
+
+    async def respond(
+        self,
+        question: str,
+        *,
+        mode: Mode,
+        group_id: int | None,
+        user_id: int,
+        now: datetime,
+        at_bot: bool = False,
+    ) -> Reply:
+        """What to say to `question` asked in `mode` (`at_bot` matters for "choice" only)."""
+        question = question.strip()
+        if mode == "choice":
+            chosen = self.guards.pending.take(group_id, user_id, question, now)
+            if chosen is not None:
+                entry = self.get(chosen)
+                return self._answer(entry, group_id, now, passive=False) if entry else Silent()
+            if group_id is None:
+                return Silent()
+            if at_bot:
+                mode = "mention"
+            elif self._passive_wanted(question, group_id):
+                mode = "passive"
+            else:
+                return Silent()
+        passive = mode == "passive"
+        if not question or len(question) > QUERY_MAX:
+            if passive:
+                return Silent()
+            return self._blocked(group_id, now, passive=False) or Usage(
+                "empty" if not question else "too_long"
+            )
+        asked = self.ask(question, passive=passive)
+        kind = asked.decision.kind
+        if kind == "answer" and asked.entries:
+            if not passive:
+                self.guards.pending.drop(group_id, user_id)
+            return self._answer(asked.entries[0], group_id, now, passive=passive)
+        if passive:
+            return Silent()  # passive mode never suggests and never says it cannot answer
+        self.guards.pending.drop(group_id, user_id)
+        if kind == "suggest" and asked.entries:
+            blocked = self._blocked(group_id, now, passive=False)
+            if blocked is not None:
+                return blocked
+            ids = tuple(e.id for e in asked.entries)
+            self.guards.pending.offer(group_id, user_id, ids, now)
+            return Suggest(asked.entries)
+        # "@机器人 谢谢" is not a question worth an organizer's time; /问 always is.
+        if mode == "command" or self.looks_like_question(question):
+            await self.record_unanswered(question, group=group_id, user=user_id, now=now)
+        return self._blocked(group_id, now, passive=False) or Cannot(self.policy.contacts)
+
+    def _answer(
+        self, entry: FaqEntry, group_id: int | None, now: datetime, *, passive: bool
+    ) -> Reply:
+        """The entry's answer, or a pointer to the same answer given a few minutes ago."""
+        repeats = self.guards.repeats
+        if group_id is not None:
+            earlier = repeats.earlier(group_id, entry.id, now)
+            if earlier is not None:
+                return self._blocked(group_id, now, passive=passive) or Repeat(earlier.message_id)
+        blocked = self._blocked(group_id, now, passive=passive)
+        if blocked is not None:
+            return blocked
+        if group_id is not None:
+            repeats.answered(group_id, entry.id, now)  # before sending: a second asker waits
+        return Answer(entry)
+
+    def _blocked(self, group_id: int | None, now: datetime, *, passive: bool) -> Reply | None:
+        """The group's flood limit: None when one more reply may go (it is counted)."""
+        if group_id is None or self.guards.floods.allow(group_id, now):
+            return None
+        logger.info("FAQ: flood limit reached in group {}", group_id)
+        # An explicit asker over the limit hears "later", at most once a minute.
+        if not passive and self.guards.floods.warn(group_id, now):
+            return SlowDown()
+        return Silent()
+
+    async def delivered(
+        self,
+        entry: FaqEntry,
+        *,
+        group_id: int | None,
+        sent: bool,
+        message_id: int | None,
+        now: datetime,
+    ) -> None:
+        """After an `Answer` was sent (or not): remember it against repeats, count it."""
+        if group_id is not None:
+            if not sent:
+                self.guards.repeats.forget(group_id, entry.id)  # the next asker may have it
+            elif message_id is not None:
+                self.guards.repeats.answered(group_id, entry.id, now, message_id)
+        if not sent:
+            return
+        try:
+            await self.count_answer(entry.id, now)
+        except Exception:
+            # The answer is out; a lost count must not become an error reply to the asker.
+            logger.exception("FAQ: answer to {} not counted", entry.id)
 
     def test(self, question: str) -> list[Match]:
         """The best three entries with their scores (for /faq 测试)."""

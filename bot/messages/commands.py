@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 PREFIXES = ("/", "／")
 
@@ -22,6 +23,29 @@ _SPACE = re.compile(r"[\s\u3000\u00a0]+")
 class CommandCall:
     key: str
     args: str
+    # How many characters of the message's text the command word took (prefix and spaces
+    # included): `segments_after` removes exactly these from the message's segments.
+    head: int = field(default=0, compare=False)
+
+
+def segments_after(segments: Sequence[Mapping[str, Any]], head: int) -> list[dict[str, Any]]:
+    """The message's segments without the first `head` characters of its text (the command).
+
+    Only text segments are cut (an @ or a share card before the command word stays); the
+    result is a copy, so the event's message is not changed.
+    """
+    left = head
+    kept: list[dict[str, Any]] = []
+    for segment in segments:
+        copy = {"type": segment["type"], "data": dict(segment.get("data") or {})}
+        if left > 0 and copy["type"] == "text":
+            text = str(copy["data"].get("text", ""))
+            copy["data"]["text"] = text[left:]
+            left = max(0, left - len(text))
+            if not copy["data"]["text"]:
+                continue
+        kept.append(copy)
+    return kept
 
 
 def has_prefix(text: str) -> bool:
@@ -59,19 +83,20 @@ class CommandTable:
         body = text.lstrip()
         if not body.startswith(PREFIXES):
             return None
-        body = body[1:]
-        parts = _SPACE.split(body.lstrip(), maxsplit=1)
+        body = body[1:].lstrip()
+        before = len(text) - len(body)  # spaces, the prefix, spaces
+        parts = _SPACE.split(body, maxsplit=1)
         head = parts[0] if parts else ""
         rest = parts[1] if len(parts) > 1 else ""
         key = self._names.get(_fold(head))
         if key is not None:
-            return CommandCall(key, rest.strip())
+            return CommandCall(key, rest.strip(), before + len(head))
         # A Chinese name glued to its arguments: take the longest known name it starts with.
         folded = _fold(head)
         for name in sorted(self._names, key=len, reverse=True):
             if folded.startswith(name) and not name.isascii():
                 glued = head[len(name) :]
-                return CommandCall(self._names[name], f"{glued} {rest}".strip())
+                return CommandCall(self._names[name], f"{glued} {rest}".strip(), before + len(name))
         return None
 
     def suggest(self, text: str) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from loguru import logger
 from nonebot import require
@@ -20,8 +19,8 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.faq.entry import FaqEntry
-from bot.faq.guard import parse_choice
-from bot.faq.service import QUERY_MAX, FaqError, FaqService
+from bot.faq.reply import Answer, Cannot, Mode, Repeat, SlowDown, Suggest, Usage
+from bot.faq.service import FaqError, FaqService
 from bot.messages.parts import Image, Mention, Part, Quote, Target, Text
 from bot.runtime import Runtime
 from bot.units.roles import Need
@@ -94,17 +93,9 @@ TEST_HEAD = "匹配结果（前三名，分数 0~1）："
 TEST_NONE = "无匹配"
 ACTIONS = {"add": "添加", "edit": "修改", "delete": "删除", "learn": "学习"}
 
-# A passive question is at least this long ("博客咋发") and at most this long (not an essay).
-PASSIVE_MIN = 4
-PASSIVE_MAX = 200
 SHOWN_PROBLEMS = 5
 UNANSWERED_SHOWN = 10
-_LINK = re.compile(r"https?://", re.IGNORECASE)
 _CARDS = frozenset({"json", "xml", "share"})
-
-
-def _now(runtime: Runtime) -> datetime:
-    return runtime.clock()
 
 
 def _at_bot(event: MessageEvent) -> bool:
@@ -117,55 +108,22 @@ def _at_bot(event: MessageEvent) -> bool:
     return any(s.type == "at" and str(s.data.get("qq")) == self_id for s in event.original_message)
 
 
-def _carries_link(event: MessageEvent, text: str) -> bool:
-    """Links and share cards are submissions, not questions."""
-    return bool(_LINK.search(text)) or any(s.type in _CARDS for s in event.original_message)
-
-
-def _wants(event: MessageEvent, runtime: Runtime) -> bool:
-    """Cheap, runs on every non-command message: is this for the FAQ?"""
+def _wants(event: MessageEvent, runtime: Runtime) -> Mode | None:
+    """Cheap, runs on every non-command message: is this for the FAQ, and in which mode?"""
     faq = runtime.faq
     if faq is None:
-        return False
-    text = event.get_plaintext()
-    group_id = event.group_id if isinstance(event, GroupMessageEvent) else None
-    if (
-        len(text) <= 8
-        and faq.guards.pending.waiting(group_id, event.user_id, _now(runtime))
-        and parse_choice(text) is not None
-    ):
-        return True
-    if group_id is None:
-        return False
-    if _at_bot(event):
-        return not _carries_link(event, text)
-    policy = faq.policy
-    if not policy.passive or group_id in policy.passive_off_groups:
-        return False
-    if not PASSIVE_MIN <= len(text.strip()) <= PASSIVE_MAX:
-        return False
-    return faq.looks_like_question(text) and not _carries_link(event, text)
+        return None
+    return faq.claim(
+        event.get_plaintext(),
+        group_id=event.group_id if isinstance(event, GroupMessageEvent) else None,
+        user_id=event.user_id,
+        at_bot=_at_bot(event),
+        has_card=any(s.type in _CARDS for s in event.original_message),
+        now=runtime.clock(),
+    )
 
 
 # --- answering --------------------------------------------------------------------------------
-
-
-def _service(request: Request) -> FaqService | None:
-    return request.runtime.faq
-
-
-async def _may_reply(request: Request, faq: FaqService, *, passive: bool) -> bool:
-    """The group's flood limit; an explicit asker over the limit hears "later" once a minute."""
-    group_id = request.group_id
-    if group_id is None:
-        return True
-    now = _now(request.runtime)
-    if faq.guards.floods.allow(group_id, now):
-        return True
-    if not passive and faq.guards.floods.warn(group_id, now):
-        await request.reply(SLOW_DOWN)
-    logger.info("FAQ: flood limit reached in group {}", group_id)
-    return False
 
 
 def _images(entry: FaqEntry) -> list[Part]:
@@ -178,99 +136,61 @@ def _images(entry: FaqEntry) -> list[Part]:
     return parts
 
 
-async def _answer(request: Request, faq: FaqService, entry: FaqEntry, *, passive: bool) -> None:
-    """Send an entry's answer, or point to the same answer given a few minutes ago."""
-    group_id = request.group_id
-    now = _now(request.runtime)
-    repeats = faq.guards.repeats
-    if group_id is not None:
-        earlier = repeats.earlier(group_id, entry.id, now)
-        if earlier is not None:
-            if not await _may_reply(request, faq, passive=passive):
-                return
-            if earlier.message_id is None:
-                await request.reply(REPEATED_NO_QUOTE)
-                return
-            await request.runtime.outbox.send(
-                OneBotTransport(request.bot),
-                Target.group(group_id),
-                [Quote(earlier.message_id), Mention(request.event.user_id), Text(REPEATED)],
-            )
-            return
-    if not await _may_reply(request, faq, passive=passive):
-        return
-    if group_id is not None:
-        repeats.answered(group_id, entry.id, now)  # before sending: a second asker waits
-    delivery = await request.reply([Text(entry.answer), *_images(entry)])
-    sent = delivery.ok or bool(delivery.message_ids)
-    if group_id is not None:
-        if not sent:
-            repeats.forget(group_id, entry.id)
-        elif delivery.message_ids:
-            repeats.answered(group_id, entry.id, now, delivery.message_ids[0])
-    if sent:
-        await _count(faq, entry, now)
-
-
-async def _count(faq: FaqService, entry: FaqEntry, now: datetime) -> None:
-    """Count an answer sent (the dashboard's most asked entries)."""
-    try:
-        await faq.count_answer(entry.id, now)
-    except Exception:
-        # The answer is out; a lost count must not become an error reply to the asker.
-        logger.exception("FAQ: answer to {} not counted", entry.id)
-
-
-async def _ask(request: Request, question: str, *, mode: str) -> None:
-    """mode: "command" (/问), "mention" (@ the bot) or "passive" (a plain group message)."""
-    faq = _service(request)
-    passive = mode == "passive"
+async def _ask(request: Request, question: str, *, mode: Mode) -> None:
+    """Ask the FAQ what to say, and say it."""
+    faq = request.runtime.faq
     if faq is None:
-        if not passive:
+        if mode != "passive":
             await request.reply(NOT_READY)
         return
-    question = question.strip()
-    if not question:
-        if not passive and await _may_reply(request, faq, passive=False):
-            nickname = request.runtime.contest.bot.nickname
-            usage = ASK_USAGE if mode == "command" else MENTION_USAGE.format(nickname=nickname)
-            await request.reply(usage)
-        return
-    if len(question) > QUERY_MAX:
-        if not passive and await _may_reply(request, faq, passive=False):
-            await request.reply(TOO_LONG)
-        return
-    group_id, user_id = request.group_id, request.event.user_id
-    asked = faq.ask(question, passive=passive)
-    kind = asked.decision.kind
-    if kind == "answer" and asked.entries:
-        if not passive:
-            faq.guards.pending.drop(group_id, user_id)
-        await _answer(request, faq, asked.entries[0], passive=passive)
-        return
-    if passive:
-        return  # passive mode never suggests and never says it cannot answer
-    faq.guards.pending.drop(group_id, user_id)
-    if kind == "suggest" and asked.entries:
-        if not await _may_reply(request, faq, passive=False):
-            return
-        faq.guards.pending.offer(
-            group_id, user_id, tuple(e.id for e in asked.entries), _now(request.runtime)
+    group_id = request.group_id
+    reply = await faq.respond(
+        question,
+        mode=mode,
+        group_id=group_id,
+        user_id=request.event.user_id,
+        now=request.runtime.clock(),
+        at_bot=_at_bot(request.event),
+    )
+    if isinstance(reply, Answer):
+        delivery = await request.reply([Text(reply.entry.answer), *_images(reply.entry)])
+        await faq.delivered(
+            reply.entry,
+            group_id=group_id,
+            sent=delivery.ok or bool(delivery.message_ids),
+            message_id=delivery.message_ids[0] if delivery.message_ids else None,
+            now=request.runtime.clock(),
         )
+    elif isinstance(reply, Repeat):
+        if reply.message_id is None or group_id is None:
+            await request.reply(REPEATED_NO_QUOTE)
+            return
+        await request.runtime.outbox.send(
+            OneBotTransport(request.bot),
+            Target.group(group_id),
+            [Quote(reply.message_id), Mention(request.event.user_id), Text(REPEATED)],
+        )
+    elif isinstance(reply, Suggest):
         lines = [SUGGEST_HEAD]
         lines += [
             SUGGEST_LINE.format(number=n, question=e.question)
-            for n, e in enumerate(asked.entries, start=1)
+            for n, e in enumerate(reply.entries, start=1)
         ]
         await request.reply("\n".join(lines))
-        return
-    # "@机器人 谢谢" is not a question worth an organiser's time; /问 always is.
-    if mode == "command" or faq.looks_like_question(question):
-        await faq.record_unanswered(
-            question, group=group_id, user=user_id, now=_now(request.runtime)
-        )
-    if await _may_reply(request, faq, passive=False):
-        await request.reply(CANNOT.format(contacts=faq.policy.contacts))
+    elif isinstance(reply, Cannot):
+        await request.reply(CANNOT.format(contacts=reply.contacts))
+    elif isinstance(reply, SlowDown):
+        await request.reply(SLOW_DOWN)
+    elif isinstance(reply, Usage):
+        await request.reply(_usage(request, reply, mode))
+
+
+def _usage(request: Request, usage: Usage, mode: Mode) -> str:
+    if usage.why == "too_long":
+        return TOO_LONG
+    if mode == "command":
+        return ASK_USAGE
+    return MENTION_USAGE.format(nickname=request.runtime.contest.bot.nickname)
 
 
 @command(
@@ -288,25 +208,8 @@ async def _ask_command(request: Request) -> None:
 
 @listen(_wants)
 async def _listen(request: Request) -> None:
-    faq = _service(request)
-    if faq is None:
-        return
-    event = request.event
-    group_id = request.group_id
-    chosen = faq.guards.pending.take(group_id, event.user_id, request.args, _now(request.runtime))
-    if chosen is not None:
-        entry = faq.get(chosen)
-        if entry is not None:
-            await _answer(request, faq, entry, passive=False)
-        return
-    if group_id is None:
-        return
-    if _at_bot(event):
-        await _ask(request, request.args, mode="mention")
-        return
-    text = request.args
-    if PASSIVE_MIN <= len(text) <= PASSIVE_MAX and faq.looks_like_question(text):
-        await _ask(request, text, mode="passive")
+    assert request.claim in ("choice", "mention", "passive")
+    await _ask(request, request.args, mode=request.claim)  # type: ignore[arg-type]
 
 
 # --- organisers: /faq -------------------------------------------------------------------------
@@ -375,7 +278,7 @@ async def _add(request: Request, faq: FaqService, rest: str) -> None:
         parts[0],
         parts[1],
         actor=request.identity.user_id,
-        now=_now(request.runtime),
+        now=request.runtime.clock(),
     )
     await request.reply(ADDED.format(id=entry.id, question=entry.question))
 
@@ -391,7 +294,7 @@ async def _edit(request: Request, faq: FaqService, rest: str) -> None:
         parts[0] or None,
         parts[1] or None,
         actor=request.identity.user_id,
-        now=_now(request.runtime),
+        now=request.runtime.clock(),
     )
     await request.reply(EDITED.format(id=entry.id, question=entry.question))
 
@@ -401,7 +304,7 @@ async def _delete(request: Request, faq: FaqService, rest: str) -> None:
     if not entry_id:
         await request.reply(DELETE_USAGE)
         return
-    entry = await faq.delete(entry_id, actor=request.identity.user_id, now=_now(request.runtime))
+    entry = await faq.delete(entry_id, actor=request.identity.user_id, now=request.runtime.clock())
     await request.reply(DELETED.format(id=entry.id, question=entry.question))
 
 
@@ -434,7 +337,7 @@ async def _learn(request: Request, faq: FaqService, rest: str) -> None:
         int(number),
         entry_id.split()[0],
         actor=request.identity.user_id,
-        now=_now(request.runtime),
+        now=request.runtime.clock(),
     )
     await request.reply(LEARNED.format(text=taught.text[:60], id=entry.id, question=entry.question))
 
@@ -449,7 +352,7 @@ async def _reload(request: Request, faq: FaqService, _rest: str) -> None:
 
 
 async def _undo(request: Request, faq: FaqService, _rest: str) -> None:
-    undone = await faq.undo(actor=request.identity.user_id, now=_now(request.runtime))
+    undone = await faq.undo(actor=request.identity.user_id, now=request.runtime.clock())
     if undone is None:
         await request.reply(NOTHING_TO_UNDO)
         return
@@ -503,7 +406,7 @@ _SUBCOMMANDS: dict[str, SubHandler] = {
     order=85,
 )
 async def _faq(request: Request) -> None:
-    faq = _service(request)
+    faq = request.runtime.faq
     if faq is None:
         await request.reply(NOT_READY)
         return

@@ -30,10 +30,11 @@ from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 from nonebot.typing import T_State
 
-from bot.messages.commands import CommandCall, CommandTable, has_prefix
+from bot.messages.commands import CommandCall, CommandTable, has_prefix, segments_after
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Part, Quote, Target, Text
 from bot.runtime import Runtime, current
+from bot.units.directory import UnitView
 from bot.units.roles import Identity, Need, identify
 
 __plugin_meta__ = PluginMetadata(
@@ -73,17 +74,34 @@ class OneBotTransport:
 
 @dataclass
 class Request:
-    """One command as a handler sees it."""
+    """One command (or one message a listener claimed) as a handler sees it."""
 
     bot: Bot
     event: MessageEvent
     runtime: Runtime
     identity: Identity
+    # The text after the command word (a listener: the whole message's text), trimmed.
     args: str
+    # How many characters of the message's text the command word took (see `segments`).
+    head: int = 0
+    # What the listener's `wants` returned when it claimed the message (None for commands).
+    claim: object = None
 
     @property
     def group_id(self) -> int | None:
         return self.event.group_id if isinstance(self.event, GroupMessageEvent) else None
+
+    @property
+    def unit(self) -> UnitView | None:
+        """The unit the sender is a secretary of, if any."""
+        return self.runtime.units.unit_of(self.event.user_id)
+
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        """The message's OneBot segments after the command word (links, cards, @s, text)."""
+        return segments_after(
+            [{"type": s.type, "data": dict(s.data)} for s in self.event.message], self.head
+        )
 
     def mentioned(self) -> list[int]:
         """QQ ids @-mentioned in the message (not the bot itself, not @全体成员)."""
@@ -114,8 +132,10 @@ class Request:
 Handler = Callable[[Request], Awaitable[None]]
 NoticeHandler = Callable[[Bot, NoticeEvent, Runtime], Awaitable[None]]
 # A listener sees the messages that are not commands (questions to the FAQ, number replies).
-# `wants` runs on every such message in a served group, so it must be cheap and pure.
-Wants = Callable[[MessageEvent, Runtime], bool]
+# `wants` runs on every such message in a served group, so it must be cheap and pure; what it
+# returns, when not None or false, is the listener's claim, handed to the handler as
+# `Request.claim` (so the handler does not decide the same thing again).
+Wants = Callable[[MessageEvent, Runtime], object]
 
 
 @dataclass(frozen=True)
@@ -260,8 +280,9 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
         text = event.get_plaintext()
         if not has_prefix(text):
             for index, (wants, _handler) in enumerate(_listeners):
-                if wants(event, runtime):
-                    state[_LISTENER] = index
+                claim = wants(event, runtime)
+                if claim is not None and claim is not False:
+                    state[_LISTENER] = (index, claim)
                     return True
             return False
         call = _table.resolve(text)
@@ -298,17 +319,20 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
     identity = await identify_sender(bot, event, runtime)
     if not isinstance(event, GroupMessageEvent) and not identity.privileged:
         return  # private chat is for organisers, judges and secretaries only
-    listener: int | None = state.get(_LISTENER)
+    listener: tuple[int, object] | None = state.get(_LISTENER)
     if listener is not None:
+        index, claim = listener
         try:
-            await _listeners[listener][1](
-                Request(bot, event, runtime, identity, event.get_plaintext().strip())
+            await _listeners[index][1](
+                Request(bot, event, runtime, identity, event.get_plaintext().strip(), claim=claim)
             )
         except Exception:
             logger.exception("message listener failed")  # chatter gets no error reply
         return
     call: CommandCall | None = state.get(_CALL)
-    request = Request(bot, event, runtime, identity, call.args if call else "")
+    request = Request(
+        bot, event, runtime, identity, call.args if call else "", call.head if call else 0
+    )
     if call is None:
         suggestion = state.get(_SUGGEST)
         if suggestion is not None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.messages.commands import CommandCall, CommandTable, split_args
+from bot.messages.commands import CommandCall, CommandTable, segments_after, split_args
 
 
 def _table() -> CommandTable:
@@ -49,3 +49,36 @@ def test_two_commands_cannot_share_a_name() -> None:
 
 def test_arguments_split_on_any_kind_of_space() -> None:
     assert split_args(" 南湖街道\u3000 60\u00a0默认 ") == ["南湖街道", "60", "默认"]
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("/提交 张三 https://weibo.com/1/A", " 张三 https://weibo.com/1/A"),
+        ("  ／ 提交张三 https://weibo.com/1/A", "张三 https://weibo.com/1/A"),
+        ("/SUBMIT https://weibo.com/1/A", " https://weibo.com/1/A"),
+    ],
+)
+def test_the_command_word_is_cut_from_the_segments(text: str, left: str) -> None:
+    table = CommandTable()
+    table.add("提交", ("提交", "submit"))
+    call = table.resolve(text)
+    assert call is not None
+    segments = [{"type": "text", "data": {"text": text}}, {"type": "image", "data": {"file": "x"}}]
+    assert segments_after(segments, call.head) == [
+        {"type": "text", "data": {"text": left}},
+        {"type": "image", "data": {"file": "x"}},
+    ]
+
+
+def test_cutting_spans_text_segments_and_keeps_others() -> None:
+    segments = [
+        {"type": "at", "data": {"qq": "10001"}},
+        {"type": "text", "data": {"text": "/提"}},
+        {"type": "text", "data": {"text": "交 链接"}},
+    ]
+    assert segments_after(segments, 3) == [
+        {"type": "at", "data": {"qq": "10001"}},
+        {"type": "text", "data": {"text": " 链接"}},
+    ]
+    assert segments[1]["data"]["text"] == "/提"  # the event's own message is left alone
