@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import utc_now
 from bot.faq.service import FaqService
 from bot.messages.outbox import Outbox
 from bot.reminders.runner import ReminderRunner
@@ -22,10 +23,6 @@ from bot.storage.db import Sessions, make_engine, migrate, session_maker
 from bot.submissions.book import EntryBook
 from bot.submissions.verify.fetch import StaticResolver, Verifier
 from bot.units.directory import UnitDirectory
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from loguru import logger
 from sqlmodel import col, select
 
+from bot.clock import require_aware
 from bot.dashboard.store import LoginToken
 from bot.settings.deployment import Deployment
 from bot.storage.db import Sessions, write_transaction
@@ -39,11 +40,6 @@ KEEP_USED = timedelta(days=1)
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 100
 SECRET_FILE = "dashboard.secret"
-
-
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware")
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ class LoginLinks:
 
     async def issue(self, grant: Grant, now: datetime) -> str:
         """A new token for `grant`, valid for `ttl` from `now`; shown once, stored hashed."""
-        _require_aware(now)
+        require_aware(now)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         async with write_transaction(self._sessions) as session:
             await session.exec(
@@ -102,7 +98,7 @@ class LoginLinks:
 
     async def peek(self, token: str, now: datetime) -> bool:
         """Whether `token` could still be redeemed; changes nothing."""
-        _require_aware(now)
+        require_aware(now)
         if not _plausible(token):
             return False
         async with self._sessions() as session:
@@ -113,7 +109,7 @@ class LoginLinks:
 
     async def redeem(self, token: str, now: datetime) -> Grant | None:
         """Use `token`: its grant, once; None for an unknown, used or expired token."""
-        _require_aware(now)
+        require_aware(now)
         if not _plausible(token):
             return None
         async with write_transaction(self._sessions) as session:
@@ -179,20 +175,20 @@ class SessionCodec:
         return _b64(mac.digest())
 
     def encode(self, session: Session) -> str:
-        _require_aware(session.expires_at)
+        require_aware(session.expires_at)
         roles = ("o" if session.organizer else "") + ("j" if session.judge else "")
         payload = f"{session.user_id}.{roles or '-'}.{int(session.expires_at.timestamp())}"
         return f"{payload}.{self._sign('session', payload)}"
 
     def start(self, grant: Grant, now: datetime, hours: int) -> tuple[Session, str]:
         """A new session for `grant` lasting `hours`, and its cookie value."""
-        _require_aware(now)
+        require_aware(now)
         session = Session(grant.user_id, grant.organizer, grant.judge, now + timedelta(hours=hours))
         return session, self.encode(session)
 
     def decode(self, value: str | None, now: datetime) -> Session | None:
         """The session in a cookie value; None if missing, forged, malformed or expired."""
-        _require_aware(now)
+        require_aware(now)
         if not value or len(value) > 200:
             return None
         payload, _, signature = value.rpartition(".")

@@ -10,6 +10,7 @@ from loguru import logger
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.clock import require_aware
 from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
 from bot.refusal import Refusal
 from bot.storage.db import Sessions, write_transaction
@@ -55,8 +56,7 @@ class ScoreBook:
         self, receipt: int, *, judge_id: int, quality: int, comment: str, now: datetime
     ) -> Score:
         """Save (or replace) `judge_id`'s score of entry `receipt`."""
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("`now` must be timezone-aware")
+        require_aware(now)
         quality = check_quality(quality)
         cleaned = clean_comment(comment)
         for attempt in (1, 2):

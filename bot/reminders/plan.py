@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.clock import require_aware
 from bot.settings.contest import Contest, ReminderPolicy, duration_label
 
 SlotKind = Literal["offset", "daily", "closing"]
@@ -67,11 +68,6 @@ class Catchup:
     at: datetime | None = None
 
 
-def _require_aware(moment: datetime, name: str) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
-
-
 def _local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
     """`at` on `day` in `tz`, as an aware UTC moment; a time skipped by a DST change moves on."""
     naive = datetime.combine(day, at)
@@ -80,7 +76,7 @@ def _local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 def in_quiet(moment: datetime, quiet: tuple[time, time] | None, tz: ZoneInfo) -> bool:
     """Whether `moment` lies in the quiet hours [start, end) of its local day in `tz`."""
-    _require_aware(moment, "moment")
+    require_aware(moment, "moment")
     if quiet is None:
         return False
     start, end = quiet
@@ -96,7 +92,7 @@ def shift_out_of_quiet(moment: datetime, quiet: tuple[time, time] | None, tz: Zo
     Quiet hours are [start, end) in local time; start > end means they wrap midnight
     (22:00–08:00 covers 23:30 and 07:59, not 08:00).
     """
-    _require_aware(moment, "moment")
+    require_aware(moment, "moment")
     if not in_quiet(moment, quiet, tz):
         return moment.astimezone(UTC)
     assert quiet is not None
@@ -160,8 +156,8 @@ def _order(slot: Slot) -> tuple[datetime, int, float]:
 
 def plan(contest: Contest, policy: ReminderPolicy) -> list[Slot]:
     """Every automatic slot of the contest, sorted by `due` (see the module's decisions)."""
-    _require_aware(contest.start, "contest.start")
-    _require_aware(contest.deadline, "contest.deadline")
+    require_aware(contest.start, "contest.start")
+    require_aware(contest.deadline, "contest.deadline")
     deadline = contest.deadline.astimezone(UTC)
     candidates = [
         slot
@@ -211,7 +207,7 @@ def catch_up(
     planned, so that changing the deadline does not send a "late" reminder for a moment that
     had passed before the new plan existed.
     """
-    _require_aware(now, "now")
+    require_aware(now, "now")
     if quiet is not None and tz is None:
         raise ValueError("quiet hours need the contest's timezone (tz)")
     done_keys = frozenset(done)
@@ -244,7 +240,7 @@ def catch_up(
 
 def next_due(slots: Sequence[Slot], now: datetime, done: Iterable[str]) -> Slot | None:
     """The first slot due after `now` that is not done; slots already due are `catch_up`'s."""
-    _require_aware(now, "now")
+    require_aware(now, "now")
     done_keys = frozenset(done)
     upcoming = [s for s in slots if s.due > now and s.key not in done_keys]
     return min(upcoming, key=lambda s: s.due, default=None)

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import require_aware
 from bot.refusal import NotFound, Refusal
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
@@ -234,11 +235,6 @@ def clean_author(name: str) -> str:
     return cleaned
 
 
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware")
-
-
 def _link_problem(link: NewLink) -> str | None:
     if not link.url or len(link.url.encode()) > URL_MAX:
         return f"链接过长（超过 {URL_MAX} 个字符），请提交作品页面的短一些的地址。"
@@ -275,7 +271,7 @@ class EntryBook:
         source_message_id: int | None = None,
     ) -> list[Outcome]:
         """One outcome per link, in order; each link is committed on its own."""
-        _require_aware(now)
+        require_aware(now)
         outcomes: list[Outcome] = []
         for link in links:
             outcome = await self._submit_one(
@@ -405,7 +401,7 @@ class EntryBook:
         self, ref: int | str, *, actor: int | None, unit_id: int | None, now: datetime
     ) -> WithdrawResult:
         """Withdraw the entry `ref` (receipt, or normalised link); `unit_id` None: organiser."""
-        _require_aware(now)
+        require_aware(now)
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, ref)
             if unit_id is not None and row.unit_id != unit_id:
@@ -426,7 +422,7 @@ class EntryBook:
         self, receipt: int, name: str, *, actor: int | None, unit_id: int | None, now: datetime
     ) -> EntryView:
         """Correct the author of `receipt`; `unit_id` None: organiser (any unit)."""
-        _require_aware(now)
+        require_aware(now)
         author = clean_author(name)
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, receipt)
@@ -443,7 +439,7 @@ class EntryBook:
         self, receipt: int, unit: UnitView, *, actor: int | None, now: datetime
     ) -> EntryView:
         """Organisers: hand an entry to another unit; a withdrawn entry is restored with it."""
-        _require_aware(now)
+        require_aware(now)
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, receipt)
             detail = {
@@ -473,7 +469,7 @@ class EntryBook:
         now: datetime,
     ) -> EntryView:
         """Store what verification found (bot.submissions.verify.fetch): status, facts and flags."""
-        _require_aware(now)
+        require_aware(now)
         if status not in VERIFY_STATUSES:
             raise ValueError(f"unknown verification status {status!r}")
         unknown = set(flags) - set(FLAGS)
@@ -498,7 +494,7 @@ class EntryBook:
         self, action: str, detail: dict[str, Any], *, actor: int | None, now: datetime
     ) -> None:
         """A ChangeLog row for a change made of many (e.g. an import's summary)."""
-        _require_aware(now)
+        require_aware(now)
         async with write_transaction(self._sessions) as session:
             session.add(ChangeLog(at=now, actor=actor, action=action, detail=detail))
 

@@ -30,6 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from bot.clock import require_aware
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryView, Progress
 
@@ -148,8 +149,7 @@ def write_exports(
 
     Blocking file I/O (a second or two for 100,000 entries): call it in a worker thread.
     """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware")
+    require_aware(now)
     folder = directory / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     stem = _free_stem(folder, f"submissions-{contest.local(now):%Y%m%d-%H%M%S}")

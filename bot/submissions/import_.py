@@ -22,11 +22,14 @@ from pathlib import Path
 
 from loguru import logger
 
+from bot.clock import require_aware
 from bot.settings.contest import Contest, Problem
 from bot.spreadsheet import cell_text, read_rows
-from bot.submissions.book import Accepted, Duplicate, EntryBook, NewLink, Outcome, Refused
-from bot.submissions.links import check_link, extract_candidates
-from bot.units.directory import UnitDirectory, name_key
+from bot.submissions.book import Accepted, Duplicate, EntryBook, Outcome, Refused
+from bot.submissions.links import Candidate, extract_candidates
+from bot.submissions.submit import submit_links
+from bot.submissions.window import is_late
+from bot.units.directory import UnitDirectory, UnitError, name_key
 from bot.units.roster import QQ_ID
 
 # Column → accepted header spellings (compared after name_key folding).
@@ -203,8 +206,7 @@ async def import_submissions(
     The submitter is the row's 提交人, else `actor`; the submission time is the row's 时间
     (contest-local when the cell has no offset), else `now`; later than the deadline = late.
     """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware")
+    require_aware(now)
     report = ImportReport()
     for row in rows:
         outcome = await _import_row(book, units, row, contest, actor=actor, now=now)
@@ -245,39 +247,29 @@ async def _import_row(
     actor: int | None,
     now: datetime,
 ) -> Outcome | str:
-    match = units.find(row.unit)
-    if match.unit is None:
-        if match.ambiguous:
-            return f"单位「{row.unit}」对应多个单位：{'、'.join(match.candidates)}，请写全称。"
-        hint = f"，您是指：{'、'.join(match.candidates)}？" if match.candidates else "。"
-        return f"没有找到单位「{row.unit}」{hint}"
+    try:
+        unit = units.require(row.unit)
+    except UnitError as refusal:
+        return str(refusal)
     candidates = extract_candidates([{"type": "text", "data": {"text": row.link}}])
     if not candidates:
         return "没有找到链接。"
     if len(candidates) > 1:
         return "一格只能填一个链接，请分行填写。"
-    check = check_link(candidates[0].given, contest.submission.platforms)
-    if not check.ok or check.url is None or check.platform is None:
-        return check.reason or "链接无法识别。"
     submitted_at = now
     if row.time is not None:
         submitted_at = (
             row.time if row.time.tzinfo is not None else row.time.replace(tzinfo=contest.timezone)
         )
-    link = NewLink(
-        url=check.url,
-        given=candidates[0].given,
-        platform=check.platform,
-        kind=check.kind,
-        author=row.author or candidates[0].author,
-        platform_name=check.platform_name,
+    found = candidates[0]
+    done = await submit_links(
+        book,
+        contest,
+        unit,
+        [Candidate(found.given, row.author or found.author)],
+        by=row.submitter if row.submitter is not None else actor,
+        at=submitted_at,
+        late=is_late(contest, submitted_at),
     )
-    outcomes = await book.submit(
-        match.unit,
-        [link],
-        submitted_by=row.submitter if row.submitter is not None else actor,
-        now=submitted_at,
-        late=submitted_at > contest.deadline,
-    )
-    outcome = outcomes[0]
+    outcome = done.results[0].outcome
     return outcome.reason if isinstance(outcome, Refused) else outcome

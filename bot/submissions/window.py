@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import require_aware
 from bot.settings.contest import Contest
 
 
@@ -28,15 +29,19 @@ def local_time_text(contest: Contest, moment: datetime) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def is_late(contest: Contest, at: datetime) -> bool:
+    """Whether an entry submitted at `at` is late: after the deadline (the deadline is on time)."""
+    return require_aware(at, "at") > contest.deadline
+
+
 def submission_window(contest: Contest, now: datetime, *, organizer: bool) -> WindowDecision:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware")
+    late = is_late(contest, now)
     if now < contest.start:
         return WindowDecision(
             open=False,
             reason=f"大赛于 {local_time_text(contest, contest.start)} 开始接受提交，请届时再提交。",
         )
-    if now <= contest.deadline:
+    if not late:
         return WindowDecision(open=True)
     if organizer:
         return WindowDecision(open=True, late=True)

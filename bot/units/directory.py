@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clock import require_aware
 from bot.refusal import NotFound, Refusal
 from bot.settings.contest import Category, Contest, Problem, UnitSpec, unit_name_problem
 from bot.storage.changelog import ChangeLog
@@ -145,15 +146,31 @@ class UnknownCategory(UnitError):
         super().__init__(f"没有类别「{category}」。可用的类别：{choices}")
 
 
+SHOWN_NAME = 20
+
+
 class UnitNotFound(UnitError, NotFound):
+    """No unit has this name or alias; `candidates` are close names (maybe none)."""
+
+    def __init__(self, query: str, candidates: Sequence[str] = ()) -> None:
+        self.query = query
+        self.candidates = list(candidates)
+        shown = query[:SHOWN_NAME]
+        if self.candidates:
+            message = f"没有找到单位「{shown}」，您是不是要找：{'、'.join(self.candidates)}？"
+        else:
+            message = f"没有找到单位「{shown}」，请核对单位全称。"
+        super().__init__(message)
+
+
+class UnitAmbiguous(UnitError):
+    """The name fits several units equally (`candidates`); the user must say which."""
+
     def __init__(self, query: str, candidates: Sequence[str]) -> None:
         self.query = query
         self.candidates = list(candidates)
-        if self.candidates:
-            message = f"「{query}」对应不到唯一的单位，您是指：{'、'.join(self.candidates)}？"
-        else:
-            message = f"没有找到单位「{query}」，发送 /单位 列表 查看全部单位。"
-        super().__init__(message)
+        shown = query[:SHOWN_NAME]
+        super().__init__(f"「{shown}」对应多个单位：{'、'.join(self.candidates)}，请写全称。")
 
 
 class InvalidUnitName(UnitError):
@@ -166,11 +183,6 @@ class InvalidQuota(UnitError):
     def __init__(self, quota: int) -> None:
         self.quota = quota
         super().__init__(f"配额应为 0 到 {MAX_QUOTA} 之间的整数（收到 {quota}）。")
-
-
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be timezone-aware")
 
 
 def _check_quota(quota: int | None) -> None:
@@ -279,11 +291,14 @@ class UnitDirectory:
         units.sort(key=lambda u: (-closeness(u), u.name))
         return [u.name for u in units[:MAX_CANDIDATES]]
 
-    def _require(self, unit_name: str) -> UnitView:
+    def require(self, unit_name: str) -> UnitView:
+        """The unit `unit_name` means; `UnitAmbiguous` or `UnitNotFound` (with close names)."""
         match = self.find(unit_name)
-        if match.unit is None:
-            raise UnitNotFound(unit_name, match.candidates)
-        return match.unit
+        if match.unit is not None:
+            return match.unit
+        if match.ambiguous:
+            raise UnitAmbiguous(unit_name, match.candidates)
+        raise UnitNotFound(unit_name, match.candidates)
 
     # ---------------------------------------------------------------- index
 
@@ -338,7 +353,7 @@ class UnitDirectory:
         self, name: str, category_id: str, quota: int | None, actor: int | None, now: datetime
     ) -> UnitView:
         """A new unit from chat (/单位 添加). `category_id` may also be the category's name."""
-        _require_aware(now)
+        require_aware(now)
         cleaned = _check_name(name)
         category = resolve_category(self._contest, category_id)
         if category is None:
@@ -380,8 +395,8 @@ class UnitDirectory:
         self, user_id: int, unit_name: str, actor: int | None, now: datetime
     ) -> UnitView | None:
         """Make `user_id` a secretary of the unit; the unit they were bound to before, if any."""
-        _require_aware(now)
-        unit = self._require(unit_name)
+        require_aware(now)
+        unit = self.require(unit_name)
         async with self._lock:
             async with write_transaction(self._sessions) as session:
                 previous_id = await _set_binding(session, user_id, unit.id, "chat", actor, now)
@@ -398,7 +413,7 @@ class UnitDirectory:
 
     async def unbind(self, user_id: int, actor: int | None, now: datetime) -> UnitView | None:
         """Unbind `user_id` (remembered, so contest.toml does not re-bind it); the old unit."""
-        _require_aware(now)
+        require_aware(now)
         async with self._lock:
             async with write_transaction(self._sessions) as session:
                 row = await session.get(Secretary, user_id)
@@ -420,9 +435,9 @@ class UnitDirectory:
         self, unit_name: str, quota: int | None, actor: int | None, now: datetime
     ) -> UnitView:
         """Override a unit's quota from chat; None returns to the config/category quota."""
-        _require_aware(now)
+        require_aware(now)
         _check_quota(quota)
-        unit = self._require(unit_name)
+        unit = self.require(unit_name)
         async with self._lock:
             async with write_transaction(self._sessions) as session:
                 row = await session.get(Unit, unit.id)
@@ -447,7 +462,7 @@ class UnitDirectory:
         config are kept. Config bindings are added, moved or removed, except for QQ ids bound
         or unbound from chat/import. The category quotas of `contest` apply from now on.
         """
-        _require_aware(now)
+        require_aware(now)
         async with self._lock:
             self._contest = contest
             async with write_transaction(self._sessions) as session:
@@ -482,7 +497,7 @@ class UnitDirectory:
         `specs` must carry category ids (see bot.units.roster). A unit managed by contest.toml
         keeps its category and quota (a difference is reported), but its secretaries are bound.
         """
-        _require_aware(now)
+        require_aware(now)
         async with self._lock:
             async with write_transaction(self._sessions) as session:
                 result = await _apply_roster(session, specs, actor, now, source)

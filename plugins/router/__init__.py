@@ -33,6 +33,7 @@ from nonebot.typing import T_State
 from bot.messages.commands import CommandCall, CommandTable, has_prefix, segments_after
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Part, Quote, Target, Text
+from bot.refusal import Refusal
 from bot.runtime import Runtime, current
 from bot.units.directory import UnitView
 from bot.units.roles import Identity, Need, identify
@@ -346,6 +347,10 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
         return
     try:
         await found.handler(request)
+    except Refusal as refusal:
+        # A refusal the contest raised (unknown unit, another unit's receipt, …): its text
+        # is the reply, whichever command met it.
+        await request.reply(str(refusal))
     except Exception:
         logger.exception(f"command /{found.name} failed")
         await request.reply(MSG_FAILED)

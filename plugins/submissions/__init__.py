@@ -23,16 +23,15 @@ from bot.submissions.book import (
     EntryError,
     EntryView,
     InvalidAuthor,
-    NewLink,
     Outcome,
     Progress,
     clean_author,
 )
 from bot.submissions.export import write_exports
-from bot.submissions.links import Candidate, check_link, extract_candidates, normalize, split_links
+from bot.submissions.links import Candidate, extract_candidates, normalize
+from bot.submissions.submit import submit_links
 from bot.submissions.verify.run import verify_entries
 from bot.submissions.window import submission_window
-from bot.units.directory import UnitView
 from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command
 
@@ -81,7 +80,6 @@ RANK_EMPTY = "还没有作品。"
 EXPORT_DONE = "导出完成，文件已私聊发送给您。"
 EXPORT_SENT_PRIVATE = "导出文件：{name}"
 EXPORT_FAILED = "文件发送失败（{why}）。文件已保存在服务器：{path}"
-NOT_FOUND_UNIT = "没有找到单位「{name}」。{hint}"
 NO_RECEIPT = "没有编号为 #{receipt} 的作品。"
 
 _UNIT_PREFIX = re.compile(r"单位\s*[:：]\s*(\S+)")
@@ -102,17 +100,6 @@ def _short(url: str, limit: int = 48) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def _unit_or_reason(request: Request, name: str) -> tuple[UnitView | None, str]:
-    found = request.runtime.units.find(name)
-    if found.unit is not None:
-        return found.unit, ""
-    if found.candidates:
-        hint = f"您是不是要找：{'、'.join(found.candidates)}？"
-    else:
-        hint = "发送 /进度 可查看全部单位。"
-    return None, NOT_FOUND_UNIT.format(name=name[:20], hint=hint)
-
-
 def _usable_name(name: str | None) -> str | None:
     """A group card or nickname as an author, or None when it cannot be one ("南湖街道/张三",
     "[小王]"): a name the secretary did not type must not get the link refused."""
@@ -129,7 +116,7 @@ def _segments(message: Any) -> list[dict[str, Any]]:
 
 
 def _without_unit_prefix(segments: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
-    """Remove the organiser's `单位:名称` from the text so it is not read as an author."""
+    """Remove the organizer's `单位:名称` from the text so it is not read as an author."""
     unit: str | None = None
     cleaned: list[dict[str, Any]] = []
     for segment in segments:
@@ -145,17 +132,6 @@ def _without_unit_prefix(segments: list[dict[str, Any]]) -> tuple[list[dict[str,
     return cleaned, unit
 
 
-def _strip_command(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop the `/提交` word itself (it would otherwise look like text before the first link)."""
-    for segment in segments:
-        if segment["type"] == "text":
-            text = str(segment["data"].get("text", ""))
-            stripped = re.sub(r"^\s*[/／]\s*(提交|submit)", " ", text, count=1, flags=re.I)
-            segment["data"]["text"] = stripped
-            break
-    return segments
-
-
 @command(
     "提交",
     "submit",
@@ -167,24 +143,20 @@ def _strip_command(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def _submit(request: Request) -> None:
     runtime = request.runtime
     identity = request.identity
-    segments, unit_name = _without_unit_prefix(_strip_command(_segments(request.event.message)))
-
-    unit: UnitView | None
+    segments, unit_name = _without_unit_prefix(request.segments)
     if unit_name is not None:
-        unit, why = _unit_or_reason(request, unit_name)
-        if unit is None:
-            await request.reply(why)
-            return
+        unit = runtime.units.require(unit_name)
         if not identity.acts_for(unit.name):
             await request.reply(OWN_UNIT_ONLY.format(unit=identity.unit))
             return
+    elif request.unit is not None:
+        unit = request.unit
     else:
-        unit = runtime.units.unit_of(identity.user_id)
-        if unit is None:
-            await request.reply(NEED_UNIT)
-            return
+        await request.reply(NEED_UNIT)
+        return
 
-    window = submission_window(runtime.contest, runtime.clock(), organizer=identity.organizer)
+    now = runtime.clock()
+    window = submission_window(runtime.contest, now, organizer=identity.organizer)
     if not window.open:
         await request.reply(window.reason or "现在不接受提交。")
         return
@@ -200,48 +172,26 @@ async def _submit(request: Request) -> None:
     if not candidates:
         await request.reply(SUBMIT_USAGE)
         return
-    policy = runtime.contest.submission
-    kept, dropped = split_links(candidates, policy.max_links)
-
-    # One line per link, in the order the links were written.
-    lines: list[str] = []
-    links: list[NewLink] = []
-    places: list[int] = []
-    for candidate in kept:
-        checked = check_link(candidate.given, policy.platforms)
-        if not checked.ok or checked.url is None:
-            lines.append(REFUSED.format(url=_short(candidate.given), reason=checked.reason))
-            continue
-        places.append(len(lines))
-        lines.append("")
-        links.append(
-            NewLink(
-                url=checked.url,
-                given=candidate.given,
-                platform=checked.platform or "",
-                platform_name=checked.platform_name,
-                kind=checked.kind,
-                author=candidate.author,
-            )
-        )
-    outcomes = await runtime.entries.submit(
+    done = await submit_links(
+        runtime.entries,
+        runtime.contest,
         unit,
-        links,
-        submitted_by=identity.user_id,
-        now=runtime.clock(),
+        candidates,
+        by=identity.user_id,
+        at=now,
         late=window.late,
         source_group=request.group_id,
         source_message_id=request.event.message_id,
     )
-    accepted = [outcome for outcome in outcomes if isinstance(outcome, Accepted)]
-    for place, link, outcome in zip(places, links, outcomes, strict=True):
-        lines[place] = _outcome_line(outcome, link.author, late=window.late)
-    if dropped:
-        lines.append(CAPPED.format(limit=policy.max_links, dropped=dropped))
-    lines.append(_progress_line(await runtime.entries.progress(unit)))
+    # One line per link, in the order the links were written.
+    lines = [_outcome_line(r.outcome, r.author, late=done.late) for r in done.results]
+    if done.dropped:
+        limit = runtime.contest.submission.max_links
+        lines.append(CAPPED.format(limit=limit, dropped=done.dropped))
+    lines.append(_progress_line(done.progress))
     await request.reply("\n".join(lines))
-    if accepted and policy.verify and runtime.verifier is not None:
-        _spawn(_verify_and_follow_up(request, [a.receipt for a in accepted]))
+    if done.accepted and runtime.verifier is not None:
+        _spawn(_verify_and_follow_up(request, done.accepted))
 
 
 def _outcome_line(outcome: Outcome, author: str | None, *, late: bool) -> str:
@@ -462,10 +412,7 @@ async def _progress(request: Request) -> None:
     runtime = request.runtime
     name = request.args.strip()
     if name:
-        unit, why = _unit_or_reason(request, name)
-        if unit is None:
-            await request.reply(why)
-            return
+        unit = runtime.units.require(name)
         await request.reply(_progress_line(await runtime.entries.progress(unit)))
         return
     own = runtime.units.unit_of(request.identity.user_id)

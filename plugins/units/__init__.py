@@ -11,7 +11,7 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.messages.commands import split_args
-from bot.units.directory import UnitError, UnitMatch, UnitView
+from bot.units.directory import UnitView
 from bot.units.roles import Need
 from plugins.router import Request, command
 
@@ -33,9 +33,6 @@ LIST_EMPTY = "还没有任何单位。请在 config/contest.toml 中配置，或
 LIST_HEAD = "共 {count} 个单位："
 LIST_CATEGORY = "【{name}】"
 LIST_UNIT = "{name} 配额{quota} 联络员{secretaries}人"
-NOT_FOUND = "没有找到单位「{name}」，发送 /单位 列表 可查看全部单位。"
-NOT_FOUND_CLOSE = "没有找到单位「{name}」，您是不是要找：{candidates}？"
-AMBIGUOUS = "「{name}」对应多个单位：{candidates}，请写全称。"
 NEED_UNIT_AND_MENTION = "请写明单位并 @ 联络员，例如：/单位 绑定 南湖街道 @张三"
 NEED_MENTION = "请 @ 要解绑的联络员，例如：/单位 解绑 @张三"
 BOUND = "已将 {who} 绑定为「{unit}」的联络员。"
@@ -65,19 +62,6 @@ def _who(user_id: int) -> str:
 def _typed_ids(request: Request, words: list[str]) -> list[int]:
     """QQ ids typed as words, never the bot itself."""
     return [int(w) for w in words if _TYPED_QQ.fullmatch(w) and w != str(request.bot.self_id)]
-
-
-def _resolve(request: Request, name: str) -> tuple[UnitView | None, str | None]:
-    """The unit named `name`, or the reply explaining why there is none."""
-    found: UnitMatch = request.runtime.units.find(name)
-    if found.unit is not None:
-        return found.unit, None
-    shown = name[:20]
-    if found.ambiguous:
-        return None, AMBIGUOUS.format(name=shown, candidates="、".join(found.candidates))
-    if found.candidates:
-        return None, NOT_FOUND_CLOSE.format(name=shown, candidates="、".join(found.candidates))
-    return None, NOT_FOUND.format(name=shown)
 
 
 def _parse_quota(text: str) -> int | None:
@@ -118,10 +102,7 @@ async def _bind(request: Request, words: list[str]) -> None:
     if not users or not name:
         await request.reply(NEED_UNIT_AND_MENTION)
         return
-    unit, why = _resolve(request, name)
-    if unit is None:
-        await request.reply(why or NEED_UNIT_AND_MENTION)
-        return
+    unit = request.runtime.units.require(name)
     lines = []
     for user_id in users:
         previous = await request.runtime.units.bind(
@@ -163,13 +144,9 @@ async def _add(request: Request, words: list[str]) -> None:
             await request.reply(BAD_QUOTA)
             return
     name, category = words[0], " ".join(words[1:])
-    try:
-        unit = await request.runtime.units.add(
-            name, category, quota, actor=request.identity.user_id, now=request.runtime.clock()
-        )
-    except UnitError as error:
-        await request.reply(str(error))
-        return
+    unit = await request.runtime.units.add(
+        name, category, quota, actor=request.identity.user_id, now=request.runtime.clock()
+    )
     shown = request.runtime.contest.category(unit.category)
     await request.reply(
         ADDED.format(
@@ -193,10 +170,7 @@ async def _quota(request: Request, words: list[str]) -> None:
         except ValueError:
             await request.reply(BAD_QUOTA)
             return
-    unit, why = _resolve(request, name)
-    if unit is None:
-        await request.reply(why or QUOTA_USAGE)
-        return
+    unit = request.runtime.units.require(name)
     updated = await request.runtime.units.set_quota(
         unit.name, quota, actor=request.identity.user_id, now=request.runtime.clock()
     )

@@ -375,7 +375,7 @@ async def test_organizer_naming_an_unknown_unit(app: App, book: Runtime) -> None
     await _expect(
         app,
         f"/提交 单位:火星办 {BLOG}",
-        "没有找到单位「火星办」。发送 /进度 可查看全部单位。",
+        "没有找到单位「火星办」，请核对单位全称。",
         user_id=ORGANIZER,
     )
     assert await book.entries.all_entries() == []
@@ -604,9 +604,7 @@ async def test_progress_of_a_named_unit_by_alias(app: App, book: Runtime) -> Non
 
 
 async def test_progress_of_an_unknown_unit(app: App, book: Runtime) -> None:
-    await _expect(
-        app, "/进度 火星办", "没有找到单位「火星办」。发送 /进度 可查看全部单位。", user_id=MEMBER
-    )
+    await _expect(app, "/进度 火星办", "没有找到单位「火星办」，请核对单位全称。", user_id=MEMBER)
 
 
 async def test_member_without_a_unit_is_asked_which(app: App, book: Runtime) -> None:

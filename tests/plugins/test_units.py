@@ -183,7 +183,7 @@ async def test_bind_to_an_unrelated_name_says_how_to_see_the_units(
     await _expect_reply(
         app,
         _with_mention("/单位 绑定 火星基地 ", MEMBER),
-        "没有找到单位「火星基地」，发送 /单位 列表 可查看全部单位。",
+        "没有找到单位「火星基地」，请核对单位全称。",
     )
     assert runtime.units.unit_of(MEMBER) is None
 
@@ -353,9 +353,7 @@ async def test_quota_override_then_back_to_the_default(app: App, runtime: Runtim
 
 async def test_quota_for_an_unknown_unit_is_refused(app: App, runtime: Runtime) -> None:
     before = _units(runtime)
-    await _expect_reply(
-        app, "/单位 配额 火星基地 10", "没有找到单位「火星基地」，发送 /单位 列表 可查看全部单位。"
-    )
+    await _expect_reply(app, "/单位 配额 火星基地 10", "没有找到单位「火星基地」，请核对单位全称。")
     assert _units(runtime) == before
 
 

@@ -167,7 +167,7 @@ async def test_import_reports_accepted_duplicates_and_refused_rows(
     refused = {r.line: reason for r, reason in report.refused}
     assert refused[5].startswith("不是大赛指定的平台")
     assert refused[6].startswith("没有找到单位「不存在的单位」")
-    assert refused[7] == "单位「街道」对应多个单位：南湖街道、新兴街道，请写全称。"
+    assert refused[7] == "「街道」对应多个单位：南湖街道、新兴街道，请写全称。"
     assert refused[8] == "一格只能填一个链接，请分行填写。"
     assert refused[9] == "没有找到链接。"
     first = await book.get(1)
