@@ -15,9 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from bot.names import name_key
 from bot.storage.db import make_engine
 from bot.submissions.models import Entry
-from bot.units.directory import name_key
 from bot.units.models import Secretary, Unit
 
 CHUNK = 5_000  # entries per INSERT (one executemany each)

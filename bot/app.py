@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import pkgutil
 import sys
 
@@ -63,22 +62,14 @@ def init(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> N
     for module in pkgutil.iter_modules(plugins.__path__):
         nonebot.require(f"plugins.{module.name}")
 
-    background: set[asyncio.Task[int]] = set()
-
     @driver.on_startup
     async def _open() -> None:
         runtime = await open_runtime(deployment, contest)
         if runtime.verifier is not None:
-            task = asyncio.create_task(
-                verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock)
-            )
-            background.add(task)
-            task.add_done_callback(background.discard)
+            runtime.spawn(verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock))
 
     @driver.on_shutdown
     async def _close() -> None:
-        for task in background:
-            task.cancel()
         await current().close()
 
 

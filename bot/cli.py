@@ -10,15 +10,15 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from loguru import logger
 
+from bot.clock import utc_now
 from bot.settings.check import check, exit_code, format_report
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment
-from bot.storage.db import SchemaTooNew, make_engine, migrate, session_maker
+from bot.storage.db import SchemaTooNew, open_storage
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,11 +45,9 @@ def _load() -> tuple[Deployment, Contest] | None:
 
 
 async def _migrate(url: str) -> str:
-    engine = make_engine(url)
-    try:
-        return await migrate(engine)
-    finally:
-        await engine.dispose()
+    storage = await open_storage(url)
+    await storage.close()
+    return storage.revision
 
 
 def _migrate_or_explain(deployment: Deployment) -> bool:
@@ -66,18 +64,17 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
     from bot.units.roster import import_units, read_roster
 
     specs, problems = read_roster(file, contest)  # with the contest, a bad category names its row
-    engine = make_engine(deployment.database_url)
+    storage = await open_storage(deployment.database_url)
     try:
-        now = datetime.now(UTC)
-        directory = await UnitDirectory.load(session_maker(engine), contest)
+        now = utc_now()
         # As at start-up: units from contest.toml must be known as such before a roster may
         # touch them (otherwise, on a fresh database, they would be imported as new units).
-        await directory.sync_from_config(contest, now)
+        directory = await UnitDirectory.open(storage.sessions, contest, now)
         result = await import_units(
             directory, specs, contest, actor=None, now=now, source=file.name
         )
     finally:
-        await engine.dispose()
+        await storage.close()
     problems = [*problems, *result.problems]
     print(
         f"导入完成：新增 {len(result.added)} 个，更新 {len(result.updated)} 个，"
@@ -94,17 +91,15 @@ async def _import_submissions(deployment: Deployment, contest: Contest, file: Pa
     from bot.units.directory import UnitDirectory
 
     rows, problems = read_submissions(file)
-    engine = make_engine(deployment.database_url)
+    storage = await open_storage(deployment.database_url)
     try:
-        sessions = session_maker(engine)
-        now = datetime.now(UTC)
-        directory = await UnitDirectory.load(sessions, contest)
-        await directory.sync_from_config(contest, now)
+        now = utc_now()
+        directory = await UnitDirectory.open(storage.sessions, contest, now)
         report = await import_submissions(
-            EntryBook(sessions, directory), directory, rows, contest, actor=None, now=now
+            EntryBook(storage.sessions, directory), directory, rows, contest, actor=None, now=now
         )
     finally:
-        await engine.dispose()
+        await storage.close()
     print(
         f"导入完成：登记 {len(report.accepted)} 条，重复 {len(report.duplicates)} 条，"
         f"未登记 {len(report.refused)} 条，文件问题 {len(problems)} 个。"

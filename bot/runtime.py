@@ -6,9 +6,11 @@ The chat plugins, the CLI and later the dashboard reach it through `current()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +21,7 @@ from bot.messages.outbox import Outbox
 from bot.reminders.runner import ReminderRunner
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, redact_url
-from bot.storage.db import Sessions, make_engine, migrate, session_maker
+from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import EntryBook
 from bot.submissions.verify.fetch import StaticResolver, Verifier
 from bot.units.directory import UnitDirectory
@@ -44,7 +46,21 @@ class Runtime:
     # Automatic reminders; the chat layer gives it a sender and calls start/tick.
     reminders: ReminderRunner | None = None
 
+    # Work started in the background (verification after a receipt, at start-up): kept here so
+    # it is not garbage-collected mid-way and is cancelled at shutdown.
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
     async def close(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
         if self.verifier is not None:
             await self.verifier.close()
         await self.engine.dispose()
@@ -78,12 +94,10 @@ async def open_runtime(
     deployment: Deployment, contest: Contest, *, clock: Callable[[], datetime] = utc_now
 ) -> Runtime:
     """Connect to the database (migrating it), sync the configured units, build the outbox."""
-    engine = make_engine(deployment.database_url)
-    revision = await migrate(engine)
-    logger.info(f"database {redact_url(deployment.database_url)} at schema {revision}")
-    sessions = session_maker(engine)
-    units = await UnitDirectory.load(sessions, contest)
-    await units.sync_from_config(contest, clock())
+    storage = await open_storage(deployment.database_url)
+    logger.info(f"database {redact_url(deployment.database_url)} at schema {storage.revision}")
+    engine, sessions = storage.engine, storage.sessions
+    units = await UnitDirectory.open(sessions, contest, clock())
     notify = tuple(sorted(contest.organizers | deployment.superusers))
     faq = FaqService(sessions, contest)
     await faq.load()

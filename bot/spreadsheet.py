@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from bot.names import name_key
 from bot.settings.contest import Problem
 
 Cell = object
@@ -61,3 +64,39 @@ def read_rows(path: Path, file: str) -> tuple[list[list[Cell]] | None, list[Prob
         return None, [Problem(file, "文件", "文件不存在。")]
     except (OSError, ValueError, KeyError, UnicodeDecodeError, csv.Error) as e:
         return None, [Problem(file, "文件", f"无法读取文件：{e}")]
+
+
+# A title row (e.g. "南湖区各单位联络员名单") may stand above the header row.
+HEADER_SEARCH_ROWS = 10
+_NOTE = re.compile(r"[（(].*?[）)]")
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header row: where it is, which column holds what, and header texts not understood."""
+
+    index: int
+    columns: dict[int, str]
+    unknown: list[str]
+
+
+def find_header(
+    rows: list[list[Cell]], spellings: Mapping[str, tuple[str, ...]], required: set[str]
+) -> Header | None:
+    """The first row (of the first ten) naming every `required` column.
+
+    `spellings` maps a column to the header texts meaning it, compared after `name_key` folding
+    and without a bracketed note ("作者（选填）" is "作者").
+    """
+
+    def column_of(text: str) -> str | None:
+        key = name_key(_NOTE.sub("", text))
+        return next((column for column, names in spellings.items() if key in names), None)
+
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns = {j: column_of(cell_text(cell)) for j, cell in enumerate(row)}
+        if required <= set(columns.values()):
+            known = {j: c for j, c in columns.items() if c is not None}
+            unknown = [cell_text(row[j]) for j, c in columns.items() if c is None]
+            return Header(index, known, [text for text in unknown if text])
+    return None

@@ -16,6 +16,7 @@ from bot.refusal import Refusal
 from bot.storage.db import Sessions, write_transaction
 from bot.submissions.book import EntryNotFound
 from bot.submissions.models import Entry
+from bot.submissions.states import EntryStatus
 
 
 class ScoreError(Refusal):
@@ -65,7 +66,7 @@ class ScoreBook:
                     entry = await session.get(Entry, receipt)
                     if entry is None:
                         raise EntryNotFound(receipt)
-                    if entry.status == "withdrawn":
+                    if entry.status is EntryStatus.WITHDRAWN:
                         raise ScoreError(f"#{receipt} 已撤回，不能评分。")
                     row = (
                         await session.exec(

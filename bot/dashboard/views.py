@@ -27,13 +27,18 @@ from bot.settings.contest import Contest
 from bot.storage.db import Sessions
 from bot.submissions.book import EntryBook, Progress
 from bot.submissions.models import Entry
+from bot.submissions.states import EntryStatus, Flag, VerifyStatus
 from bot.units.directory import UnitDirectory
 from bot.units.models import Unit
 
 # A unit's status, which colours its bar: met its quota, half way, behind, or no quota.
 UNIT_STATUS_TEXT = {"met": "已完成", "close": "已过半", "behind": "落后", "none": "无配额"}
 CLOSE_FROM = 0.5
-STATUS_FILTERS = {"accepted": "有效", "withdrawn": "已撤回", "late": "逾期"}
+STATUS_FILTERS = {
+    EntryStatus.ACCEPTED: EntryStatus.ACCEPTED.label,
+    EntryStatus.WITHDRAWN: EntryStatus.WITHDRAWN.label,
+    "late": "逾期",
+}
 SORTS = {
     "receipt": "回执编号",
     "submitted": "提交时间",
@@ -219,9 +224,9 @@ class EntryRow:
     platform_name: str
     title: str | None
     text_length: int | None
-    verify_status: str
-    flags: tuple[str, ...]
-    status: str
+    verify_status: VerifyStatus
+    flags: tuple[Flag, ...]
+    status: EntryStatus
     late: bool
     submitted_at: datetime
     avg_quality: float | None
@@ -231,7 +236,7 @@ class EntryRow:
 
     @property
     def withdrawn(self) -> bool:
-        return self.status == "withdrawn"
+        return self.status is EntryStatus.WITHDRAWN
 
 
 @dataclass(frozen=True)
@@ -317,7 +322,7 @@ class DashboardViews:
         days = [first + timedelta(days=i) for i in range(max(0, (last - first).days) + 1)]
         bounds = [datetime.combine(d, time(), tzinfo=zone) for d in days]
         bounds.append(datetime.combine(days[-1] + timedelta(days=1), time(), tzinfo=zone))
-        accepted = col(Entry.status) == "accepted"
+        accepted = col(Entry.status) == EntryStatus.ACCEPTED
         per_day = [
             select(func.count())
             .select_from(Entry)
@@ -328,7 +333,7 @@ class DashboardViews:
         withdrawn = (
             select(func.count())
             .select_from(Entry)
-            .where(col(Entry.status) == "withdrawn")
+            .where(col(Entry.status) == EntryStatus.WITHDRAWN)
             .scalar_subquery()
         )
         async with self._sessions() as session:
@@ -349,7 +354,7 @@ class DashboardViews:
                 func.count(sa.distinct(col(EntryScore.receipt))),
             )
             .join(Entry, col(Entry.receipt) == col(EntryScore.receipt))
-            .where(col(Entry.status) == "accepted")
+            .where(col(Entry.status) == EntryStatus.ACCEPTED)
             .group_by(col(Entry.unit_id))
         )
         async with self._sessions() as session:
@@ -444,7 +449,7 @@ class DashboardViews:
         if wanted.platform:
             found.append(entry.c.platform == wanted.platform)
         if wanted.status == "late":
-            found += [entry.c.status == "accepted", entry.c.late.is_(True)]
+            found += [entry.c.status == EntryStatus.ACCEPTED, entry.c.late.is_(True)]
         elif wanted.status:
             found.append(entry.c.status == wanted.status)
         if wanted.flagged is not None:
@@ -506,7 +511,7 @@ class DashboardViews:
             title=row.title,
             text_length=row.text_length,
             verify_status=row.verify_status,
-            flags=tuple(row.flags),
+            flags=tuple(Flag(f) for f in row.flags),
             status=row.status,
             late=row.late,
             submitted_at=_aware(row.submitted_at),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.names import name_key
 
 PREFIXES = ("/", "／")
 
@@ -57,10 +58,6 @@ def split_args(args: str) -> list[str]:
     return [word for word in _SPACE.split(args.strip()) if word]
 
 
-def _fold(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).casefold()
-
-
 class CommandTable:
     """Maps every name and alias to a command key."""
 
@@ -69,7 +66,7 @@ class CommandTable:
 
     def add(self, key: str, names: Iterable[str]) -> None:
         for name in names:
-            folded = _fold(name)
+            folded = name_key(name)
             owner = self._names.get(folded)
             if owner is not None and owner != key:
                 raise ValueError(f"command name {name!r} is used by {owner!r} and {key!r}")
@@ -88,11 +85,11 @@ class CommandTable:
         parts = _SPACE.split(body, maxsplit=1)
         head = parts[0] if parts else ""
         rest = parts[1] if len(parts) > 1 else ""
-        key = self._names.get(_fold(head))
+        key = self._names.get(name_key(head))
         if key is not None:
             return CommandCall(key, rest.strip(), before + len(head))
         # A Chinese name glued to its arguments: take the longest known name it starts with.
-        folded = _fold(head)
+        folded = name_key(head)
         for name in sorted(self._names, key=len, reverse=True):
             if folded.startswith(name) and not name.isascii():
                 glued = head[len(name) :]
@@ -105,5 +102,5 @@ class CommandTable:
         head = _SPACE.split(body, maxsplit=1)[0] if body else ""
         if not head:
             return None
-        close = difflib.get_close_matches(_fold(head)[:20], self._names, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(name_key(head)[:20], self._names, n=1, cutoff=0.5)
         return self._names[close[0]] if close else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass
+class Storage:
+    """An open, migrated database: its engine and the sessions on it. `close()` when done."""
+
+    engine: AsyncEngine
+    sessions: Sessions
+    revision: str
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_storage(url: str) -> Storage:
+    """Connect to `url` and migrate it to the newest schema: the one way the bot (runtime and
+    command line alike) opens its database. Raises `SchemaError` without changing anything."""
+    engine = make_engine(url)
+    try:
+        revision = await migrate(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Storage(engine, session_maker(engine), revision)
 
 
 def session_maker(engine: AsyncEngine) -> Sessions:

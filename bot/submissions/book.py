@@ -39,21 +39,20 @@ from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import require_aware
+from bot.names import clean_name
 from bot.refusal import NotFound, Refusal
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
 from bot.submissions.models import (
     AUTHOR_MAX,
-    ENTRY_KINDS,
     TITLE_MAX,
     URL_MAX,
-    VERIFY_STATUSES,
     Entry,
     ReceiptCounter,
 )
+from bot.submissions.states import EntryKind, EntryStatus, Flag, VerifyStatus
 from bot.units.directory import UnitDirectory, UnitView
 
-FLAGS: tuple[str, ...] = ("short", "outside_window", "unreachable")
 _FORBIDDEN_IN_AUTHORS = set("[]&<>@#/\\")
 
 
@@ -67,7 +66,7 @@ class NewLink:
     url: str
     given: str
     platform: str
-    kind: str
+    kind: EntryKind
     author: str | None = None
     # The platform's display name ("新浪微博"); the host suffix is shown when empty.
     platform_name: str = ""
@@ -114,8 +113,8 @@ class EntryView:
     given_url: str
     platform: str
     platform_name: str
-    kind: str
-    status: str
+    kind: EntryKind
+    status: EntryStatus
     late: bool
     submitted_by: int | None
     submitted_at: datetime
@@ -123,12 +122,12 @@ class EntryView:
     withdrawn_at: datetime | None
     source_group: int | None
     source_message_id: int | None
-    verify_status: str
+    verify_status: VerifyStatus
     title: str | None
     text_length: int | None
     published_on: date | None
     verified_at: datetime | None
-    flags: tuple[str, ...]
+    flags: tuple[Flag, ...]
 
     @property
     def flagged(self) -> bool:
@@ -136,7 +135,7 @@ class EntryView:
 
     @property
     def withdrawn(self) -> bool:
-        return self.status == "withdrawn"
+        return self.status is EntryStatus.WITHDRAWN
 
 
 @dataclass(frozen=True)
@@ -225,7 +224,7 @@ def clean_author(name: str) -> str:
     Names appear in replies and exports: 1–20 characters, no control characters and none of
     the characters CQ codes, mentions and markup are made of.
     """
-    cleaned = " ".join(unicodedata.normalize("NFKC", name).split())
+    cleaned = clean_name(name)
     if not cleaned:
         raise InvalidAuthor(name, "作者姓名不能为空。")
     if len(cleaned) > AUTHOR_MAX:
@@ -238,12 +237,12 @@ def clean_author(name: str) -> str:
 def _link_problem(link: NewLink) -> str | None:
     if not link.url or len(link.url.encode()) > URL_MAX:
         return f"链接过长（超过 {URL_MAX} 个字符），请提交作品页面的短一些的地址。"
-    if link.kind not in ENTRY_KINDS:
+    if link.kind not in set(EntryKind):
         raise ValueError(f"unknown entry kind {link.kind!r}")
     return None
 
 
-_ACCEPTED = col(Entry.status) == "accepted"
+_ACCEPTED = col(Entry.status) == EntryStatus.ACCEPTED
 _ENTRY_TABLE = SQLModel.metadata.tables[Entry.__tablename__]
 
 
@@ -334,10 +333,10 @@ class EntryBook:
                         submitted_by=submitted_by,
                         submitted_at=now,
                         late=late,
-                        status="accepted",
+                        status=EntryStatus.ACCEPTED,
                         source_group=source_group,
                         source_message_id=source_message_id,
-                        verify_status="pending",
+                        verify_status=VerifyStatus.PENDING,
                         flags=[],
                         flagged=False,
                     )
@@ -362,14 +361,21 @@ class EntryBook:
         actor: int | None,
         now: datetime,
     ) -> Outcome:
-        if existing.status != "withdrawn" or existing.unit_id != unit.id:
+        if existing.status is not EntryStatus.WITHDRAWN or existing.unit_id != unit.id:
             return self._duplicate(existing, unit)
-        values: dict[str, Any] = {"status": "accepted", "withdrawn_by": None, "withdrawn_at": None}
+        values: dict[str, Any] = {
+            "status": EntryStatus.ACCEPTED,
+            "withdrawn_by": None,
+            "withdrawn_at": None,
+        }
         if author is not None:
             values["author"] = author
         restored = await session.exec(
             sa.update(Entry)
-            .where(col(Entry.receipt) == existing.receipt, col(Entry.status) == "withdrawn")
+            .where(
+                col(Entry.receipt) == existing.receipt,
+                col(Entry.status) == EntryStatus.WITHDRAWN,
+            )
             .values(**values)
         )
         if restored.rowcount != 1:  # restored by a concurrent submission: it counts once
@@ -392,7 +398,7 @@ class EntryBook:
             receipt=existing.receipt,
             unit_name=self._unit_name(existing.unit_id),
             same_unit=existing.unit_id == unit.id,
-            withdrawn=existing.status == "withdrawn" if withdrawn is None else withdrawn,
+            withdrawn=existing.status is EntryStatus.WITHDRAWN if withdrawn is None else withdrawn,
         )
 
     # ------------------------------------------------------------------ changes
@@ -406,9 +412,9 @@ class EntryBook:
             row = await _locked(session, ref)
             if unit_id is not None and row.unit_id != unit_id:
                 raise NotYourEntry(row.receipt, "撤回")
-            if row.status == "withdrawn":
+            if row.status is EntryStatus.WITHDRAWN:
                 raise AlreadyWithdrawn(row.receipt)
-            row.status = "withdrawn"
+            row.status = EntryStatus.WITHDRAWN
             row.withdrawn_by = actor
             row.withdrawn_at = now
             session.add(row)
@@ -446,10 +452,10 @@ class EntryBook:
                 "receipt": row.receipt,
                 "unit": unit.name,
                 "previous": self._unit_name(row.unit_id),
-                "was_withdrawn": row.status == "withdrawn",
+                "was_withdrawn": row.status is EntryStatus.WITHDRAWN,
             }
             row.unit_id = unit.id
-            row.status = "accepted"
+            row.status = EntryStatus.ACCEPTED
             row.withdrawn_by = None
             row.withdrawn_at = None
             session.add(row)
@@ -461,28 +467,29 @@ class EntryBook:
         self,
         receipt: int,
         *,
-        status: str,
+        status: VerifyStatus | str,
         title: str | None,
         text_length: int | None,
         published_on: date | None,
-        flags: Sequence[str],
+        flags: Sequence[Flag | str],
         now: datetime,
     ) -> EntryView:
-        """Store what verification found (bot.submissions.verify.fetch): status, facts and flags."""
+        """Store what verification found (bot.submissions.verify): status, facts and flags."""
         require_aware(now)
-        if status not in VERIFY_STATUSES:
+        if status not in set(VerifyStatus):
             raise ValueError(f"unknown verification status {status!r}")
-        unknown = set(flags) - set(FLAGS)
+        unknown = set(flags) - set(Flag)
         if unknown:
             raise ValueError(f"unknown flags {sorted(unknown)}")
-        ordered = [f for f in FLAGS if f in flags]
+        status = VerifyStatus(status)
+        ordered = [f for f in Flag if f in flags]
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, receipt)
             row.verify_status = status
             row.title = title[:TITLE_MAX] if title else None
             row.text_length = text_length
             row.published_on = published_on
-            row.flags = ordered
+            row.flags = [f.value for f in ordered]
             row.flagged = bool(ordered)
             row.verified_at = now
             session.add(row)
@@ -562,7 +569,7 @@ class EntryBook:
             rows = (
                 await session.exec(
                     select(Entry)
-                    .where(_ACCEPTED, col(Entry.verify_status) == "pending")
+                    .where(_ACCEPTED, col(Entry.verify_status) == VerifyStatus.PENDING)
                     .order_by(col(Entry.receipt))
                     .limit(limit)
                 )
@@ -662,7 +669,7 @@ class EntryBook:
             text_length=row.text_length,
             published_on=row.published_on,
             verified_at=row.verified_at,
-            flags=tuple(row.flags),
+            flags=tuple(Flag(f) for f in row.flags),
         )
 
 

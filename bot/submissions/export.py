@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter
 from bot.clock import require_aware
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryView, Progress
+from bot.submissions.states import Flag, VerifyStatus
 
 PROGRESS_SHEET = "单位进度"
 ENTRIES_SHEET = "全部作品"
@@ -59,19 +60,9 @@ ENTRY_COLUMNS: tuple[tuple[str, float], ...] = (
     ("提交时间", 18),
     ("状态", 14),
 )
-VERIFY_TEXT = {
-    "pending": "待核验",
-    "ok": "正常",
-    "unreachable": "无法访问",
-    "not_verifiable": "无法核验（需登录）",
-    "blocked": "未核验（地址不允许访问）",
-    "skipped": "未核验",
-}
-FLAG_TEXT = {
-    "short": "字数不足",
-    "outside_window": "发布时间不在大赛期间",
-    "unreachable": "无法访问",
-}
+# Labels by value, for templates and lookups (the labels themselves live in states.py).
+VERIFY_TEXT = {status: status.label for status in VerifyStatus}
+FLAG_TEXT = {flag: flag.label for flag in Flag}
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 PERCENT_FORMAT = "0.0%"
 # Cells starting with these are formulas (or DDE) to Excel, LibreOffice and Google Sheets.
@@ -87,12 +78,12 @@ class ExportFiles:
 
 
 def status_text(entry: EntryView) -> str:
-    text = "已撤回" if entry.withdrawn else "有效"
+    text = entry.status.label
     return f"{text}（逾期）" if entry.late else text
 
 
-def flags_text(flags: Iterable[str]) -> str:
-    return "、".join(FLAG_TEXT.get(f, f) for f in flags)
+def flags_text(flags: Iterable[Flag]) -> str:
+    return "、".join(flag.label for flag in flags)
 
 
 def entry_values(entry: EntryView, contest: Contest) -> list[Any]:
@@ -105,7 +96,7 @@ def entry_values(entry: EntryView, contest: Contest) -> list[Any]:
         entry.platform_name or entry.platform,
         entry.title,
         entry.text_length,
-        VERIFY_TEXT.get(entry.verify_status, entry.verify_status),
+        entry.verify_status.label,
         flags_text(entry.flags) or None,
         entry.submitted_by,
         contest.local(entry.submitted_at).replace(tzinfo=None),

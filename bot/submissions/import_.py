@@ -14,7 +14,6 @@ the second time: every row comes back as a duplicate.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -24,12 +23,12 @@ from loguru import logger
 
 from bot.clock import require_aware
 from bot.settings.contest import Contest, Problem
-from bot.spreadsheet import cell_text, read_rows
+from bot.spreadsheet import cell_text, find_header, read_rows
 from bot.submissions.book import Accepted, Duplicate, EntryBook, Outcome, Refused
 from bot.submissions.links import Candidate, extract_candidates
 from bot.submissions.submit import submit_links
 from bot.submissions.window import is_late
-from bot.units.directory import UnitDirectory, UnitError, name_key
+from bot.units.directory import UnitDirectory, UnitError
 from bot.units.roster import QQ_ID
 
 # Column → accepted header spellings (compared after name_key folding).
@@ -47,7 +46,6 @@ COLUMN_LABELS = {
     "submitter": "提交人",
     "time": "时间",
 }
-HEADER_SEARCH_ROWS = 10
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -83,26 +81,6 @@ class ImportReport:
     refused: list[tuple[SubmissionRow, str]] = field(default_factory=list)
 
 
-def _header_column(text: str) -> str | None:
-    key = name_key(re.sub(r"[（(].*?[）)]", "", text))  # "作者（选填）" → "作者"
-    for column, spellings in HEADERS.items():
-        if key in spellings:
-            return column
-    return None
-
-
-def _find_header(rows: list[list[object]]) -> tuple[int, dict[int, str], list[str]] | None:
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = {j: _header_column(cell_text(c)) for j, c in enumerate(row)}
-        if {"unit", "link"} <= set(columns.values()):
-            known = {j: c for j, c in columns.items() if c is not None}
-            unknown = [
-                cell_text(row[j]) for j, c in columns.items() if c is None and cell_text(row[j])
-            ]
-            return i, known, unknown
-    return None
-
-
 def parse_time(cell: object) -> datetime | None:
     """A time cell: an Excel datetime/date, or text in the usual Chinese spreadsheet forms.
 
@@ -134,13 +112,13 @@ def read_submissions(path: Path) -> tuple[list[SubmissionRow], list[Problem]]:
     rows, problems = read_rows(path, file)
     if rows is None:
         return [], problems
-    header = _find_header(rows)
+    header = find_header(rows, HEADERS, {"unit", "link"})
     if header is None:
         message = (
             "找不到表头：第一行应写列名，至少要有“单位”和“链接”两列（可选：作者、提交人、时间）。"
         )
         return [], [Problem(file, "表头", message)]
-    header_index, columns, unknown = header
+    header_index, columns, unknown = header.index, header.columns, header.unknown
     for text in unknown:
         problems.append(
             Problem(

@@ -27,13 +27,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from bot.messages.cq import cq_unescape
+from bot.submissions.states import EntryKind
 
 MAX_URL_LENGTH = 2048
 
-Kind = Literal["blog", "microblog", "article"]
 
 # ---------------------------------------------------------------------------------------------
 # Weibo ids: the numeric mid and its base62 form (public algorithm)
@@ -347,7 +347,7 @@ class LinkCheck:
     url: str | None
     platform: str | None
     platform_name: str
-    kind: Kind
+    kind: EntryKind
     reason: str | None
 
     @property
@@ -429,10 +429,10 @@ def check_link(given: str, platforms: Sequence[str]) -> LinkCheck:
     try:
         parsed = _parse(given)
     except _Refused as refused:
-        return LinkCheck(given, None, None, "", "article", str(refused))
+        return LinkCheck(given, None, None, "", EntryKind.ARTICLE, str(refused))
     url = _canonical(parsed)
     if len(url) > MAX_URL_LENGTH:  # percent-encoding Chinese text triples its length
-        return LinkCheck(given, None, None, "", "article", _TOO_LONG)
+        return LinkCheck(given, None, None, "", EntryKind.ARTICLE, _TOO_LONG)
     host = _host_of(url)
     kind = _kind(host, url)
     allowed = [p.strip().lower().strip(".") for p in platforms]
@@ -654,10 +654,10 @@ def platform_name(host: str, default: str) -> str:
     return default
 
 
-def _kind(host: str, url: str) -> Kind:
+def _kind(host: str, url: str) -> EntryKind:
     path = url.split("/", 3)[3] if url.count("/") >= 3 else ""
     if any(host == h or host.endswith("." + h) for h in _MICROBLOG_HOSTS):
-        return "article" if path.startswith("ttarticle/") else "microblog"
+        return EntryKind.ARTICLE if path.startswith("ttarticle/") else EntryKind.MICROBLOG
     if "blog" in host.split(".") or "blog" in path.split("?")[0].split("/"):
-        return "blog"
-    return "article"
+        return EntryKind.BLOG
+    return EntryKind.ARTICLE

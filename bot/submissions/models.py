@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.storage.types import UTCDateTime
+from bot.storage.types import EnumText, UTCDateTime
 from bot.submissions.links import MAX_URL_LENGTH
+from bot.submissions.states import EntryKind, EntryStatus, VerifyStatus
 
-EntryKind = Literal["blog", "microblog", "article"]
-EntryStatus = Literal["accepted", "withdrawn"]
-VerifyStatus = Literal["pending", "ok", "unreachable", "not_verifiable", "blocked", "skipped"]
-ENTRY_KINDS: tuple[EntryKind, ...] = ("blog", "microblog", "article")
-VERIFY_STATUSES: tuple[VerifyStatus, ...] = (
-    "pending",
-    "ok",
-    "unreachable",
-    "not_verifiable",
-    "blocked",
-    "skipped",
-)
 # Longer links are refused before they reach the database (a unique B-tree key must stay
 # small); bot.submissions.links refuses them first (MAX_URL_LENGTH).
 URL_MAX = MAX_URL_LENGTH
@@ -70,7 +59,7 @@ class Entry(SQLModel, table=True):
     # The platform's host suffix from [submission] platforms, and its display name.
     platform: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     platform_name: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
-    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    kind: EntryKind = Field(sa_column=sa.Column(EnumText(EntryKind, 16), nullable=False))
     unit_id: int = Field(
         sa_column=sa.Column(sa.Integer(), sa.ForeignKey("unit.id"), nullable=False)
     )
@@ -78,12 +67,14 @@ class Entry(SQLModel, table=True):
     submitted_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
     submitted_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     late: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
-    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    status: EntryStatus = Field(sa_column=sa.Column(EnumText(EntryStatus, 16), nullable=False))
     withdrawn_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
     withdrawn_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     source_group: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
     source_message_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
-    verify_status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    verify_status: VerifyStatus = Field(
+        sa_column=sa.Column(EnumText(VerifyStatus, 16), nullable=False)
+    )
     title: str | None = Field(default=None, sa_column=sa.Column(sa.String(TITLE_MAX)))
     text_length: int | None = Field(default=None, sa_column=sa.Column(sa.Integer()))
     # The publication date the page shows (a calendar date: pages rarely give a time).

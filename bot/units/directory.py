@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import require_aware
+from bot.names import clean_name, name_key
 from bot.refusal import NotFound, Refusal
 from bot.settings.contest import Category, Contest, Problem, UnitSpec, unit_name_problem
 from bot.storage.changelog import ChangeLog
@@ -41,17 +41,6 @@ MAX_QUOTA = 100_000
 MAX_CANDIDATES = 5
 # A fragment shorter than this never matches by substring ("湖" is not a unit name).
 MIN_PARTIAL = 2
-
-
-def name_key(text: str) -> str:
-    """`text` folded for comparison: NFKC (full-width → half-width), no spaces, casefolded."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if not ch.isspace())
-
-
-def clean_name(text: str) -> str:
-    """A unit name as stored: NFKC-normalised, spaces collapsed and trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def resolve_category(contest: Contest | None, text: str) -> Category | None:
@@ -226,6 +215,13 @@ class UnitDirectory:
     async def load(cls, sessions: Sessions, contest: Contest | None = None) -> UnitDirectory:
         directory = cls(sessions, contest)
         await directory.reload()
+        return directory
+
+    @classmethod
+    async def open(cls, sessions: Sessions, contest: Contest, now: datetime) -> UnitDirectory:
+        """The directory with contest.toml's units synced in, as at every start."""
+        directory = await cls.load(sessions, contest)
+        await directory.sync_from_config(contest, now)
         return directory
 
     @property

@@ -16,16 +16,10 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from bot.names import clean_name, name_key
 from bot.settings.contest import Contest, Problem, UnitSpec, unit_name_problem
-from bot.spreadsheet import Cell, cell_text, read_rows
-from bot.units.directory import (
-    MAX_QUOTA,
-    ImportResult,
-    UnitDirectory,
-    clean_name,
-    name_key,
-    resolve_category,
-)
+from bot.spreadsheet import cell_text, find_header, read_rows
+from bot.units.directory import MAX_QUOTA, ImportResult, UnitDirectory, resolve_category
 
 # Column → accepted header spellings (compared after name_key folding).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -42,31 +36,8 @@ COLUMN_LABELS = {
     "secretaries": "联络员",
     "aliases": "别名",
 }
-# A title row (e.g. "南湖区各单位联络员名单") may stand above the header row.
-HEADER_SEARCH_ROWS = 10
 LIST_SEPARATORS = re.compile(r"[,，;；、/\s]+")
 QQ_ID = re.compile(r"[1-9][0-9]{4,11}")
-
-
-def _header_column(text: str) -> str | None:
-    key = name_key(re.sub(r"[（(].*?[）)]", "", text))  # "配额（选填）" → "配额"
-    for column, spellings in HEADERS.items():
-        if key in spellings:
-            return column
-    return None
-
-
-def _find_header(rows: list[list[Cell]]) -> tuple[int, dict[int, str], list[str]] | None:
-    """(row index, column index → column, unknown header texts) of the header row."""
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = {j: _header_column(cell_text(c)) for j, c in enumerate(row)}
-        if "name" in columns.values():
-            known = {j: c for j, c in columns.items() if c is not None}
-            unknown = [
-                cell_text(row[j]) for j, c in columns.items() if c is None and cell_text(row[j])
-            ]
-            return i, known, unknown
-    return None
 
 
 def _split(text: str) -> list[str]:
@@ -83,12 +54,12 @@ def read_roster(path: Path, contest: Contest | None = None) -> tuple[list[UnitSp
     rows, problems = read_rows(path, file)
     if rows is None:
         return [], problems
-    header = _find_header(rows)
+    header = find_header(rows, HEADERS, {"name"})
     if header is None:
         columns = "、".join(COLUMN_LABELS.values())
         message = f"找不到表头：第一行应写列名（{columns}），至少要有“名称”列。"
         return [], [Problem(file, "表头", message)]
-    header_index, columns, unknown = header
+    header_index, columns, unknown = header.index, header.columns, header.unknown
     for text in unknown:
         problems.append(
             Problem(

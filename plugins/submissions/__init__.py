@@ -29,6 +29,7 @@ from bot.submissions.book import (
 )
 from bot.submissions.export import write_exports
 from bot.submissions.links import Candidate, extract_candidates, normalize
+from bot.submissions.states import Flag, flag_reason
 from bot.submissions.submit import submit_links
 from bot.submissions.verify.run import verify_entries
 from bot.submissions.window import submission_window
@@ -57,11 +58,6 @@ LATE_MARK = "（逾期补交）"
 PROGRESS = "{unit} 已提交 {accepted}/{quota}"
 PROGRESS_MARKS = "（含逾期 {late}，存疑 {flagged}）"
 FOLLOWUP_HEAD = "以下作品已登记，但请留意："
-FLAG_TEXT = {
-    "short": "正文约 {length} 字，少于 {min_chars} 字",
-    "outside_window": "发布日期 {published} 不在读书周内",
-    "unreachable": "链接暂时打不开，请确认链接正确且文章公开",
-}
 WITHDRAW_USAGE = "请写明要撤回的编号或链接，例如：/撤回 17"
 WITHDRAWN = "#{receipt} 已撤回。"
 AUTHOR_USAGE = "请写明编号和作者姓名，例如：/改作者 17 张三"
@@ -191,7 +187,7 @@ async def _submit(request: Request) -> None:
     lines.append(_progress_line(done.progress))
     await request.reply("\n".join(lines))
     if done.accepted and runtime.verifier is not None:
-        _spawn(_verify_and_follow_up(request, done.accepted))
+        runtime.spawn(_verify_and_follow_up(request, done.accepted))
 
 
 def _outcome_line(outcome: Outcome, author: str | None, *, late: bool) -> str:
@@ -213,15 +209,6 @@ def _outcome_line(outcome: Outcome, author: str | None, *, late: bool) -> str:
     return REFUSED.format(url=_short(outcome.url), reason=outcome.reason)
 
 
-_background: set[asyncio.Task[None]] = set()
-
-
-def _spawn(work: Any) -> None:
-    task = asyncio.create_task(work)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
 async def _verify_and_follow_up(request: Request, receipts: list[int]) -> None:
     """Fetch the new entries' pages; tell the submitter once about anything worth a look."""
     runtime = request.runtime
@@ -239,13 +226,7 @@ async def _verify_and_follow_up(request: Request, receipts: list[int]) -> None:
     min_chars = request.runtime.contest.submission.min_chars
     lines = [FOLLOWUP_HEAD]
     for entry in flagged:
-        reasons = [
-            FLAG_TEXT[flag].format(
-                length=entry.text_length, min_chars=min_chars, published=entry.published_on
-            )
-            for flag in entry.flags
-            if flag in FLAG_TEXT
-        ]
+        reasons = [_reason(flag, entry, min_chars) for flag in entry.flags]
         lines.append(f"#{entry.receipt} {'；'.join(reasons)}")
     parts: list[Part] = [Text("\n".join(lines))]
     if request.group_id is not None:
@@ -504,16 +485,6 @@ async def _export(request: Request) -> None:
         await request.reply(EXPORT_SENT_PRIVATE.format(name=files.xlsx.name))
 
 
-STATUS_TEXT = {
-    "pending": "待核验",
-    "ok": "已核验",
-    "unreachable": "打不开",
-    "not_verifiable": "需登录，无法核验",
-    "blocked": "未核验",
-    "skipped": "未核验",
-}
-
-
 def _line(entry: EntryView) -> str:
     """One entry in /我的提交: receipt, author, platform, marks."""
     marks = []
@@ -530,18 +501,18 @@ def _line(entry: EntryView) -> str:
 
 def _describe(entry: EntryView, min_chars: int) -> str:
     """The verification result of one entry, for /核验."""
-    lines = [f"#{entry.receipt} {STATUS_TEXT.get(entry.verify_status, entry.verify_status)}"]
+    lines = [f"#{entry.receipt} {entry.verify_status.label}"]
     if entry.title:
         lines.append(f"标题：{entry.title[:40]}")
     if entry.text_length is not None:
         lines.append(f"正文约 {entry.text_length} 字")
     if entry.published_on is not None:
         lines.append(f"发布日期：{entry.published_on:%Y-%m-%d}")
-    for flag in entry.flags:
-        lines.append(
-            "存疑："
-            + FLAG_TEXT.get(flag, flag).format(
-                length=entry.text_length, min_chars=min_chars, published=entry.published_on
-            )
-        )
+    lines += ["存疑：" + _reason(flag, entry, min_chars) for flag in entry.flags]
     return "\n".join(lines)
+
+
+def _reason(flag: Flag, entry: EntryView, min_chars: int) -> str:
+    return flag_reason(
+        flag, text_length=entry.text_length, min_chars=min_chars, published_on=entry.published_on
+    )

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from bot.dashboard.store import EntryScore
+from bot.names import name_key
 from bot.storage.db import make_engine, migrate
 from bot.submissions.models import Entry
-from bot.units.directory import name_key
 from bot.units.models import Unit
 
 TOWNS = (

@@ -28,7 +28,7 @@ from nonebug.mixin.process import MatcherContext
 
 from bot.messages.parts import Mention, Text
 from bot.messages.render import render
-from bot.runtime import Runtime
+from bot.runtime import Runtime, current
 from bot.submissions.book import EntryView, NewLink
 from bot.submissions.verify.assess import PageFacts
 from bot.units.directory import UnitView
@@ -818,16 +818,15 @@ class FakeVerifier:
 
 @pytest.fixture
 def settle(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the plugin's background work (verification, its follow-up) finish inside the test
+    """Let the runtime's background work (verification, its follow-up) finish inside the test
     context, so nonebug sees the follow-up message it sends."""
-    from plugins import submissions  # imported once NoneBot has loaded it as a plugin
-
     original = nonebot.message.handle_event
 
     async def handle_and_settle(bot: Any, event: Any) -> None:
         await original(bot=bot, event=event)
-        while submissions._background:
-            await asyncio.gather(*list(submissions._background))
+        background = current().background
+        while background:
+            await asyncio.gather(*list(background))
 
     monkeypatch.setattr(nonebot.message, "handle_event", handle_and_settle)
 

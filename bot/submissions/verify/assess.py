@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from bot.submissions.states import EntryKind, Flag, VerifyStatus
 
 if TYPE_CHECKING:
     from bot.settings.contest import Contest
-
-
-Status = Literal["ok", "unreachable", "not_verifiable", "blocked"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class PageFacts:
     "blocked" (we refused to fetch it: private address, IP literal, localhost).
     """
 
-    status: Status
+    status: VerifyStatus
     http_status: int | None
     final_url: str | None
     title: str | None
@@ -34,28 +33,28 @@ class PageFacts:
 # --------------------------------------------------------------------------- assessment
 
 
-def assess(facts: PageFacts, *, kind: str, contest: Contest) -> tuple[str, ...]:
+def assess(facts: PageFacts, *, kind: str, contest: Contest) -> tuple[Flag, ...]:
     """Flags for a verified entry, in a fixed order; empty when nothing is wrong.
 
-    "unreachable": the page could not be fetched. "short": a blog post (`kind == "blog"`)
+    "unreachable": the page could not be fetched. "short": a blog post (`kind == EntryKind.BLOG`)
     whose body is below `contest.submission.min_chars` (microblogs are short by nature).
     "outside_window": the page's publication date lies outside the contest's start and
     deadline, compared as local dates in the contest's timezone. "not_verifiable" and
     "blocked" raise no flag: they are not the author's failure.
     """
-    flags: list[str] = []
+    flags: list[Flag] = []
     if facts.status == "unreachable":
-        flags.append("unreachable")
+        flags.append(Flag.UNREACHABLE)
     if (
-        kind == "blog"
+        kind == EntryKind.BLOG
         and facts.status == "ok"
         and facts.text_length is not None
         and facts.text_length < contest.submission.min_chars
     ):
-        flags.append("short")
+        flags.append(Flag.SHORT)
     if facts.published is not None:
         first = contest.start.astimezone(contest.timezone).date()
         last = contest.deadline.astimezone(contest.timezone).date()
         if not first <= facts.published <= last:
-            flags.append("outside_window")
+            flags.append(Flag.OUTSIDE_WINDOW)
     return tuple(flags)

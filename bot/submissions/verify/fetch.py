@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
     from bot.settings.contest import SubmissionPolicy
 
-from bot.submissions.verify.assess import PageFacts, Status
+from bot.submissions.states import VerifyStatus
+from bot.submissions.verify.assess import PageFacts
 from bot.submissions.verify.page import HtmlFacts, decode_page, is_login_host, page_facts_from_html
 
 USER_AGENT = (
@@ -298,7 +299,7 @@ class Verifier:
             facts = await self._fetch(url)
         except Exception:
             logger.exception("verify: unexpected error on {}", url)
-            facts = _failed("unreachable", "核验时出错，请稍后重试")
+            facts = _failed(VerifyStatus.UNREACHABLE, "核验时出错，请稍后重试")
         logger.debug("verify: {} -> {} ({})", url, facts.status, facts.detail)
         return facts
 
@@ -306,25 +307,31 @@ class Verifier:
         try:
             current = URL(url)
         except (ValueError, TypeError):
-            return _failed("unreachable", "链接格式不正确")
+            return _failed(VerifyStatus.UNREACHABLE, "链接格式不正确")
         seen: set[str] = set()
         for hop in range(self.max_redirects + 1):
             reason = refusal_reason(current, allow_private=self.policy.verify_allow_private)
             if reason:
-                return _failed("blocked", reason, final_url=str(current))
+                return _failed(VerifyStatus.BLOCKED, reason, final_url=str(current))
             host = (current.raw_host or "").rstrip(".").lower()
             if hop and is_login_host(host):
-                return _failed("not_verifiable", "需要登录才能查看，无法自动核验", str(current))
+                return _failed(
+                    VerifyStatus.NOT_VERIFIABLE, "需要登录才能查看，无法自动核验", str(current)
+                )
             seen.add(str(current))
             async with self._hosts.hold(host), self._global:
                 following = await self._request(current)
             if isinstance(following, PageFacts):
                 return following
             if str(following) in seen:
-                return _failed("unreachable", "页面跳转形成循环，无法打开", str(following))
+                return _failed(
+                    VerifyStatus.UNREACHABLE, "页面跳转形成循环，无法打开", str(following)
+                )
             current = following
         return _failed(
-            "unreachable", f"页面跳转超过 {self.max_redirects} 次，无法打开", str(current)
+            VerifyStatus.UNREACHABLE,
+            f"页面跳转超过 {self.max_redirects} 次，无法打开",
+            str(current),
         )
 
     async def _request(self, url: URL) -> PageFacts | URL:
@@ -337,38 +344,50 @@ class Verifier:
                 if status in _REDIRECT_STATUSES:
                     location = response.headers.get("Location")
                     if not location:
-                        return _failed("unreachable", f"页面返回 {status} 但没有跳转地址", final)
+                        return _failed(
+                            VerifyStatus.UNREACHABLE, f"页面返回 {status} 但没有跳转地址", final
+                        )
                     try:
                         return url.join(URL(location))
                     except ValueError:
-                        return _failed("unreachable", "页面跳转地址不正确", final, status)
+                        return _failed(
+                            VerifyStatus.UNREACHABLE, "页面跳转地址不正确", final, status
+                        )
                 if status == 401:
-                    return _failed("not_verifiable", "需要登录才能查看，无法自动核验", final, 401)
+                    return _failed(
+                        VerifyStatus.NOT_VERIFIABLE, "需要登录才能查看，无法自动核验", final, 401
+                    )
                 if status >= 400:
-                    return _failed("unreachable", f"页面返回错误 {status}", final, status)
+                    return _failed(
+                        VerifyStatus.UNREACHABLE, f"页面返回错误 {status}", final, status
+                    )
                 if status >= 300:
-                    return _failed("unreachable", f"页面返回 {status}", final, status)
+                    return _failed(VerifyStatus.UNREACHABLE, f"页面返回 {status}", final, status)
                 # No Content-Type at all: assume HTML, as browsers do on these sites.
                 declared = "Content-Type" in response.headers
                 if declared and response.content_type not in _PAGE_TYPES:
-                    return _failed("not_verifiable", "链接不是网页，无法核验字数", final, status)
+                    return _failed(
+                        VerifyStatus.NOT_VERIFIABLE, "链接不是网页，无法核验字数", final, status
+                    )
                 body, truncated = await self._read_capped(response)
                 charset = response.charset
         except TimeoutError:  # not the builtin TimeoutError before Python 3.11
-            return _failed("unreachable", f"访问超时（{self.policy.verify_timeout:g} 秒）", final)
+            return _failed(
+                VerifyStatus.UNREACHABLE, f"访问超时（{self.policy.verify_timeout:g} 秒）", final
+            )
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, BlockedAddressError):
-                return _failed("blocked", "链接指向内网或本机地址，不予访问", final)
+                return _failed(VerifyStatus.BLOCKED, "链接指向内网或本机地址，不予访问", final)
             if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-                return _failed("unreachable", "网站证书无效，无法安全访问", final)
+                return _failed(VerifyStatus.UNREACHABLE, "网站证书无效，无法安全访问", final)
             if isinstance(exc, aiohttp.ClientConnectorDNSError):
-                return _failed("unreachable", "找不到该网站（域名解析失败）", final)
-            return _failed("unreachable", "无法连接到网站", final)
+                return _failed(VerifyStatus.UNREACHABLE, "找不到该网站（域名解析失败）", final)
+            return _failed(VerifyStatus.UNREACHABLE, "无法连接到网站", final)
         except aiohttp.InvalidURL:
-            return _failed("unreachable", "链接格式不正确", final)
+            return _failed(VerifyStatus.UNREACHABLE, "链接格式不正确", final)
         except aiohttp.ClientError as exc:
             logger.debug("verify: {} failed: {!r}", final, exc)
-            return _failed("unreachable", "无法打开页面", final)
+            return _failed(VerifyStatus.UNREACHABLE, "无法打开页面", final)
 
         facts = await asyncio.to_thread(_read_page, body, charset, final)
         return _page_facts(facts, status, final, truncated, self.max_bytes)
@@ -397,7 +416,7 @@ def _page_facts(
 ) -> PageFacts:
     if facts.login_wall:
         return PageFacts(
-            "not_verifiable",
+            VerifyStatus.NOT_VERIFIABLE,
             status,
             final_url,
             facts.title,
@@ -409,7 +428,7 @@ def _page_facts(
     if truncated:
         detail += f"（页面超过 {_size(max_bytes)}，只检查了前 {_size(max_bytes)}）"
     return PageFacts(
-        "ok", status, final_url, facts.title, facts.text_length, facts.published, detail
+        VerifyStatus.OK, status, final_url, facts.title, facts.text_length, facts.published, detail
     )
 
 
@@ -418,6 +437,6 @@ def _size(n: int) -> str:
 
 
 def _failed(
-    status: Status, detail: str, final_url: str | None = None, http_status: int | None = None
+    status: VerifyStatus, detail: str, final_url: str | None = None, http_status: int | None = None
 ) -> PageFacts:
     return PageFacts(status, http_status, final_url, None, None, None, detail)

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryView, Progress
 from bot.submissions.export import ENTRIES_SHEET, PROGRESS_SHEET, write_exports
+from bot.submissions.states import EntryKind, EntryStatus, Flag, VerifyStatus
 
 NOW = datetime(2027, 7, 1, 10, 0, 5, tzinfo=UTC)  # 18:00:05 in Shanghai
 SUBMITTED = datetime(2027, 6, 25, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai
@@ -42,8 +43,8 @@ def entry(receipt: int, **changes: Any) -> EntryView:
         given_url=f"blog.sina.com.cn/s/blog_{receipt}.html",
         platform="blog.sina.com.cn",
         platform_name="新浪博客",
-        kind="blog",
-        status="accepted",
+        kind=EntryKind.BLOG,
+        status=EntryStatus.ACCEPTED,
         late=False,
         submitted_by=10001,
         submitted_at=SUBMITTED,
@@ -51,7 +52,7 @@ def entry(receipt: int, **changes: Any) -> EntryView:
         withdrawn_at=None,
         source_group=None,
         source_message_id=None,
-        verify_status="ok",
+        verify_status=VerifyStatus.OK,
         title="学习党史心得",
         text_length=812,
         published_on=date(2027, 6, 25),
@@ -73,12 +74,18 @@ ENTRIES = [
         author=None,
         title=None,
         text_length=420,
-        verify_status="ok",
-        flags=("short", "outside_window"),
+        verify_status=VerifyStatus.OK,
+        flags=(Flag.SHORT, Flag.OUTSIDE_WINDOW),
         late=True,
         submitted_by=10000,
     ),
-    entry(3, status="withdrawn", verify_status="pending", title=None, text_length=None),
+    entry(
+        3,
+        status=EntryStatus.WITHDRAWN,
+        verify_status=VerifyStatus.PENDING,
+        title=None,
+        text_length=None,
+    ),
 ]
 
 
@@ -139,7 +146,7 @@ def test_entries_sheet_lists_every_entry_cell_by_cell(tmp_path: Path, contest: C
             "新浪博客",
             "学习党史心得",
             812,
-            "正常",
+            "已核验",
             None,
             10001,
             local,
@@ -153,7 +160,7 @@ def test_entries_sheet_lists_every_entry_cell_by_cell(tmp_path: Path, contest: C
             "新浪博客",
             None,
             420,
-            "正常",
+            "已核验",
             "字数不足、发布时间不在大赛期间",
             10000,
             local,
@@ -197,7 +204,7 @@ def test_csv_has_a_bom_and_the_same_rows(tmp_path: Path, contest: Contest) -> No
         "新浪博客",
         "",
         "420",
-        "正常",
+        "已核验",
         "字数不足、发布时间不在大赛期间",
         "10000",
         "2027-06-25 09:30",

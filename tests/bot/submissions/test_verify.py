@@ -20,7 +20,8 @@ from aiohttp.typedefs import Handler
 
 import bot.submissions.verify.fetch
 from bot.settings.contest import Contest, SubmissionPolicy
-from bot.submissions.verify.assess import PageFacts, Status, assess
+from bot.submissions.states import VerifyStatus
+from bot.submissions.verify.assess import PageFacts, assess
 from bot.submissions.verify.fetch import PublicOnlyResolver, Verifier, is_public_address
 from bot.submissions.verify.page import decode_page, page_facts_from_html
 
@@ -462,7 +463,9 @@ def make_contest(min_chars: int = 600) -> Contest:
 
 
 def page(
-    status: Status = "ok", text_length: int | None = 800, published: date | None = None
+    status: VerifyStatus = VerifyStatus.OK,
+    text_length: int | None = 800,
+    published: date | None = None,
 ) -> PageFacts:
     return PageFacts(
         status, 200, "https://blog.sina.com.cn/s/x.html", "t", text_length, published, ""

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.names import name_key
 from bot.settings.contest import Contest, UnitSpec
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions
@@ -16,7 +17,6 @@ from bot.units.directory import (
     UnitExists,
     UnitNotFound,
     UnknownCategory,
-    name_key,
 )
 from bot.units.models import Secretary, Unit
 
