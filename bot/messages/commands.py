@@ -17,6 +17,7 @@ from bot.names import name_key
 PREFIXES = ("/", "／")
 
 # Spaces people type on phones: ASCII, full-width (U+3000), no-break.
+SPACES = " \t\r\n\u3000\u00a0"
 _SPACE = re.compile(r"[\s\u3000\u00a0]+")
 
 
@@ -81,7 +82,16 @@ class CommandTable:
         if not body.startswith(PREFIXES):
             return None
         body = body[1:].lstrip()
-        before = len(text) - len(body)  # spaces, the prefix, spaces
+        return self.resolve_word(body, before=len(text) - len(body))
+
+    def resolve_word(self, text: str, *, before: int = 0) -> CommandCall | None:
+        """The name `text` starts with (no prefix: a subcommand word such as `绑定`), or None.
+
+        `args` keeps its line breaks (an FAQ answer has steps); `head` counts `before` (what
+        came earlier in the message) plus the spaces and the name itself.
+        """
+        body = text.lstrip(SPACES)
+        before += len(text) - len(body)
         parts = _SPACE.split(body, maxsplit=1)
         head = parts[0] if parts else ""
         rest = parts[1] if len(parts) > 1 else ""
@@ -98,7 +108,11 @@ class CommandTable:
 
     def suggest(self, text: str) -> str | None:
         """The key of the command closest to a mistyped one (`/帮组` → `帮助`), if any is close."""
-        body = text.lstrip()[1:].lstrip()
+        return self.suggest_word(text.lstrip()[1:])
+
+    def suggest_word(self, text: str) -> str | None:
+        """The key whose name is closest to the first word of `text` (`帮定` → `绑定`)."""
+        body = text.lstrip(SPACES)
         head = _SPACE.split(body, maxsplit=1)[0] if body else ""
         if not head:
             return None

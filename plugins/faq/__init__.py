@@ -20,11 +20,11 @@ require("plugins.router")
 
 from bot.faq.entry import FaqEntry
 from bot.faq.reply import Answer, Cannot, Mode, Repeat, SlowDown, Suggest, Usage
-from bot.faq.service import FaqError, FaqService
+from bot.faq.service import FaqService
 from bot.messages.parts import Image, Mention, Part, Quote, Target, Text
 from bot.runtime import Runtime
 from bot.units.roles import Need
-from plugins.router import OneBotTransport, Request, command, listen
+from plugins.router import OneBotTransport, Request, command, command_group, listen
 
 __plugin_meta__ = PluginMetadata(
     name="常见问题",
@@ -47,20 +47,6 @@ NOT_READY = "问答库暂时不可用，请稍后再试或联系组织者。"
 
 # --- organisers ------------------------------------------------------------------------------
 
-USAGE = (
-    "用法：\n"
-    "/faq 列表\n"
-    "/faq 查看 blog-link\n"
-    "/faq 添加 编号 问题 | 答案\n"
-    "/faq 修改 编号 新问题 | 新答案（不改的一边留空）\n"
-    "/faq 删除 编号\n"
-    "/faq 未解决\n"
-    "/faq 学习 未解决编号 条目编号\n"
-    "/faq 重载\n"
-    "/faq 撤销\n"
-    "/faq 测试 问题"
-)
-UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
 LIST_HEAD = "共 {count} 条问答（编号 问题）："
 LIST_LINE = "{id} {question}{mark}"
 CHAT_MARK = "（群里改过）"
@@ -214,7 +200,34 @@ async def _listen(request: Request) -> None:
 
 # --- organisers: /faq -------------------------------------------------------------------------
 
-SubHandler = Callable[[Request, FaqService, str], Awaitable[None]]
+FaqHandler = Callable[[Request, FaqService, str], Awaitable[None]]
+
+faq_group = command_group(
+    "faq",
+    need=Need.ORGANIZER,
+    summary="维护问答库：列表、添加、修改、删除、学习未解决问题、测试匹配",
+    example="/faq 测试 博客链接怎么复制",
+    order=85,
+)
+
+
+def _sub(*names: str, summary: str, example: str) -> Callable[[FaqHandler], FaqHandler]:
+    """A /faq subcommand; the handler gets the FAQ service and the text after the word."""
+
+    def register(handler: FaqHandler) -> FaqHandler:
+        async def run(request: Request) -> None:
+            faq = request.runtime.faq
+            if faq is None:
+                await request.reply(NOT_READY)
+                return
+            await handler(request, faq, request.args)
+
+        faq_group.sub(*names, need=Need.ORGANIZER, summary=summary, example=example)(run)
+        return handler
+
+    return register
+
+
 _HEAD = re.compile(r"\s*(\S+)\s*(.*)", re.DOTALL)
 
 
@@ -237,6 +250,7 @@ def _who(user_id: int | None) -> str:
     return f"QQ {user_id}" if user_id else "系统"
 
 
+@_sub("列表", "list", summary="查看全部问答的编号", example="/faq 列表")
 async def _list(request: Request, faq: FaqService, _rest: str) -> None:
     entries = faq.list_entries()
     lines = [LIST_HEAD.format(count=len(entries))]
@@ -247,6 +261,7 @@ async def _list(request: Request, faq: FaqService, _rest: str) -> None:
     await request.reply("\n".join(lines))
 
 
+@_sub("查看", "show", summary="查看一条问答", example="/faq 查看 blog-link")
 async def _show(request: Request, faq: FaqService, rest: str) -> None:
     entry_id, _ = _split_head(rest)
     if not entry_id:
@@ -267,6 +282,7 @@ async def _show(request: Request, faq: FaqService, rest: str) -> None:
     await request.reply([Text(text), *_images(entry)])
 
 
+@_sub("添加", "add", summary="添加问答", example="/faq 添加 编号 问题 | 答案")
 async def _add(request: Request, faq: FaqService, rest: str) -> None:
     entry_id, body = _split_head(rest)
     parts = _split_pipe(body)
@@ -283,6 +299,9 @@ async def _add(request: Request, faq: FaqService, rest: str) -> None:
     await request.reply(ADDED.format(id=entry.id, question=entry.question))
 
 
+@_sub(
+    "修改", "edit", summary="修改问答（不改的一边留空）", example="/faq 修改 编号 新问题 | 新答案"
+)
 async def _edit(request: Request, faq: FaqService, rest: str) -> None:
     entry_id, body = _split_head(rest)
     parts = _split_pipe(body)
@@ -299,6 +318,7 @@ async def _edit(request: Request, faq: FaqService, rest: str) -> None:
     await request.reply(EDITED.format(id=entry.id, question=entry.question))
 
 
+@_sub("删除", "delete", summary="删除问答（可撤销）", example="/faq 删除 编号")
 async def _delete(request: Request, faq: FaqService, rest: str) -> None:
     entry_id, _ = _split_head(rest)
     if not entry_id:
@@ -308,6 +328,7 @@ async def _delete(request: Request, faq: FaqService, rest: str) -> None:
     await request.reply(DELETED.format(id=entry.id, question=entry.question))
 
 
+@_sub("未解决", "unanswered", summary="查看没答上的问题", example="/faq 未解决")
 async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
     rows = await faq.unanswered(UNANSWERED_SHOWN)
     if not rows:
@@ -327,6 +348,7 @@ async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
     await request.reply("\n".join(lines))
 
 
+@_sub("学习", "learn", summary="把没答上的问题教给机器人", example="/faq 学习 未解决编号 条目编号")
 async def _learn(request: Request, faq: FaqService, rest: str) -> None:
     number, entry_id = _split_head(rest)
     number = number.lstrip("#＃")
@@ -342,6 +364,7 @@ async def _learn(request: Request, faq: FaqService, rest: str) -> None:
     await request.reply(LEARNED.format(text=taught.text[:60], id=entry.id, question=entry.question))
 
 
+@_sub("重载", "reload", summary="重新读取 config/faq.yaml", example="/faq 重载")
 async def _reload(request: Request, faq: FaqService, _rest: str) -> None:
     problems = await faq.reload()
     lines = [RELOADED.format(count=len(faq.list_entries()))]
@@ -351,6 +374,7 @@ async def _reload(request: Request, faq: FaqService, _rest: str) -> None:
     await request.reply("\n".join(lines))
 
 
+@_sub("撤销", "undo", summary="撤销最近一次修改", example="/faq 撤销")
 async def _undo(request: Request, faq: FaqService, _rest: str) -> None:
     undone = await faq.undo(actor=request.identity.user_id, now=request.runtime.clock())
     if undone is None:
@@ -363,6 +387,7 @@ async def _undo(request: Request, faq: FaqService, _rest: str) -> None:
     )
 
 
+@_sub("测试", "test", summary="查看一个问题的匹配分数", example="/faq 测试 问题")
 async def _test(request: Request, faq: FaqService, rest: str) -> None:
     if not rest.strip():
         await request.reply(TEST_USAGE)
@@ -372,59 +397,3 @@ async def _test(request: Request, faq: FaqService, rest: str) -> None:
         await request.reply(TEST_NONE)
         return
     await request.reply("\n".join([TEST_HEAD, *(str(m) for m in matches)]))
-
-
-_SUBCOMMANDS: dict[str, SubHandler] = {
-    "列表": _list,
-    "list": _list,
-    "查看": _show,
-    "show": _show,
-    "添加": _add,
-    "add": _add,
-    "修改": _edit,
-    "edit": _edit,
-    "删除": _delete,
-    "delete": _delete,
-    "未解决": _unanswered,
-    "unanswered": _unanswered,
-    "学习": _learn,
-    "learn": _learn,
-    "重载": _reload,
-    "reload": _reload,
-    "撤销": _undo,
-    "undo": _undo,
-    "测试": _test,
-    "test": _test,
-}
-
-
-@command(
-    "faq",
-    need=Need.ORGANIZER,
-    summary="维护问答库：列表、添加、修改、删除、学习未解决问题、测试匹配",
-    example="/faq 测试 博客链接怎么复制",
-    order=85,
-)
-async def _faq(request: Request) -> None:
-    faq = request.runtime.faq
-    if faq is None:
-        await request.reply(NOT_READY)
-        return
-    sub, rest = _split_head(request.args)
-    if not sub:
-        await request.reply(USAGE)
-        return
-    handler = _SUBCOMMANDS.get(sub.casefold())
-    if handler is None:
-        # "/faq 查看blog-link" typed without a space
-        for name, candidate in _SUBCOMMANDS.items():
-            if sub.startswith(name) and not name.isascii():
-                handler, rest = candidate, f"{sub[len(name) :]} {rest}".strip()
-                break
-    if handler is None:
-        await request.reply(UNKNOWN_SUB.format(sub=sub[:10]) + USAGE)
-        return
-    try:
-        await handler(request, faq, rest)
-    except FaqError as error:
-        await request.reply(str(error))

@@ -10,7 +10,7 @@ plugin's start-up hook, or a second process sharing the database are all caught 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import nonebot
@@ -24,13 +24,12 @@ require("nonebot_plugin_apscheduler")
 
 from nonebot_plugin_apscheduler import scheduler
 
-from bot.messages.commands import split_args
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.runner import NO_SENDER, ReminderRunner
 from bot.runtime import current
 from bot.units.roles import Need
-from plugins.router import OneBotTransport, Request, command
+from plugins.router import OneBotTransport, Request, command_group
 
 from .config import Config
 
@@ -43,16 +42,6 @@ __plugin_meta__ = PluginMetadata(
 
 plugin_config = get_plugin_config(Config)
 
-USAGE_ORGANIZER = (
-    "用法：\n"
-    "/提醒 预览 — 查看下一次自动提醒的时间和内容\n"
-    "/提醒 立即 — 现在发送一次进度提醒\n"
-    "/提醒 暂停 — 暂停自动提醒（/提醒 恢复 恢复）\n"
-    "/提醒 我 — 私聊查看本单位进度"
-)
-USAGE_SECRETARY = "用法：/提醒 我 — 私聊查看本单位进度"
-UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
-ORGANIZERS_ONLY = "抱歉，/提醒 {sub} 仅限组织者使用。"
 NOT_RUNNING = "自动提醒未启用，请联系管理员。"
 PAUSED = "已暂停自动提醒，到期的提醒将被跳过。发送 /提醒 恢复 可恢复。"
 ALREADY_PAUSED = "自动提醒已处于暂停状态。发送 /提醒 恢复 可恢复。"
@@ -71,7 +60,6 @@ PRIVATE_FAILED = (
 
 # One manual reminder per group per minute: a double tap must not @ everyone twice.
 MANUAL_COOLDOWN = 60.0
-SUB_SHOWN = 10
 WAKE_JOB = "reminders.wake"
 HEARTBEAT_JOB = "reminders.heartbeat"
 
@@ -173,14 +161,45 @@ async def _connected(bot: Bot) -> None:
 
 # --- /提醒 ------------------------------------------------------------------------------------
 
-SubHandler = Callable[[Request, ReminderRunner], Awaitable[None]]
+remind = command_group(
+    "提醒",
+    "remind",
+    "reminder",
+    need=Need.SECRETARY,
+    summary="私聊查看本单位进度；组织者可预览、立即发送、暂停、恢复自动提醒",
+    example="/提醒 我",
+    order=30,
+)
 
 
-async def _preview(request: Request, runner: ReminderRunner) -> None:
+async def _runner_or_say(request: Request) -> ReminderRunner | None:
+    runner = request.runtime.reminders
+    if runner is None:
+        await request.reply(NOT_RUNNING)
+    return runner
+
+
+@remind.sub(
+    "预览",
+    "preview",
+    need=Need.ORGANIZER,
+    summary="查看下一次自动提醒的时间和内容",
+    example="/提醒 预览",
+)
+async def _preview(request: Request) -> None:
+    runner = await _runner_or_say(request)
+    if runner is None:
+        return
     await request.reply(await runner.preview(request.runtime.clock()))
 
 
-async def _now(request: Request, runner: ReminderRunner) -> None:
+@remind.sub(
+    "立即", "now", need=Need.ORGANIZER, summary="现在发送一次进度提醒", example="/提醒 立即"
+)
+async def _now(request: Request) -> None:
+    runner = await _runner_or_say(request)
+    if runner is None:
+        return
     # In a group: that group; in private chat: every served group.
     groups = (
         [request.group_id]
@@ -212,19 +231,31 @@ async def _now(request: Request, runner: ReminderRunner) -> None:
     # In a group the reminder itself is the answer.
 
 
-async def _pause(request: Request, runner: ReminderRunner) -> None:
+@remind.sub("暂停", "pause", need=Need.ORGANIZER, summary="暂停自动提醒", example="/提醒 暂停")
+async def _pause(request: Request) -> None:
+    runner = await _runner_or_say(request)
+    if runner is None:
+        return
     changed = await runner.pause(request.identity.user_id, request.runtime.clock())
     await request.reply(PAUSED if changed else ALREADY_PAUSED)
 
 
-async def _resume(request: Request, runner: ReminderRunner) -> None:
+@remind.sub("恢复", "resume", need=Need.ORGANIZER, summary="恢复自动提醒", example="/提醒 恢复")
+async def _resume(request: Request) -> None:
+    runner = await _runner_or_say(request)
+    if runner is None:
+        return
     changed = await runner.resume(request.identity.user_id, request.runtime.clock())
     await request.reply(RESUMED if changed else ALREADY_RUNNING)
     if changed and plugin_config.reminders_autorun:
         await wake()
 
 
-async def _me(request: Request, runner: ReminderRunner) -> None:
+@remind.sub("我", "me", need=Need.SECRETARY, summary="私聊查看本单位进度", example="/提醒 我")
+async def _me(request: Request) -> None:
+    runner = await _runner_or_say(request)
+    if runner is None:
+        return
     user_id = request.identity.user_id
     unit = request.runtime.units.unit_of(user_id)
     status = None if unit is None else await runner.unit_status(unit.id, request.runtime.clock())
@@ -240,50 +271,3 @@ async def _me(request: Request, runner: ReminderRunner) -> None:
         return
     logger.info(f"/提醒 我: private message to {user_id} failed: {delivery.failed}")
     await request.reply([Mention(user_id), Text(PRIVATE_FAILED)])
-
-
-_ORGANIZER_SUBS: dict[str, tuple[str, SubHandler]] = {
-    "预览": ("预览", _preview),
-    "preview": ("预览", _preview),
-    "立即": ("立即", _now),
-    "now": ("立即", _now),
-    "暂停": ("暂停", _pause),
-    "pause": ("暂停", _pause),
-    "恢复": ("恢复", _resume),
-    "resume": ("恢复", _resume),
-}
-_SECRETARY_SUBS: dict[str, tuple[str, SubHandler]] = {
-    "我": ("我", _me),
-    "me": ("我", _me),
-}
-
-
-@command(
-    "提醒",
-    "remind",
-    "reminder",
-    need=Need.SECRETARY,
-    summary="私聊查看本单位进度；组织者可预览、立即发送、暂停、恢复自动提醒",
-    example="/提醒 我",
-    order=30,
-)
-async def _remind(request: Request) -> None:
-    usage = USAGE_ORGANIZER if request.identity.organizer else USAGE_SECRETARY
-    runner = request.runtime.reminders
-    words = split_args(request.args)
-    if not words:
-        await request.reply(usage)
-        return
-    if runner is None:
-        await request.reply(NOT_RUNNING)
-        return
-    sub = words[0].casefold()
-    found = _SECRETARY_SUBS.get(sub) or _ORGANIZER_SUBS.get(sub)
-    if found is None:
-        await request.reply(UNKNOWN_SUB.format(sub=words[0][:SUB_SHOWN]) + usage)
-        return
-    name, handler = found
-    if sub in _ORGANIZER_SUBS and not request.identity.organizer:
-        await request.reply(ORGANIZERS_ONLY.format(sub=name))
-        return
-    await handler(request, runner)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 
 from nonebot import require
 from nonebot.plugin import PluginMetadata
@@ -13,7 +12,7 @@ require("plugins.router")
 from bot.messages.commands import split_args
 from bot.units.directory import UnitView
 from bot.units.roles import Need
-from plugins.router import Request, command
+from plugins.router import Request, command, command_group
 
 __plugin_meta__ = PluginMetadata(
     name="单位管理",
@@ -21,14 +20,6 @@ __plugin_meta__ = PluginMetadata(
     usage="/单位 列表 | 绑定 | 解绑 | 添加 | 配额",
 )
 
-USAGE = (
-    "用法：\n"
-    "/单位 列表\n"
-    "/单位 绑定 南湖街道 @联络员\n"
-    "/单位 解绑 @联络员\n"
-    "/单位 添加 某某社区 镇、街道 [配额]\n"
-    "/单位 配额 南湖街道 60（写“默认”恢复类别配额）"
-)
 LIST_EMPTY = "还没有任何单位。请在 config/contest.toml 中配置，或用 /单位 添加。"
 LIST_HEAD = "共 {count} 个单位："
 LIST_CATEGORY = "【{name}】"
@@ -45,14 +36,21 @@ ADDED = "已添加单位「{name}」（{category}，配额{quota}）。"
 QUOTA_USAGE = "请写明单位和配额，例如：/单位 配额 南湖街道 60"
 QUOTA_SET = "「{name}」的配额已改为 {quota}。"
 QUOTA_RESET = "「{name}」的配额已恢复为默认 {quota}。"
-UNKNOWN_SUB = "没有“{sub}”这个操作。\n"
 
 QUOTA_MAX = 100_000
 _DEFAULT_WORDS = {"默认", "default", "恢复"}
 # A QQ id typed instead of an @: 5 to 12 ASCII digits (str.isdigit() also accepts "²").
 _TYPED_QQ = re.compile(r"[1-9][0-9]{4,11}")
 
-SubHandler = Callable[[Request, list[str]], Awaitable[None]]
+unit_group = command_group(
+    "单位",
+    "units",
+    "unit",
+    need=Need.ORGANIZER,
+    summary="查看单位、绑定联络员、添加单位、改配额",
+    example="/单位 绑定 南湖街道 @张三",
+    order=80,
+)
 
 
 def _who(user_id: int) -> str:
@@ -73,7 +71,10 @@ def _parse_quota(text: str) -> int | None:
     return quota
 
 
-async def _list(request: Request, _words: list[str]) -> None:
+@unit_group.sub(
+    "列表", "list", need=Need.ORGANIZER, summary="查看全部单位及配额", example="/单位 列表"
+)
+async def _list(request: Request) -> None:
     units = request.runtime.units.list_units()
     if not units:
         await request.reply(LIST_EMPTY)
@@ -92,7 +93,15 @@ async def _list(request: Request, _words: list[str]) -> None:
     await request.reply("\n".join(lines))
 
 
-async def _bind(request: Request, words: list[str]) -> None:
+@unit_group.sub(
+    "绑定",
+    "bind",
+    need=Need.ORGANIZER,
+    summary="绑定联络员（@ 他，或写 QQ 号）",
+    example="/单位 绑定 南湖街道 @联络员",
+)
+async def _bind(request: Request) -> None:
+    words = split_args(request.args)
     users = request.mentioned()
     name = (
         " ".join(w for w in words if not _TYPED_QQ.fullmatch(w)) if not users else " ".join(words)
@@ -115,7 +124,11 @@ async def _bind(request: Request, words: list[str]) -> None:
     await request.reply("\n".join(lines))
 
 
-async def _unbind(request: Request, words: list[str]) -> None:
+@unit_group.sub(
+    "解绑", "unbind", need=Need.ORGANIZER, summary="解除联络员的绑定", example="/单位 解绑 @联络员"
+)
+async def _unbind(request: Request) -> None:
+    words = split_args(request.args)
     users = request.mentioned() or _typed_ids(request, words)
     if not users:
         await request.reply(NEED_MENTION)
@@ -132,7 +145,15 @@ async def _unbind(request: Request, words: list[str]) -> None:
     await request.reply("\n".join(lines))
 
 
-async def _add(request: Request, words: list[str]) -> None:
+@unit_group.sub(
+    "添加",
+    "add",
+    need=Need.ORGANIZER,
+    summary="添加单位（配额可省，省略时按类别）",
+    example="/单位 添加 某某社区 镇、街道 [配额]",
+)
+async def _add(request: Request) -> None:
+    words = split_args(request.args)
     if len(words) < 2:
         await request.reply(ADD_USAGE)
         return
@@ -155,7 +176,15 @@ async def _add(request: Request, words: list[str]) -> None:
     )
 
 
-async def _quota(request: Request, words: list[str]) -> None:
+@unit_group.sub(
+    "配额",
+    "quota",
+    need=Need.ORGANIZER,
+    summary="修改配额（写“默认”恢复类别配额）",
+    example="/单位 配额 南湖街道 60",
+)
+async def _quota(request: Request) -> None:
+    words = split_args(request.args)
     if len(words) < 2:
         await request.reply(QUOTA_USAGE)
         return
@@ -176,48 +205,6 @@ async def _quota(request: Request, words: list[str]) -> None:
     )
     template = QUOTA_RESET if quota is None else QUOTA_SET
     await request.reply(template.format(name=updated.name, quota=updated.quota))
-
-
-_SUBCOMMANDS: dict[str, SubHandler] = {
-    "列表": _list,
-    "list": _list,
-    "绑定": _bind,
-    "bind": _bind,
-    "解绑": _unbind,
-    "unbind": _unbind,
-    "添加": _add,
-    "add": _add,
-    "配额": _quota,
-    "quota": _quota,
-}
-
-
-@command(
-    "单位",
-    "units",
-    "unit",
-    need=Need.ORGANIZER,
-    summary="查看单位、绑定联络员、添加单位、改配额",
-    example="/单位 绑定 南湖街道 @张三",
-    order=80,
-)
-async def _units(request: Request) -> None:
-    words = split_args(request.args)
-    if not words:
-        await request.reply(USAGE)
-        return
-    sub = words[0].casefold()
-    handler = _SUBCOMMANDS.get(sub)
-    if handler is None:
-        for name, candidate in _SUBCOMMANDS.items():
-            if sub.startswith(name) and not name.isascii():  # "/单位 列表南湖" typed without space
-                words = [name, sub[len(name) :], *words[1:]]
-                handler = candidate
-                break
-    if handler is None:
-        await request.reply(UNKNOWN_SUB.format(sub=words[0][:10]) + USAGE)
-        return
-    await handler(request, words[1:])
 
 
 MY_UNIT = "您是「{name}」的联络员（{category}，配额{quota}）。本单位联络员：{secretaries}。"

@@ -29,7 +29,8 @@ USAGE_ORGANIZER = (
     "用法：\n"
     "/提醒 预览 — 查看下一次自动提醒的时间和内容\n"
     "/提醒 立即 — 现在发送一次进度提醒\n"
-    "/提醒 暂停 — 暂停自动提醒（/提醒 恢复 恢复）\n"
+    "/提醒 暂停 — 暂停自动提醒\n"
+    "/提醒 恢复 — 恢复自动提醒\n"
     "/提醒 我 — 私聊查看本单位进度"
 )
 USAGE_SECRETARY = "用法：/提醒 我 — 私聊查看本单位进度"
@@ -98,6 +99,15 @@ async def test_secretary_cannot_pause_reminders(app: App, runtime: Runtime) -> N
 
 async def test_secretary_cannot_send_a_reminder_now(app: App, runtime: Runtime) -> None:
     await _expect_reply(app, "/remind now", "抱歉，/提醒 立即 仅限组织者使用。", user_id=SECRETARY)
+
+
+async def test_a_mistyped_sub_command_is_suggested_to_those_who_may_use_it(
+    app: App, runtime: Runtime
+) -> None:
+    await _expect_reply(app, "/提醒 预揽", "没有“预揽”这个操作。您是不是要用 /提醒 预览？")
+    await _expect_reply(
+        app, "/提醒 预揽", "没有“预揽”这个操作。\n" + USAGE_SECRETARY, user_id=SECRETARY
+    )
 
 
 async def test_unknown_sub_command_is_named_short_with_usage(app: App, runtime: Runtime) -> None:

@@ -20,11 +20,11 @@ from tests.fake import (
 
 USAGE = (
     "用法：\n"
-    "/单位 列表\n"
-    "/单位 绑定 南湖街道 @联络员\n"
-    "/单位 解绑 @联络员\n"
-    "/单位 添加 某某社区 镇、街道 [配额]\n"
-    "/单位 配额 南湖街道 60（写“默认”恢复类别配额）"
+    "/单位 列表 — 查看全部单位及配额\n"
+    "/单位 绑定 南湖街道 @联络员 — 绑定联络员（@ 他，或写 QQ 号）\n"
+    "/单位 解绑 @联络员 — 解除联络员的绑定\n"
+    "/单位 添加 某某社区 镇、街道 [配额] — 添加单位（配额可省，省略时按类别）\n"
+    "/单位 配额 南湖街道 60 — 修改配额（写“默认”恢复类别配额）"
 )
 NEED_UNIT_AND_MENTION = "请写明单位并 @ 联络员，例如：/单位 绑定 南湖街道 @张三"
 BAD_NAME = "单位名称只能包含文字、数字和常用标点，不能含 [ ] & < > @ # / 等符号。"
@@ -87,6 +87,16 @@ async def test_units_without_arguments_shows_usage(app: App, runtime: Runtime) -
 
 async def test_unknown_sub_command_is_named_with_usage(app: App, runtime: Runtime) -> None:
     await _expect_reply(app, "/单位 删除 南湖街道", "没有“删除”这个操作。\n" + USAGE)
+
+
+async def test_a_mistyped_sub_command_gets_did_you_mean(app: App, runtime: Runtime) -> None:
+    await _expect_reply(app, "/单位 帮定 南湖街道", "没有“帮定”这个操作。您是不是要用 /单位 绑定？")
+
+
+async def test_a_sub_command_glued_to_its_argument_is_understood(
+    app: App, runtime: Runtime
+) -> None:
+    await _expect_reply(app, "/单位 配额南湖街道 60", "「南湖街道」的配额已改为 60。")
 
 
 async def test_ten_thousand_character_sub_command_gets_a_short_reply(

@@ -1,0 +1,108 @@
+"""A command (or a message a listener claimed) as a handler sees it, and how replies are sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nonebot.adapters.onebot.v11 import (
+    ActionFailed,
+    Bot,
+    GroupMessageEvent,
+    MessageEvent,
+    NetworkError,
+)
+from nonebot.exception import ApiNotAvailable
+
+from bot.messages.commands import segments_after
+from bot.messages.outbox import Delivery, SendFailed
+from bot.messages.parts import Part, Quote, Target, Text
+from bot.runtime import Runtime
+from bot.units.directory import UnitView
+from bot.units.roles import Identity
+
+
+class OneBotTransport:
+    """Sends OneBot v11 segment arrays through a NoneBot bot, turning failures into SendFailed."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, target: Target, message: list[dict[str, Any]]) -> int | None:
+        try:
+            if target.kind == "group":
+                result = await self.bot.call_api(
+                    "send_group_msg", group_id=target.id, message=message
+                )
+            else:
+                result = await self.bot.call_api(
+                    "send_private_msg", user_id=target.id, message=message
+                )
+        except ActionFailed as error:
+            info = error.info
+            raise SendFailed(
+                info.get("retcode"), str(info.get("wording") or info.get("msg") or "")
+            ) from error
+        except (NetworkError, ApiNotAvailable) as error:
+            raise SendFailed(None, str(error) or type(error).__name__) from error
+        if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+            return result["message_id"]
+        return None
+
+
+@dataclass
+class Request:
+    """One command (or one message a listener claimed) as a handler sees it."""
+
+    bot: Bot
+    event: MessageEvent
+    runtime: Runtime
+    identity: Identity
+    # The text after the command word (a listener: the whole message's text), trimmed.
+    args: str
+    # How many characters of the message's text the command word took (see `segments`).
+    head: int = 0
+    # What the listener's `wants` returned when it claimed the message (None for commands).
+    claim: object = None
+
+    @property
+    def group_id(self) -> int | None:
+        return self.event.group_id if isinstance(self.event, GroupMessageEvent) else None
+
+    @property
+    def unit(self) -> UnitView | None:
+        """The unit the sender is a secretary of, if any."""
+        return self.runtime.units.unit_of(self.event.user_id)
+
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        """The message's OneBot segments after the command word (links, cards, @s, text)."""
+        return segments_after(
+            [{"type": s.type, "data": dict(s.data)} for s in self.event.message], self.head
+        )
+
+    def mentioned(self) -> list[int]:
+        """QQ ids @-mentioned in the message (not the bot itself, not @全体成员)."""
+        ids: list[int] = []
+        for segment in self.event.original_message:
+            if segment.type == "at":
+                qq = str(segment.data.get("qq", ""))
+                if qq.isdigit() and qq != self.bot.self_id and int(qq) not in ids:
+                    ids.append(int(qq))
+        return ids
+
+    async def reply(self, parts: Sequence[Part] | str) -> Delivery:
+        """Answer where the command came from; in a group, quote the command so a busy chat
+        shows what is being answered."""
+        transport = OneBotTransport(self.bot)
+        if self.group_id is not None:
+            body: list[Part] = [Quote(self.event.message_id)]
+            body.extend([Text(parts)] if isinstance(parts, str) else parts)
+            return await self.runtime.outbox.send(transport, Target.group(self.group_id), body)
+        return await self.runtime.outbox.send(transport, Target.private(self.event.user_id), parts)
+
+    async def send_private(self, user_id: int, parts: Sequence[Part] | str) -> Delivery:
+        return await self.runtime.outbox.send(
+            OneBotTransport(self.bot), Target.private(user_id), parts
+        )
