@@ -11,10 +11,9 @@ from loguru import logger
 from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
 
 import plugins
-from bot.runtime import current, open_runtime
+from bot.runtime import start
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment
-from bot.submissions.verify.run import verify_pending
 
 
 def _redact_secrets(deployment: Deployment) -> None:
@@ -59,18 +58,15 @@ def init(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> N
     )
     driver = nonebot.get_driver()
     driver.register_adapter(OneBotV11Adapter)
-    for module in pkgutil.iter_modules(plugins.__path__):
-        nonebot.require(f"plugins.{module.name}")
 
+    # Registered before the plugins load, so it runs before their start-up hooks: the router
+    # finds the runtime open (it opens one itself only under other entry points, `nb run`).
     @driver.on_startup
     async def _open() -> None:
-        runtime = await open_runtime(deployment, contest)
-        if runtime.verifier is not None:
-            runtime.spawn(verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock))
+        await start(deployment, contest)
 
-    @driver.on_shutdown
-    async def _close() -> None:
-        await current().close()
+    for module in pkgutil.iter_modules(plugins.__path__):
+        nonebot.require(f"plugins.{module.name}")
 
 
 def run(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> None:

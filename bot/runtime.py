@@ -7,9 +7,10 @@ The chat plugins, the CLI and later the dashboard reach it through `current()`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -19,11 +20,13 @@ from bot.clock import utc_now
 from bot.faq.service import FaqService
 from bot.messages.outbox import Outbox
 from bot.reminders.runner import ReminderRunner
+from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, redact_url
 from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import EntryBook
 from bot.submissions.verify.fetch import StaticResolver, Verifier
+from bot.submissions.verify.run import verify_pending
 from bot.units.directory import UnitDirectory
 
 
@@ -117,3 +120,30 @@ async def open_runtime(
     runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
     install(runtime)
     return runtime
+
+
+def is_open() -> bool:
+    return _current is not None
+
+
+async def start(
+    deployment: Deployment, contest: Contest, *, clock: Callable[[], datetime] = utc_now
+) -> Runtime:
+    """Open the runtime and begin its start-up work (verifying entries an earlier run left)."""
+    runtime = await open_runtime(deployment, contest, clock=clock)
+    if runtime.verifier is not None:
+        runtime.spawn(verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock))
+    return runtime
+
+
+class NotConfigured(RuntimeError):
+    """`.env` or contest.toml has problems; the message lists them (file: key: what to do)."""
+
+
+async def start_from_files(environ: Mapping[str, str], env_file: Path) -> Runtime:
+    """`start`, for entry points other than `python -m bot` (e.g. `nb run`): read and check
+    `.env` and contest.toml first, as `python -m bot` does before NoneBot starts."""
+    report = check(environ, env_file)
+    if report.deployment is None or report.contest is None or report.problems:
+        raise NotConfigured(format_report(report))
+    return await start(report.deployment, report.contest)

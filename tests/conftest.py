@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +19,12 @@ from tests.fake import make_contest
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # nonebug runs NoneBot's start-up hooks, and the router's (for `nb run`) opens a runtime
+    # from .env and contest.toml when none is open: give it a throwaway database, never a
+    # developer's own (the environment wins over .env).
+    scratch = Path(tempfile.mkdtemp(prefix="bot-tests-"))
+    os.environ["BOT_DATA_DIR"] = str(scratch)
+    os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{scratch / 'bot.db'}"
     config.stash[NONEBOT_INIT_KWARGS] = {
         "driver": "~fastapi+~aiohttp",
         "log_level": "WARNING",

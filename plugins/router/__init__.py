@@ -9,10 +9,12 @@ few dictionary lookups whether an event is for the bot at all.
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from loguru import logger
-from nonebot import on
+from nonebot import get_driver, on
 from nonebot.adapters.onebot.v11 import (
     ActionFailed,
     Bot,
@@ -29,7 +31,7 @@ from nonebot.typing import T_State
 
 from bot.messages.commands import CommandCall, has_prefix
 from bot.refusal import Refusal
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime, current, install, is_open, start_from_files
 from bot.units.roles import Identity, identify
 from plugins.router.request import OneBotTransport, Request
 from plugins.router.table import (
@@ -120,6 +122,26 @@ async def identify_sender(bot: Bot, event: MessageEvent, runtime: Runtime) -> Id
             group_role="admin",
         )
     return identity
+
+
+# --- the runtime under other entry points ---------------------------------------------------
+
+_driver = get_driver()
+
+
+@_driver.on_startup
+async def _open_runtime() -> None:
+    """`python -m bot` has opened the runtime by now; `nb run` (NoneBot's own entry point,
+    which knows nothing of ours) has not: read and check .env and contest.toml, as we would."""
+    if not is_open():
+        await start_from_files(os.environ, Path(".env"))
+
+
+@_driver.on_shutdown
+async def _close_runtime() -> None:
+    if is_open():
+        await current().close()
+        install(None)
 
 
 # --- the one matcher ------------------------------------------------------------------------
