@@ -1,6 +1,6 @@
 """Dashboard tables: one-time sign-in links and judges' scores.
 
-Revision 0005 (bot/migrations/versions/0005_dashboard.py) creates these tables.
+Revision 0005 (bot/storage/migrations/versions/0005_dashboard.py) creates these tables.
 """
 
 from __future__ import annotations

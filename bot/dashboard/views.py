@@ -3,7 +3,7 @@
 Every view costs a fixed number of queries whatever the number of units or entries
 (searching, filtering, sorting and paging happen in SQL); unit names, categories and
 secretaries come from the in-memory UnitDirectory. The HTML pages and the JSON API
-(bot/dashboard/web.py) both render these values.
+(plugins/dashboard) both render these values.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ field by field (question, answer template when set; learned phrasings are added 
 `deleted` hides it), a row with a new id is an entry of its own. Every change from chat is a
 `faq_change` row with who, when and the row before and after, so it can be undone.
 
-Revision 0003 (bot/migrations/versions/0003_faq.py) creates these tables, 0006 `faq_asked`.
+Revision 0003 (bot/storage/migrations/versions/0003_faq.py) creates these tables, 0006 `faq_asked`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ down, or paused), so a restart never reconsiders them. A `sending` row whose pro
 mid-send (its lease ran out) becomes `abandoned`: the message may well have arrived, and
 sending it again would break "never twice", so it is not retried.
 
-Revision 0004 (bot/migrations/versions/0004_reminders.py) creates these tables.
+Revision 0004 (bot/storage/migrations/versions/0004_reminders.py) creates these tables.
 """
 
 from __future__ import annotations

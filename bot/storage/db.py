@@ -160,7 +160,7 @@ async def write_transaction(sessions: Sessions) -> AsyncIterator[AsyncSession]:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    """Alembic configuration for bot/migrations; `connection` is what env.py migrates."""
+    """Alembic configuration for bot/storage/migrations; `connection` is what env.py migrates."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("version_table", VERSION_TABLE)
@@ -181,7 +181,7 @@ def known_revisions() -> list[str]:
 def head_revision() -> str:
     head = script_directory().get_current_head()
     if head is None:  # pragma: no cover - the package always ships migrations
-        raise RuntimeError("bot/migrations has no revisions")
+        raise RuntimeError("bot/storage/migrations has no revisions")
     return head
 
 

@@ -18,7 +18,8 @@ config = context.config
 connection = config.attributes.get("connection")
 if not isinstance(connection, Connection):
     raise RuntimeError(
-        "bot/migrations runs only through bot.storage.db.migrate(engine) (it passes the connection)"
+        "bot/storage/migrations runs only through bot.storage.db.migrate(engine), which passes"
+        " the connection"
     )
 
 context.configure(

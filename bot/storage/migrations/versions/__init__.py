@@ -1,1 +1,1 @@
-"""One file per schema revision; see bot/migrations/README.md."""
+"""One file per schema revision; see bot/storage/migrations/README.md."""
