@@ -1,4 +1,4 @@
-"""Submission benchmark: /提交 and the organiser's /进度 table through the real app, over
+"""Submission benchmark: /提交 and the organizer's /进度 table through the real app, over
 WebSocket, with 1,000 units and 100,000 entries already stored (issue #3, Performance).
 
 Run by hand from the repository root:
@@ -23,7 +23,7 @@ What it does:
 4. Timed, each from posting the event to receiving the bot's send_group_msg that quotes it:
    - `/提交 <new link>` by the secretary, 300 times in sequence (after 20 warm-up rounds);
      every reply is checked to be a receipt. Target: p99 ≤ 50 ms.
-   - `/进度` by the organiser (the table of all 1,000 units, behind first), 50 times
+   - `/进度` by the organizer (the table of all 1,000 units, behind first), 50 times
      (after 5 warm-up rounds). The progress query itself has a target of ≤ 100 ms
      (bench/bench_entries.py times it without the chat around it).
 The fake OneBot runs in this process, so its own cost is inside every figure.

@@ -67,7 +67,7 @@ async def populate(
     `secretaries`, each gets one. The entries go to all units in the database, unevenly: a
     third of the units get a fifth of the share (they are behind). Entry n is submitted at
     `now` + n × `seconds_apart`; `flagged`, `withdrawn` and `late` are the chances that an
-    entry is flagged (too short), withdrawn by the organiser, or late. The receipt counter is
+    entry is flagged (too short), withdrawn by the organizer, or late. The receipt counter is
     set to `entries`, so new receipts follow on, and ANALYZE runs.
     """
     names = [f"单位{i:04d}" for i in range(first, first + units)]

@@ -42,7 +42,7 @@ class Runtime:
     # Fetches submitted links when `[submission] verify` is on.
     verifier: Verifier | None = None
     clock: Callable[[], datetime] = utc_now
-    # QQ ids of organisers to notify privately (configured organisers and SUPERUSERS).
+    # QQ ids of organizers to notify privately (configured organizers and SUPERUSERS).
     notify: tuple[int, ...] = field(default=())
     # The FAQ: knowledge base (file + database), ranker and its chat state.
     faq: FaqService | None = None

@@ -1,4 +1,4 @@
-"""Reading the spreadsheets organisers already have: .csv (UTF-8, UTF-8 with BOM, UTF-16 or GBK,
+"""Reading the spreadsheets organizers already have: .csv (UTF-8, UTF-8 with BOM, UTF-16 or GBK,
 comma or tab separated) and .xlsx (first sheet). Both imports (units, submissions) read here."""
 
 from __future__ import annotations

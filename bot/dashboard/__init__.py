@@ -1,1 +1,1 @@
-"""The web dashboard for organisers and judges: sign-in, figures, scores (no NoneBot here)."""
+"""The web dashboard for organizers and judges: sign-in, figures, scores (no NoneBot here)."""

@@ -58,7 +58,7 @@ class Grant:
 
 
 def grant_for(identity: Identity) -> Grant | None:
-    """Organisers and judges get a sign-in link; nobody else does."""
+    """Organizers and judges get a sign-in link; nobody else does."""
     if not (identity.organizer or identity.judge):
         return None
     return Grant(identity.user_id, identity.organizer, identity.judge)

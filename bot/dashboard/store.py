@@ -24,7 +24,7 @@ class LoginToken(SQLModel, table=True):
     """A one-time sign-in link sent by /后台; only its SHA-256 is stored.
 
     `organizer` and `judge` are what the sender was when the link was made (a group admin
-    counts as an organiser only while the bot can see it in the group, so it is recorded
+    counts as an organizer only while the bot can see it in the group, so it is recorded
     here rather than recomputed at sign-in).
     """
 

@@ -1,9 +1,9 @@
 """The curated knowledge base: config/faq.yaml and config/synonyms.txt, read and checked.
 
 Answers are Jinja2 templates rendered from the `Contest`, so the rule answers (quotas, deadline,
-minimum characters, platforms) always say what contest.toml says. Every problem an organiser can
+minimum characters, platforms) always say what contest.toml says. Every problem an organizer can
 fix is collected as a `Problem(file, key, message)` instead of stopping at the first one; keys look
-like `entries[3].answer`, counting entries from 1 as an organiser counts the blocks in the file
+like `entries[3].answer`, counting entries from 1 as an organizer counts the blocks in the file
 (the message also names the entry's id and line).
 """
 

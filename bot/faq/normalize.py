@@ -52,7 +52,7 @@ FILLERS: frozenset[str] = word_list(
 )
 
 # Colloquial and regional variants that are the same word for matching purposes. The
-# organisers' synonyms.txt is for the contest's own words; these are Chinese itself.
+# organizers' synonyms.txt is for the contest's own words; these are Chinese itself.
 BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     (
         "怎么",
@@ -83,7 +83,7 @@ BUILTIN_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("多少", "几个", "多少个"),
     ("博客", "部落格", "blog", "博文", "博客文章"),
     ("没有", "没", "木有"),
-    # Colloquial short forms; they join the organisers' group if it has the long form.
+    # Colloquial short forms; they join the organizers' group if it has the long form.
     ("转发", "转", "转给", "转一转"),
 )
 
@@ -199,7 +199,7 @@ class Normalizer:
     # toneless pinyin → the one known word with that sound
     homophones: dict[str, str] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
-    heads: frozenset[str] = frozenset()  # canonical words of the organisers' synonym groups
+    heads: frozenset[str] = frozenset()  # canonical words of the organizers' synonym groups
     atoms: frozenset[str] = frozenset()
     fillers: frozenset[str] = FILLERS
     _jieba: rjieba.Jieba = field(default_factory=rjieba.Jieba, repr=False)
@@ -217,7 +217,7 @@ class Normalizer:
         `words`: words to keep whole when segmenting (the entries' keywords).
 
         Synonym groups: the first word is canonical; a word already in an earlier group keeps
-        its first group. The organisers' groups come before the built-in ones.
+        its first group. The organizers' groups come before the built-in ones.
         """
         norm = cls(nickname=nickname)
         canonical: dict[str, str] = {}

@@ -1,7 +1,7 @@
 """The FAQ as the chat uses it: the knowledge base (file + database), asking, and changing it.
 
 How the two sources combine: config/faq.yaml is the curated base; the database (bot.faq.store)
-holds what organisers did in chat. A database row with the id of a file entry changes that
+holds what organizers did in chat. A database row with the id of a file entry changes that
 entry field by field — its question and answer when set, its learned phrasings added to the
 file's — and a deleted row (a tombstone) hides it; a row with a new id is an entry of its own.
 So editing the file and sending /faq 重载 still changes every entry the chat did not override.
@@ -93,7 +93,7 @@ ERR_LEARNED = "第 {number} 个未解决问题已经学习到“{entry}”了。
 
 
 class FaqError(Refusal):
-    """A change refused; the message is short Chinese for the organiser who asked for it."""
+    """A change refused; the message is short Chinese for the organizer who asked for it."""
 
 
 class FaqNotFound(FaqError, NotFound):
@@ -235,7 +235,7 @@ class FaqService:
         return self.problems
 
     async def reload(self) -> list[Problem]:
-        """Re-read config/faq.yaml and synonyms.txt (after an organiser edited them)."""
+        """Re-read config/faq.yaml and synonyms.txt (after an organizer edited them)."""
         async with self._lock:
             return await self.load()
 
@@ -468,7 +468,7 @@ class FaqService:
     def get(self, entry_id: str) -> FaqEntry | None:
         return self._entries.get(entry_id.strip().lower())
 
-    # --- checking what organisers type --------------------------------------------------------
+    # --- checking what organizers type --------------------------------------------------------
 
     def _check_id(self, entry_id: str) -> str:
         entry_id = entry_id.strip()

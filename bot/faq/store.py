@@ -78,7 +78,7 @@ class FaqUnanswered(SQLModel, table=True):
     last_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     last_group: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
     last_user: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
-    # Set once an organiser taught it to an entry (/faq 学习); it then leaves the list.
+    # Set once an organizer taught it to an entry (/faq 学习); it then leaves the list.
     learned_entry: str | None = Field(default=None, sa_column=sa.Column(sa.String(ENTRY_ID_MAX)))
 
 

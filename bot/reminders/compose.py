@@ -234,8 +234,8 @@ def closing_message(contest: Contest, progress: Sequence[Progress]) -> str:
     )
 
 
-def organiser_summary(contest: Contest, progress: Sequence[Progress]) -> str:
-    """The private summary for organisers after the deadline: totals and the units behind."""
+def organizer_summary(contest: Contest, progress: Sequence[Progress]) -> str:
+    """The private summary for organizers after the deadline: totals and the units behind."""
     accepted, quota, on_track, behind_count = _totals(progress)
     late = sum(p.late for p in progress)
     flagged = sum(p.flagged for p in progress)

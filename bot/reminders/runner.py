@@ -22,9 +22,9 @@ Decisions:
   the closing message: after the deadline is moved, "1 day before" is a new reminder;
   rewriting "72h" as "3d" is not.
 - Paused (`/提醒 暂停`): every automatic slot that comes due is recorded as skipped with reason
-  "paused" and never sent later, the closing message and the organisers' summary included;
+  "paused" and never sent later, the closing message and the organizers' summary included;
   resuming applies to the slots after it; a failed send waiting for its retry is dropped
-  too. A pause is an organiser's deliberate choice, so nothing piles up behind it.
+  too. A pause is an organizer's deliberate choice, so nothing piles up behind it.
 - A process killed in the middle of a send leaves its row "sending"; after `LEASE` it becomes
   "abandoned" and is not retried — the message may well have arrived, and never twice comes
   first. (The window is the few milliseconds between the claim and OneBot's answer.)
@@ -32,7 +32,7 @@ Decisions:
   (pacing, @ cap), is recorded as a "manual" row, and neither consumes nor supersedes a slot.
 - With `private` on, an offset reminder is also sent privately to each behind unit's
   secretaries (claimed once per slot, whatever the number of groups); the closing message
-  brings a private summary to the organisers. A private message QQ refuses (not a friend) is
+  brings a private summary to the organizers. A private message QQ refuses (not a friend) is
   logged and passed over; only "no connection" makes these wait for a retry.
 """
 
@@ -51,7 +51,7 @@ from bot.messages.parts import Part, Target, Text
 from bot.reminders.compose import (
     closing_message,
     digest_message,
-    organiser_summary,
+    organizer_summary,
     preview_text,
     reminder_messages,
     unit_status,
@@ -251,7 +251,7 @@ class ReminderRunner:
         """Claim `slot` for `target` and send it; None when it was claimed already.
 
         The companions follow a group's claim: the secretaries' private messages (offset
-        reminders, with `private` on) and the organisers' summary (closing message).
+        reminders, with `private` on) and the organizers' summary (closing message).
         """
         record = await self.store.claim(
             target,
@@ -366,7 +366,7 @@ class ReminderRunner:
         if record.target == SECRETARIES_TARGET:
             return self._secretary_pieces(progress, now)
         if record.target == ORGANIZERS_TARGET:
-            summary = organiser_summary(self.contest, progress)
+            summary = organizer_summary(self.contest, progress)
             return [Piece(Target.private(u), [Text(summary)], private=True) for u in self.notify]
         group = Target.group(int(record.target.removeprefix("group:")))
         if record.kind == "daily":
@@ -397,7 +397,7 @@ class ReminderRunner:
             ]
         return pieces
 
-    # ------------------------------------------------------------------ organisers' commands
+    # ------------------------------------------------------------------ organizers' commands
 
     async def send_now(
         self,
@@ -426,7 +426,7 @@ class ReminderRunner:
                 actor=actor,
                 supersede=False,
             )
-            if record is None:  # the same organiser twice in one microsecond
+            if record is None:  # the same organizer twice in one microsecond
                 continue
             result = await self._attempt(record, now, sender)
             messages += result.pieces_sent

@@ -63,7 +63,7 @@ def group_target(group_id: int) -> str:
     return f"group:{group_id}"
 
 
-# The organisers' private summary after the deadline and the private messages to secretaries
+# The organizers' private summary after the deadline and the private messages to secretaries
 # are claimed once per slot, whatever the number of groups.
 ORGANIZERS_TARGET = "organizers"
 SECRETARIES_TARGET = "secretaries"
@@ -106,7 +106,7 @@ class ReminderSend(SQLModel, table=True):
 
 
 class ReminderState(SQLModel, table=True):
-    """The one row of switches organisers change from chat (`/提醒 暂停`)."""
+    """The one row of switches organizers change from chat (`/提醒 暂停`)."""
 
     __tablename__: ClassVar[Any] = "reminder_state"
 

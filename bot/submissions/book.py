@@ -17,7 +17,7 @@ Decisions:
 - a withdrawn link submitted again by its own unit is restored under its old receipt
   (`Accepted(restored=True)`), keeping its original submission time and late mark;
 - a withdrawn link submitted by *another* unit is a `Duplicate(withdrawn=True)`: the receipt
-  stays in the first unit's history. An organiser can hand it over with `move` (which
+  stays in the first unit's history. An organizer can hand it over with `move` (which
   restores it), so nobody is stuck;
 - withdrawn entries stay in the table with who withdrew them and when; they leave the count.
 Every change to an existing entry (withdraw, restore, author, move, verification) writes a
@@ -88,7 +88,7 @@ class Duplicate:
     receipt: int
     unit_name: str
     same_unit: bool = False
-    # The earlier entry was withdrawn by another unit: only an organiser can move it over.
+    # The earlier entry was withdrawn by another unit: only an organizer can move it over.
     withdrawn: bool = False
 
 
@@ -406,7 +406,7 @@ class EntryBook:
     async def withdraw(
         self, ref: int | str, *, actor: int | None, unit_id: int | None, now: datetime
     ) -> WithdrawResult:
-        """Withdraw the entry `ref` (receipt, or normalised link); `unit_id` None: organiser."""
+        """Withdraw the entry `ref` (receipt, or normalised link); `unit_id` None: organizer."""
         require_aware(now)
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, ref)
@@ -427,7 +427,7 @@ class EntryBook:
     async def set_author(
         self, receipt: int, name: str, *, actor: int | None, unit_id: int | None, now: datetime
     ) -> EntryView:
-        """Correct the author of `receipt`; `unit_id` None: organiser (any unit)."""
+        """Correct the author of `receipt`; `unit_id` None: organizer (any unit)."""
         require_aware(now)
         author = clean_author(name)
         async with write_transaction(self._sessions) as session:
@@ -444,7 +444,7 @@ class EntryBook:
     async def move(
         self, receipt: int, unit: UnitView, *, actor: int | None, now: datetime
     ) -> EntryView:
-        """Organisers: hand an entry to another unit; a withdrawn entry is restored with it."""
+        """Organizers: hand an entry to another unit; a withdrawn entry is restored with it."""
         require_aware(now)
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, receipt)

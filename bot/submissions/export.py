@@ -1,4 +1,4 @@
-"""Exports for organisers and judges: an XLSX workbook and a CSV of every entry.
+"""Exports for organizers and judges: an XLSX workbook and a CSV of every entry.
 
 Workbook: sheet "单位进度" (one row per unit) and sheet "全部作品" (one row per entry, withdrawn
 ones included and marked); frozen header row, column widths, autofilter, links clickable,
@@ -6,7 +6,7 @@ times as Excel datetimes in the contest's timezone. CSV: the entries sheet, UTF-
 so that Excel opens it as UTF-8.
 
 What users typed (authors, titles of fetched pages) must never run as a formula when an
-organiser opens the file: in the workbook such a cell is stored as text (and shown with
+organizer opens the file: in the workbook such a cell is stored as text (and shown with
 Excel's quote prefix), in the CSV it gets a leading apostrophe.
 
 Files are written under `<data dir>/exports/` with the contest-local time in the name, first

@@ -1,4 +1,4 @@
-"""Load submissions organisers already collected by spreadsheet (`import-submissions`).
+"""Load submissions organizers already collected by spreadsheet (`import-submissions`).
 
 One row per link; headers (a title row above them is allowed): 单位 and 链接, optionally 作者,
 提交人 (the secretary's QQ id) and 时间 (when it was submitted, contest-local unless the cell

@@ -1,8 +1,8 @@
 """The contest window: may a submission be made now, and is it late? Pure, no I/O.
 
-Before `contest.start` nobody submits (organisers included: the window is the same for
+Before `contest.start` nobody submits (organizers included: the window is the same for
 everyone, and the reply says when it opens). From `start` up to and including `deadline`
-everyone may submit. After the deadline only organisers may, and what they add is marked late.
+everyone may submit. After the deadline only organizers may, and what they add is marked late.
 Times are shown in the contest's timezone, whatever the server's.
 """
 

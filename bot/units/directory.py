@@ -10,7 +10,7 @@ Precedence rules:
 - quota: the chat override (/单位 配额), else the unit's own quota from contest.toml or the
   imported roster, else its category's quota;
 - bindings: a binding made from chat or import (or a chat unbind, kept as a tombstone) wins
-  over contest.toml, so a restart never silently undoes what an organiser did in the group.
+  over contest.toml, so a restart never silently undoes what an organizer did in the group.
 """
 
 from __future__ import annotations

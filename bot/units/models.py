@@ -17,7 +17,7 @@ UNIT_NAME_MAX = 64
 
 
 class Unit(SQLModel, table=True):
-    """A grassroots organisation that must meet a quota (单位)."""
+    """A grassroots organization that must meet a quota (单位)."""
 
     __tablename__: ClassVar[Any] = "unit"
     __table_args__: ClassVar[Any] = (

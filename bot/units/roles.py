@@ -1,4 +1,4 @@
-"""Who may do what: organiser, judge, unit secretary, member.
+"""Who may do what: organizer, judge, unit secretary, member.
 
 Pure decisions over plain values; the plugin layer supplies the facts it knows
 (the sender's group role, the unit the QQ id is bound to).
@@ -30,7 +30,7 @@ class Identity:
 
     @property
     def privileged(self) -> bool:
-        """Organisers, judges and secretaries may talk to the bot in private chat."""
+        """Organizers, judges and secretaries may talk to the bot in private chat."""
         return self.organizer or self.judge or self.unit is not None
 
     def acts_for(self, unit: str) -> bool:

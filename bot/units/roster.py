@@ -1,6 +1,6 @@
 """Read a roster of units from a spreadsheet (.csv or .xlsx) and import it.
 
-The roster is what organisers already have: one row per unit, headers in Chinese or English
+The roster is what organizers already have: one row per unit, headers in Chinese or English
 (名称/单位/name, 类别/category, 配额/quota, 联络员/secretaries, 别名/aliases), a title row above
 the headers allowed. CSV files may be UTF-8 (with or without BOM) or GBK, as Excel in China
 saves them. Every bad row is reported with its row number as the spreadsheet shows it, and

@@ -1,4 +1,4 @@
-"""常见问题: members ask (/问, @ the bot, or just ask in the group); organisers teach (/faq).
+"""常见问题: members ask (/问, @ the bot, or just ask in the group); organizers teach (/faq).
 
 The knowledge base, the ranker and the rules for answering live in bot.faq; this plugin turns
 messages into calls and results into replies. A plain group message reaches the FAQ only when
@@ -45,7 +45,7 @@ REPEATED_NO_QUOTE = "刚刚已回答过这个问题，请往上翻看我的回�
 SLOW_DOWN = "提问的人有点多，请稍后再问。"
 NOT_READY = "问答库暂时不可用，请稍后再试或联系组织者。"
 
-# --- organisers ------------------------------------------------------------------------------
+# --- organizers ------------------------------------------------------------------------------
 
 LIST_HEAD = "共 {count} 条问答（编号 问题）："
 LIST_LINE = "{id} {question}{mark}"
@@ -198,7 +198,7 @@ async def _listen(request: Request) -> None:
     await _ask(request, request.args, mode=request.claim)  # type: ignore[arg-type]
 
 
-# --- organisers: /faq -------------------------------------------------------------------------
+# --- organizers: /faq -------------------------------------------------------------------------
 
 FaqHandler = Callable[[Request, FaqService, str], Awaitable[None]]
 

@@ -207,7 +207,7 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
     assert isinstance(event, MessageEvent)
     identity = await identify_sender(bot, event, runtime)
     if not isinstance(event, GroupMessageEvent) and not identity.privileged:
-        return  # private chat is for organisers, judges and secretaries only
+        return  # private chat is for organizers, judges and secretaries only
     listener: tuple[int, object] | None = state.get(_LISTENER)
     if listener is not None:
         index, claim = listener

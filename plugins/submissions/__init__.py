@@ -238,7 +238,7 @@ async def _verify_and_follow_up(request: Request, receipts: list[int]) -> None:
 
 
 def _scope(request: Request) -> int | None:
-    """The id of the unit whose entries this user may change (None: an organiser, any unit)."""
+    """The id of the unit whose entries this user may change (None: an organizer, any unit)."""
     if request.identity.unit_scope is None:
         return None
     unit = request.runtime.units.unit_of(request.identity.user_id)

@@ -1,4 +1,4 @@
-"""/单位: organisers list units, bind and unbind secretaries, add units and set quotas."""
+"""/单位: organizers list units, bind and unbind secretaries, add units and set quotas."""
 
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ MY_UNIT = "您是「{name}」的联络员（{category}，配额{quota}）。本�
 )
 async def _my_unit(request: Request) -> None:
     unit = request.runtime.units.unit_of(request.identity.user_id)
-    if unit is None:  # an organiser who is not a secretary
+    if unit is None:  # an organizer who is not a secretary
         await request.reply("您没有绑定单位。组织者可用 /单位 列表 查看全部单位。")
         return
     category = request.runtime.contest.category(unit.category)

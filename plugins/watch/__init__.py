@@ -1,4 +1,4 @@
-"""Tell organisers privately when the bot is muted, removed, or reconnects after an outage."""
+"""Tell organizers privately when the bot is muted, removed, or reconnects after an outage."""
 
 from __future__ import annotations
 
@@ -45,11 +45,11 @@ def _duration(seconds: int) -> str:
 
 
 async def tell_organizers(bot: Bot, runtime: Runtime, text: str) -> None:
-    """Private message to every organiser; QQ refuses some (not friends): log and carry on."""
+    """Private message to every organizer; QQ refuses some (not friends): log and carry on."""
     for user_id in runtime.notify:
         delivery = await runtime.outbox.send(OneBotTransport(bot), Target.private(user_id), text)
         if not delivery.ok:
-            logger.warning(f"could not tell organiser {user_id} privately: {delivery.failed}")
+            logger.warning(f"could not tell organizer {user_id} privately: {delivery.failed}")
 
 
 @notice("group_ban")

@@ -12,7 +12,7 @@ from bot.reminders.compose import (
     digest_message,
     moment_text,
     offset_text,
-    organiser_summary,
+    organizer_summary,
     parts_text,
     preview_text,
     reminder_messages,
@@ -317,9 +317,9 @@ def test_closing_message_gives_final_counts_and_thanks() -> None:
     assert "感谢" in text
 
 
-def test_organiser_summary_lists_the_ten_worst_and_counts_the_rest() -> None:
+def test_organizer_summary_lists_the_ten_worst_and_counts_the_rest() -> None:
     progress = [unit(i, f"单位{i:02d}", i) for i in range(1, 13)] + [unit(99, "完成单位", 50)]
-    text = organiser_summary(CONTEST, progress)
+    text = organizer_summary(CONTEST, progress)
     assert "完成推荐任务的单位 1 个，未完成的单位 12 个" in text
     lines = text.splitlines()
     listed = [line for line in lines if line[:1].isdigit()]
@@ -330,15 +330,15 @@ def test_organiser_summary_lists_the_ten_worst_and_counts_the_rest() -> None:
     assert "完成单位" not in "\n".join(listed)
 
 
-def test_organiser_summary_counts_late_and_flagged_entries() -> None:
+def test_organizer_summary_counts_late_and_flagged_entries() -> None:
     progress = [unit(1, "南湖街道", 12, late=2, flagged=3), unit(2, "解放街道", 50, late=1)]
-    text = organiser_summary(CONTEST, progress)
+    text = organizer_summary(CONTEST, progress)
     assert "逾期 3 篇" in text
     assert "待核实 3 篇" in text
 
 
-def test_organiser_summary_without_units_behind_lists_none() -> None:
-    text = organiser_summary(CONTEST, [unit(1, "南湖街道", 50)])
+def test_organizer_summary_without_units_behind_lists_none() -> None:
+    text = organizer_summary(CONTEST, [unit(1, "南湖街道", 50)])
     assert "未完成的单位 0 个" in text
     assert "完成率从低到高" not in text
 
