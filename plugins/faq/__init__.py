@@ -52,7 +52,7 @@ LIST_LINE = "{id} {question}{mark}"
 CHAT_MARK = "（群里改过）"
 SHOW = "【{id}】{question}\n其他问法：{phrasings}\n答案：\n{answer}"
 SHOW_SOURCE_CHAT = "\n（在群里添加或修改过，/faq 撤销 可恢复）"
-SHOW_USAGE = "请写明编号，例如：/faq 查看 blog-link"
+SHOW_USAGE = "请写明编号"
 NOT_FOUND = "没有编号为“{id}”的问答；发送 /faq 列表 可查看全部编号。"
 ADD_USAGE = (
     "请按格式写：/faq 添加 编号 问题 | 答案\n"
@@ -64,17 +64,17 @@ EDIT_USAGE = (
 ADDED = "已添加问答“{id}”：{question}"
 EDITED = "已修改问答“{id}”：{question}"
 DELETED = "已删除问答“{id}”：{question}（/faq 撤销 可恢复）"
-DELETE_USAGE = "请写明要删除的编号，例如：/faq 删除 party-fee"
+DELETE_USAGE = "请写明要删除的编号"
 UNANSWERED_EMPTY = "暂无未解决的问题。"
 UNANSWERED_HEAD = "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）："
 UNANSWERED_LINE = "{id}. {text}（{count}次，最近 {last}）"
-LEARN_USAGE = "请写明未解决问题的编号和条目编号，例如：/faq 学习 3 blog-link"
+LEARN_USAGE = "请写明未解决问题的编号和条目编号"
 LEARNED = "学会了：以后问“{text}”会回答“{id}”（{question}）。"
 RELOADED = "已重新读取问答库，共 {count} 条。"
 RELOAD_PROBLEMS = "有 {count} 处问题（有问题的条目未启用）："
 UNDONE = "已撤销 {who} 在 {when} 的{action}（{id}）。"
 NOTHING_TO_UNDO = "没有可以撤销的修改。"
-TEST_USAGE = "请写上要测试的问题，例如：/faq 测试 博客链接怎么复制"
+TEST_USAGE = "请写上要测试的问题"
 TEST_HEAD = "匹配结果（前三名，分数 0~1）："
 TEST_NONE = "无匹配"
 ACTIONS = {"add": "添加", "edit": "修改", "delete": "删除", "learn": "学习"}
@@ -265,7 +265,7 @@ async def _list(request: Request, faq: FaqService, _rest: str) -> None:
 async def _show(request: Request, faq: FaqService, rest: str) -> None:
     entry_id, _ = _split_head(rest)
     if not entry_id:
-        await request.reply(SHOW_USAGE)
+        await request.ask_for(SHOW_USAGE)
         return
     entry = faq.get(entry_id)
     if entry is None:
@@ -318,11 +318,11 @@ async def _edit(request: Request, faq: FaqService, rest: str) -> None:
     await request.reply(EDITED.format(id=entry.id, question=entry.question))
 
 
-@_sub("删除", "delete", summary="删除问答（可撤销）", example="/faq 删除 编号")
+@_sub("删除", "delete", summary="删除问答（可撤销）", example="/faq 删除 party-fee")
 async def _delete(request: Request, faq: FaqService, rest: str) -> None:
     entry_id, _ = _split_head(rest)
     if not entry_id:
-        await request.reply(DELETE_USAGE)
+        await request.ask_for(DELETE_USAGE)
         return
     entry = await faq.delete(entry_id, actor=request.identity.user_id, now=request.runtime.clock())
     await request.reply(DELETED.format(id=entry.id, question=entry.question))
@@ -348,12 +348,12 @@ async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
     await request.reply("\n".join(lines))
 
 
-@_sub("学习", "learn", summary="把没答上的问题教给机器人", example="/faq 学习 未解决编号 条目编号")
+@_sub("学习", "learn", summary="把没答上的问题教给机器人", example="/faq 学习 3 blog-link")
 async def _learn(request: Request, faq: FaqService, rest: str) -> None:
     number, entry_id = _split_head(rest)
     number = number.lstrip("#＃")
     if not number.isascii() or not number.isdigit() or len(number) > 9 or not entry_id:
-        await request.reply(LEARN_USAGE)
+        await request.ask_for(LEARN_USAGE)
         return
     taught, entry = await faq.learn(
         int(number),
@@ -387,10 +387,10 @@ async def _undo(request: Request, faq: FaqService, _rest: str) -> None:
     )
 
 
-@_sub("测试", "test", summary="查看一个问题的匹配分数", example="/faq 测试 问题")
+@_sub("测试", "test", summary="查看一个问题的匹配分数", example="/faq 测试 博客链接怎么复制")
 async def _test(request: Request, faq: FaqService, rest: str) -> None:
     if not rest.strip():
-        await request.reply(TEST_USAGE)
+        await request.ask_for(TEST_USAGE)
         return
     matches = faq.test(rest)
     if not matches:

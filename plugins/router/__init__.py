@@ -230,6 +230,7 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
             await request.reply(MSG_EMPTY)
         return
     found = _commands[call.key]
+    request.example = found.example
     if not identity.allows(found.need):
         await request.reply(refusal(found.need, found.name))
         return

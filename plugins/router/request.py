@@ -65,6 +65,12 @@ class Request:
     head: int = 0
     # What the listener's `wants` returned when it claimed the message (None for commands).
     claim: object = None
+    # The example from the command's (or subcommand's) declaration, for `ask_for`.
+    example: str = ""
+
+    async def ask_for(self, what: str) -> Delivery:
+        """Say what is missing, with the declared example: "请写明要撤回的编号，例如：/撤回 17"."""
+        return await self.reply(f"{what}，例如：{self.example}" if self.example else what)
 
     @property
     def group_id(self) -> int | None:

@@ -166,7 +166,7 @@ class CommandGroup:
         if not request.identity.allows(found.need):
             await request.reply(refusal(found.need, f"{self.name} {found.name}"))
             return
-        await found.handler(replace(request, args=call.args, head=call.head))
+        await found.handler(replace(request, args=call.args, head=call.head, example=found.example))
 
     def _unknown(self, request: Request) -> str:
         usage = self.usage(request.identity)

@@ -58,16 +58,16 @@ LATE_MARK = "（逾期补交）"
 PROGRESS = "{unit} 已提交 {accepted}/{quota}"
 PROGRESS_MARKS = "（含逾期 {late}，存疑 {flagged}）"
 FOLLOWUP_HEAD = "以下作品已登记，但请留意："
-WITHDRAW_USAGE = "请写明要撤回的编号或链接，例如：/撤回 17"
+WITHDRAW_USAGE = "请写明要撤回的编号或链接"
 WITHDRAWN = "#{receipt} 已撤回。"
-AUTHOR_USAGE = "请写明编号和作者姓名，例如：/改作者 17 张三"
+AUTHOR_USAGE = "请写明编号和作者姓名"
 AUTHOR_SET = "#{receipt} 的作者已改为 {author}。"
-VERIFY_USAGE = "请写明要核验的编号，例如：/核验 17"
+VERIFY_USAGE = "请写明要核验的编号"
 VERIFY_OFF = "核验功能未开启（config/contest.toml 的 [submission] verify）。"
 MINE_EMPTY = "「{unit}」还没有提交作品。"
 MINE_HEAD = "「{unit}」的作品（第 {page}/{pages} 页，共 {total} 篇）："
 MINE_MORE = "发送 /我的提交 {next} 查看下一页。"
-PROGRESS_ASK = "请写明单位，例如：/进度 南湖街道"
+PROGRESS_ASK = "请写明单位"
 PROGRESS_TABLE_HEAD = "各单位进度（未完成的在前，共 {count} 个单位，完成 {done} 个）："
 PROGRESS_TABLE_MORE = "……另有 {more} 个单位未列出，完整进度请用 /导出 查看。"
 RANK_HEAD = "单位完成率排行："
@@ -268,7 +268,7 @@ async def _withdraw(request: Request) -> None:
     words = split_args(request.args)
     ref = _receipt_or_link(words[0]) if len(words) == 1 else None
     if ref is None:
-        await request.reply(WITHDRAW_USAGE)
+        await request.ask_for(WITHDRAW_USAGE)
         return
     runtime = request.runtime
     scope = _scope(request)
@@ -299,7 +299,7 @@ async def _author(request: Request) -> None:
     words = split_args(request.args)
     found = _RECEIPT.match(words[0]) if len(words) == 2 else None
     if found is None:
-        await request.reply(AUTHOR_USAGE)
+        await request.ask_for(AUTHOR_USAGE)
         return
     runtime = request.runtime
     scope = _scope(request)
@@ -329,7 +329,7 @@ async def _reverify(request: Request) -> None:
     words = split_args(request.args)
     found = _RECEIPT.match(words[0]) if len(words) == 1 else None
     if found is None:
-        await request.reply(VERIFY_USAGE)
+        await request.ask_for(VERIFY_USAGE)
         return
     runtime = request.runtime
     if runtime.verifier is None:
@@ -401,7 +401,7 @@ async def _progress(request: Request) -> None:
         await request.reply(_progress_line(await runtime.entries.progress(own)))
         return
     if not request.identity.organizer:
-        await request.reply(PROGRESS_ASK)
+        await request.ask_for(PROGRESS_ASK)
         return
     table = await runtime.entries.progress_all()
     done = sum(1 for p in table if not p.behind)

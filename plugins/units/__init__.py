@@ -24,16 +24,16 @@ LIST_EMPTY = "还没有任何单位。请在 config/contest.toml 中配置，或
 LIST_HEAD = "共 {count} 个单位："
 LIST_CATEGORY = "【{name}】"
 LIST_UNIT = "{name} 配额{quota} 联络员{secretaries}人"
-NEED_UNIT_AND_MENTION = "请写明单位并 @ 联络员，例如：/单位 绑定 南湖街道 @张三"
-NEED_MENTION = "请 @ 要解绑的联络员，例如：/单位 解绑 @张三"
+NEED_UNIT_AND_MENTION = "请写明单位并 @ 联络员"
+NEED_MENTION = "请 @ 要解绑的联络员"
 BOUND = "已将 {who} 绑定为「{unit}」的联络员。"
 MOVED = "（原属「{unit}」）"
 UNBOUND = "已解除 {who} 与「{unit}」的绑定。"
 NOT_BOUND = "{who} 没有绑定任何单位。"
-ADD_USAGE = "请写明名称和类别，例如：/单位 添加 某某社区 镇、街道 [配额]"
+ADD_USAGE = "请写明名称和类别"
 BAD_QUOTA = "配额应为 0 到 100000 之间的整数，例如 50；写“默认”恢复类别配额。"
 ADDED = "已添加单位「{name}」（{category}，配额{quota}）。"
-QUOTA_USAGE = "请写明单位和配额，例如：/单位 配额 南湖街道 60"
+QUOTA_USAGE = "请写明单位和配额"
 QUOTA_SET = "「{name}」的配额已改为 {quota}。"
 QUOTA_RESET = "「{name}」的配额已恢复为默认 {quota}。"
 
@@ -98,7 +98,7 @@ async def _list(request: Request) -> None:
     "bind",
     need=Need.ORGANIZER,
     summary="绑定联络员（@ 他，或写 QQ 号）",
-    example="/单位 绑定 南湖街道 @联络员",
+    example="/单位 绑定 南湖街道 @张三",
 )
 async def _bind(request: Request) -> None:
     words = split_args(request.args)
@@ -109,7 +109,7 @@ async def _bind(request: Request) -> None:
     if not users:
         users = _typed_ids(request, words)
     if not users or not name:
-        await request.reply(NEED_UNIT_AND_MENTION)
+        await request.ask_for(NEED_UNIT_AND_MENTION)
         return
     unit = request.runtime.units.require(name)
     lines = []
@@ -125,13 +125,13 @@ async def _bind(request: Request) -> None:
 
 
 @unit_group.sub(
-    "解绑", "unbind", need=Need.ORGANIZER, summary="解除联络员的绑定", example="/单位 解绑 @联络员"
+    "解绑", "unbind", need=Need.ORGANIZER, summary="解除联络员的绑定", example="/单位 解绑 @张三"
 )
 async def _unbind(request: Request) -> None:
     words = split_args(request.args)
     users = request.mentioned() or _typed_ids(request, words)
     if not users:
-        await request.reply(NEED_MENTION)
+        await request.ask_for(NEED_MENTION)
         return
     lines = []
     for user_id in users:
@@ -155,7 +155,7 @@ async def _unbind(request: Request) -> None:
 async def _add(request: Request) -> None:
     words = split_args(request.args)
     if len(words) < 2:
-        await request.reply(ADD_USAGE)
+        await request.ask_for(ADD_USAGE)
         return
     quota: int | None = None
     if len(words) >= 3:  # 名称 类别 配额: a third word is the quota, so "-1" is not a category
@@ -186,7 +186,7 @@ async def _add(request: Request) -> None:
 async def _quota(request: Request) -> None:
     words = split_args(request.args)
     if len(words) < 2:
-        await request.reply(QUOTA_USAGE)
+        await request.ask_for(QUOTA_USAGE)
         return
     value = words[-1]
     name = " ".join(words[:-1])
