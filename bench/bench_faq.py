@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 from loguru import logger
 
-from bench.eval_faq import load_base, load_chatter, load_questions
+from bench.eval_faq import load_base, load_legacy, load_legacy_chatter
 from bench.timing import percentile
 from bot.faq.entry import FaqEntry
 from bot.faq.ranker import Ranker
@@ -173,8 +173,8 @@ def main() -> None:
     logger.remove()
 
     contest, entries, synonyms = load_base()
-    labelled = load_questions()
-    questions = [q for _, q in labelled] + load_chatter()
+    labelled = load_legacy()
+    questions = [q for _, q in labelled] + load_legacy_chatter()
     nickname = contest.bot.nickname
     print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; ")
     print(f"{len(questions)} questions (eval + chatter) x {args.rounds} rounds")

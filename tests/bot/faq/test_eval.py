@@ -1,85 +1,94 @@
-"""The ranker meets issue #4's targets on the shipped knowledge base (a regression fails CI).
+"""The FAQ's honest evaluation (issue 10): a frozen test half only measured, a ratchet in CI.
 
-The figures come from bench/eval_faq.py over tests/faq_eval; run it with -v to see the misses.
+bench/eval_faq.py runs every question of a half through the real FaqService; its figures for
+the test half are recorded in tests/faq_eval/RATCHET.json (`--write-ratchet`), and this test
+fails if a change makes any of them worse by more than one point. The goal column of the issue
+is reported by the benchmark, not asserted here.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import re
 import unicodedata
+from collections import Counter
 
 import pytest
 import zhconv
 from rapidfuzz.distance import Indel
 
-if importlib.util.find_spec("bot.faq.knowledge") is None:  # pragma: no cover
-    pytest.skip(
-        "bot/faq/knowledge.py (the knowledge base loader) does not exist yet",
-        allow_module_level=True,
-    )
-
 from bench.eval_faq import (
-    PASSIVE_FALSE_TARGET,
-    TOP1_TARGET,
-    TOP3_TARGET,
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    RATCHET,
+    Half,
     Report,
-    evaluate,
+    evaluate_half,
+    frozen_digest,
     load_base,
-    load_chatter,
-    load_questions,
+    load_half,
+    open_service,
+    test_half_sha256,
 )
-from bot.faq.entry import FaqEntry
-from bot.faq.ranker import Ranker
 
 # Two texts this similar (after folding and dropping punctuation) count as the same question.
 NEAR_COPY = 0.85
+STYLES = {
+    "long",
+    "voice",
+    "runon",
+    "short",
+    "wu",
+    "traditional",
+    "mixed",
+    "complaint",
+    "elderly",
+    "quote",
+}
+# Ratchet tolerance: one percentage point.
+POINT = 0.01
+# Shorter questions ("密码忘了", "怎么提交") are what anyone would type: two annotators, or an
+# annotator and the knowledge base, write them alike without copying.
+SHORT = 8
 
 
 @pytest.fixture(scope="module")
-def base() -> tuple[list[FaqEntry], Ranker]:
-    contest, entries, synonyms = load_base()
-    return entries, Ranker.build(entries, synonyms, contest.bot.nickname)
+def halves() -> dict[str, Half]:
+    return {name: load_half(name) for name in ("dev", "test")}
 
 
 @pytest.fixture(scope="module")
-def report(base: tuple[list[FaqEntry], Ranker]) -> Report:
-    contest, _, _ = load_base()
-    return evaluate(base[1], load_questions(), load_chatter(), contest.faq)
+async def test_report(halves: dict[str, Half]) -> Report:
+    faq, storage = await open_service()
+    try:
+        return await evaluate_half(faq, halves["test"])
+    finally:
+        await storage.close()
 
 
-def test_top1_accuracy_meets_the_target(report: Report) -> None:
-    assert report.top1_rate >= TOP1_TARGET, "\n".join(report.misses)
+def test_the_test_half_is_the_frozen_one() -> None:
+    assert test_half_sha256() == frozen_digest(), (
+        "tests/faq_eval/test_half.yaml changed: the test half is frozen (see FROZEN)"
+    )
 
 
-def test_top3_recall_meets_the_target(report: Report) -> None:
-    assert report.top3_rate >= TOP3_TARGET, "\n".join(report.misses)
+@pytest.mark.parametrize("name", ["dev", "test"])
+def test_each_half_is_large_and_varied(halves: dict[str, Half], name: str) -> None:
+    half = halves[name]
+    assert len(half.in_scope) >= 300
+    assert len(half.out_of_scope) >= 50
+    assert len(half.chatter) >= 150
+    styles = Counter(q.style for q in half.in_scope)
+    assert set(styles) == STYLES
+    assert min(styles.values()) >= 25
 
 
-def test_passive_false_answers_on_chatter_stay_under_the_target(report: Report) -> None:
-    assert report.passive_false_rate <= PASSIVE_FALSE_TARGET, "\n".join(report.false_answers)
+def test_the_halves_do_not_share_questions(halves: dict[str, Half]) -> None:
+    def texts(half: Half) -> set[str]:
+        plain = (_plain(q.text) for q in [*half.in_scope, *half.out_of_scope])
+        return {text for text in plain if len(text) >= SHORT}
 
-
-def test_the_evaluation_set_is_large_enough() -> None:
-    assert len(load_questions()) >= 150
-    assert len(load_chatter()) >= 150
-
-
-def test_every_entry_has_several_evaluation_questions(
-    base: tuple[list[FaqEntry], Ranker],
-) -> None:
-    counts: dict[str, int] = {}
-    for entry_id, _ in load_questions():
-        counts[entry_id] = counts.get(entry_id, 0) + 1
-    thin = [e.id for e in base[0] if counts.get(e.id, 0) < 3]
-    assert thin == [], "entries with fewer than 3 evaluation questions"
-
-
-def test_every_labelled_id_exists_in_the_knowledge_base(
-    base: tuple[list[FaqEntry], Ranker],
-) -> None:
-    ids = {e.id for e in base[0]}
-    assert {entry_id for entry_id, _ in load_questions()} <= ids
+    assert texts(halves["dev"]) & texts(halves["test"]) == set()
 
 
 def _plain(text: str) -> str:
@@ -87,19 +96,29 @@ def _plain(text: str) -> str:
     return re.sub(r"@\S+\s|[^0-9a-z\u4e00-\u9fff]", "", text)
 
 
-def test_evaluation_questions_are_not_copies_of_the_phrasings(
-    base: tuple[list[FaqEntry], Ranker],
-) -> None:
-    """Honest evaluation: no question is (nearly) a question or phrasing of the base."""
-    phrasings = [_plain(t) for e in base[0] for t in (e.question, *e.phrasings)]
+def test_no_test_question_was_copied_into_the_knowledge_base(halves: dict[str, Half]) -> None:
+    """Teaching the test half's wording to the ranker would make it stop measuring."""
+    _, entries, _ = load_base()
+    phrasings = [_plain(t) for e in entries for t in (e.question, *e.phrasings)]
     copies = [
-        question
-        for _, question in load_questions()
-        if any(Indel.normalized_similarity(_plain(question), p) >= NEAR_COPY for p in phrasings)
+        q.text
+        for q in halves["test"].in_scope
+        if len(_plain(q.text)) >= SHORT
+        and any(Indel.normalized_similarity(_plain(q.text), p) >= NEAR_COPY for p in phrasings)
     ]
     assert copies == []
 
 
-def test_chatter_and_questions_do_not_overlap() -> None:
-    questions = {_plain(q) for _, q in load_questions()}
-    assert [c for c in load_chatter() if _plain(c) in questions] == []
+def test_no_figure_of_the_test_half_got_worse(test_report: Report) -> None:
+    recorded = json.loads(RATCHET.read_text(encoding="utf-8"))
+    measured = test_report.figures()
+    worse = [
+        f"{m}: {measured[m]:.3f} < {recorded[m]:.3f}"
+        for m in HIGHER_IS_BETTER
+        if measured[m] < recorded[m] - POINT
+    ] + [
+        f"{m}: {measured[m]:.3f} > {recorded[m]:.3f}"
+        for m in LOWER_IS_BETTER
+        if measured[m] > recorded[m] + POINT
+    ]
+    assert worse == [], "run bench/eval_faq.py; the test half got worse"
