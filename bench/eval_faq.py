@@ -107,7 +107,7 @@ def frozen_digest() -> str:
     return FROZEN.read_text(encoding="utf-8").split()[0]
 
 
-def test_half_sha256() -> str:
+def sha256_of_test_half() -> str:
     return hashlib.sha256(HALVES["test"].read_bytes()).hexdigest()
 
 
@@ -290,7 +290,7 @@ async def run(args: argparse.Namespace) -> None:
         reports = {name: await evaluate_half(faq, load_half(name)) for name in halves}
     finally:
         await storage.close()
-    if test_half_sha256() != frozen_digest():
+    if sha256_of_test_half() != frozen_digest():
         print("WARNING: tests/faq_eval/test_half.yaml does not match tests/faq_eval/FROZEN")
     contest, entries, synonyms = load_base(args.config)
     ranker = Ranker.build(entries, synonyms, contest.bot.nickname)

@@ -28,7 +28,7 @@ from bench.eval_faq import (
     load_base,
     load_half,
     open_service,
-    test_half_sha256,
+    sha256_of_test_half,
 )
 
 # Two texts this similar (after folding and dropping punctuation) count as the same question.
@@ -67,7 +67,7 @@ async def test_report(halves: dict[str, Half]) -> Report:
 
 
 def test_the_test_half_is_the_frozen_one() -> None:
-    assert test_half_sha256() == frozen_digest(), (
+    assert sha256_of_test_half() == frozen_digest(), (
         "tests/faq_eval/test_half.yaml changed: the test half is frozen (see FROZEN)"
     )
 
