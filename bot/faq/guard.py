@@ -1,9 +1,11 @@
 """Keeping the FAQ from spamming a group, and remembering the candidates it offered.
 
 Pure and in memory, with the time passed in: `RepeatGuard` (the same entry is not answered
-twice in a group within `repeat_minutes`), `FloodLimit` (at most `flood_per_minute` FAQ replies
-per group per minute), `PendingChoices` (the numbered candidates offered to one member, for
-`followup_minutes`) and `parse_choice` (what counts as replying with a number).
+twice in a group within `repeat_minutes`), `FloodLimit` (at most `flood_per_minute` passive
+answers per group per minute), `AskerLimit` (one member asking explicitly more than
+`ASKS_PER_MINUTE` times a minute is asked to wait, once), `PendingChoices` (the numbered
+candidates offered to one member, for `followup_minutes`), `AnswersSent` (which question each
+recent answer answered, so "不对" can be recorded) and `parse_choice`.
 """
 
 from __future__ import annotations
@@ -87,10 +89,51 @@ class FloodLimit:
         return True
 
 
+ASKS_PER_MINUTE = 5
+
+
+class AskerLimit:
+    """Per (group, member): explicit questions in the last minute. Everyone asking normally is
+    answered every time; only the sixth question within a minute is refused ("请稍后再问"),
+    once, and any more that minute get no reply."""
+
+    def __init__(self, per_minute: int = ASKS_PER_MINUTE) -> None:
+        self.per_minute = per_minute
+        self._asked: dict[tuple[int | None, int], deque[datetime]] = {}
+        self._warned: dict[tuple[int | None, int], datetime] = {}
+
+    def allow(self, group_id: int | None, user_id: int, now: datetime) -> bool:
+        asked = self._asked.setdefault((group_id, user_id), deque())
+        while asked and now - asked[0] >= MINUTE:
+            asked.popleft()
+        if len(asked) >= self.per_minute:
+            return False
+        asked.append(now)
+        if len(self._asked) > 1000:
+            self._purge(now)
+        return True
+
+    def warn(self, group_id: int | None, user_id: int, now: datetime) -> bool:
+        """Whether to say "请稍后再问" (once a minute per member)."""
+        last = self._warned.get((group_id, user_id))
+        if last is not None and now - last < MINUTE:
+            return False
+        self._warned[(group_id, user_id)] = now
+        return True
+
+    def _purge(self, now: datetime) -> None:
+        for key in [k for k, q in self._asked.items() if not q or now - q[-1] >= MINUTE]:
+            del self._asked[key]
+        for key in [k for k, at in self._warned.items() if now - at >= MINUTE]:
+            del self._warned[key]
+
+
 @dataclass(frozen=True)
 class Offer:
     entry_ids: tuple[str, ...]
     at: datetime
+    # The question the candidates were offered for (its suggestion is resolved by a pick).
+    question: str = ""
 
 
 # After NFKC: "第2个", "2号", "选2", "2." — one digit 1–9 or 一 … 九, nothing else.
@@ -126,9 +169,14 @@ class PendingChoices:
         return timedelta(minutes=self.policy.followup_minutes)
 
     def offer(
-        self, group_id: int | None, user_id: int, entry_ids: tuple[str, ...], now: datetime
+        self,
+        group_id: int | None,
+        user_id: int,
+        entry_ids: tuple[str, ...],
+        now: datetime,
+        question: str = "",
     ) -> None:
-        self._offers[(group_id, user_id)] = Offer(entry_ids, now)
+        self._offers[(group_id, user_id)] = Offer(entry_ids, now, question)
         if len(self._offers) > 1000:
             self._purge(now)
 
@@ -139,6 +187,13 @@ class PendingChoices:
 
     def take(self, group_id: int | None, user_id: int, text: str, now: datetime) -> str | None:
         """The entry chosen by replying `text`; the offer is used up. None if not a choice."""
+        picked = self.pick(group_id, user_id, text, now)
+        return picked[0] if picked else None
+
+    def pick(
+        self, group_id: int | None, user_id: int, text: str, now: datetime
+    ) -> tuple[str, Offer] | None:
+        """The entry chosen by replying `text` and the offer it came from (used up)."""
         offer = self._offers.get((group_id, user_id))
         if offer is None:
             return None
@@ -149,7 +204,7 @@ class PendingChoices:
         if number is None or number > len(offer.entry_ids):
             return None
         del self._offers[(group_id, user_id)]
-        return offer.entry_ids[number - 1]
+        return offer.entry_ids[number - 1], offer
 
     def drop(self, group_id: int | None, user_id: int) -> None:
         """The member asked something else: the old candidates no longer apply."""
@@ -160,6 +215,36 @@ class PendingChoices:
             del self._offers[key]
 
 
+@dataclass(frozen=True)
+class Sent:
+    """An answer the bot sent: to which question, with which entry."""
+
+    question: str
+    entry_id: str
+    at: datetime
+
+
+class AnswersSent:
+    """Per (group, message id of the answer): what it answered, for `KEEP` (a "不对" reply)."""
+
+    KEEP = timedelta(minutes=30)
+
+    def __init__(self) -> None:
+        self._sent: dict[tuple[int | None, int], Sent] = {}
+
+    def remember(
+        self, group_id: int | None, message_id: int, question: str, entry_id: str, now: datetime
+    ) -> None:
+        self._sent[(group_id, message_id)] = Sent(question, entry_id, now)
+        if len(self._sent) > 2000:
+            for key in [k for k, s in self._sent.items() if now - s.at >= self.KEEP]:
+                del self._sent[key]
+
+    def of(self, group_id: int | None, message_id: int, now: datetime) -> Sent | None:
+        sent = self._sent.get((group_id, message_id))
+        return sent if sent is not None and now - sent.at < self.KEEP else None
+
+
 @dataclass
 class FaqGuards:
     """The in-memory chat state of the FAQ, one set per running bot."""
@@ -167,6 +252,8 @@ class FaqGuards:
     repeats: RepeatGuard
     floods: FloodLimit
     pending: PendingChoices
+    askers: AskerLimit = field(default_factory=AskerLimit)
+    answers: AnswersSent = field(default_factory=AnswersSent)
 
     @classmethod
     def for_policy(cls, policy: FaqPolicy) -> FaqGuards:

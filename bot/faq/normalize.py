@@ -141,6 +141,26 @@ QUESTION_CUES: tuple[str, ...] = (
     "看不到",
     "打不开",
     "没有了",
+    # counts or not, will it do (算不算 / 行伐 / 阿是): asking, though no 吗
+    "算不算",
+    "算不",
+    "伐",
+    "阿是",
+    "好不好",
+    "对不对",
+    # a stated problem is a plea for help
+    "不成功",
+    "不显示",
+    "不见了",
+    "没法",
+    "没办法",
+    "搞不定",
+    "弄不好",
+    "卡住",
+    "帮帮",
+    "帮忙",
+    "教教",
+    "急死",
 )
 
 # "600字" / "五百字" / "一千五百字": a character count, whatever the number.

@@ -7,8 +7,9 @@ guards (repeats, flood limit, pending number choices) are consulted and updated 
 adapters cannot apply them differently.
 
 Modes: "command" (/问), "mention" (@ the bot), "passive" (a plain question in the group: answer
-only when sure, never suggest, never apologise, record nothing) and "choice" (a number
-answering the candidates offered a moment ago).
+only when sure, never suggest, never apologise, record nothing), "choice" (a number answering
+the candidates offered a moment ago), "wrong" (不对 / 0 in reply to an answer: record the
+question as a miss) and "media" (an @ with only a voice message or a picture).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 
 from bot.faq.entry import FaqEntry
 
-Mode = Literal["command", "mention", "passive", "choice"]
+Mode = Literal["command", "mention", "passive", "choice", "wrong", "media"]
 
 # A passive question is at least this long ("博客咋发") and at most this long (not an essay).
 PASSIVE_MIN = 4
@@ -27,6 +28,8 @@ PASSIVE_MAX = 200
 # A number reply ("2", "第二个") is never longer than this.
 CHOICE_MAX = 8
 _LINK = re.compile(r"https?://", re.IGNORECASE)
+# A reply to an answer saying it is the wrong one (the whole message, give or take punctuation).
+_WRONG = re.compile(r"(?:不对|不是|错了|答错了|答非所问|不是这个|不是这个问题|0|零)[。.!！?？~～]*")
 
 
 def carries_link(text: str) -> bool:
@@ -34,11 +37,17 @@ def carries_link(text: str) -> bool:
     return bool(_LINK.search(text))
 
 
+def is_wrong_answer_reply(text: str) -> bool:
+    return bool(_WRONG.fullmatch("".join(text.split())))
+
+
 @dataclass(frozen=True)
 class Answer:
-    """Send the entry's answer (then call `delivered`)."""
+    """Send the entry's answer, naming its question first (then call `delivered`)."""
 
     entry: FaqEntry
+    # What the member asked (kept so a "不对" reply can record it).
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,15 +73,23 @@ class Cannot:
 
 
 @dataclass(frozen=True)
+class Noted:
+    """A "不对" was recorded: the question goes to the organizers."""
+
+    contacts: str
+
+
+@dataclass(frozen=True)
 class SlowDown:
-    """The group's flood limit is reached (said at most once a minute)."""
+    """One member asked too many questions this minute (said once)."""
 
 
 @dataclass(frozen=True)
 class Usage:
-    """An empty question ("empty") or one too long to be a question ("too_long")."""
+    """Nothing to answer: an empty question, one too long to be a question, a voice message or
+    picture without words ("media"), a 不对 to an answer the bot no longer knows ("rephrase")."""
 
-    why: Literal["empty", "too_long"]
+    why: Literal["empty", "too_long", "media", "rephrase"]
 
 
 @dataclass(frozen=True)
@@ -80,4 +97,4 @@ class Silent:
     """Say nothing."""
 
 
-Reply = Answer | Repeat | Suggest | Cannot | SlowDown | Usage | Silent
+Reply = Answer | Repeat | Suggest | Cannot | Noted | SlowDown | Usage | Silent

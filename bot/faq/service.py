@@ -20,9 +20,10 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from loguru import logger
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ from bot.faq.reply import (
     Answer,
     Cannot,
     Mode,
+    Noted,
     Repeat,
     Reply,
     Silent,
@@ -47,6 +49,7 @@ from bot.faq.reply import (
     Suggest,
     Usage,
     carries_link,
+    is_wrong_answer_reply,
 )
 from bot.faq.store import (
     QUESTION_MAX,
@@ -120,6 +123,10 @@ class Unanswered:
     last_group: int | None
     last_user: int | None
     learned_entry: str | None
+    # "unanswered", "suggested" (candidates offered, none picked) or "wrong" (不对 to an answer)
+    kind: str = "unanswered"
+    offered: tuple[str, ...] = ()
+    wrong_entry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,9 @@ def _unanswered(row: FaqUnanswered) -> Unanswered:
         row.last_group,
         row.last_user,
         row.learned_entry,
+        row.kind,
+        tuple(row.offered),
+        row.wrong_entry,
     )
 
 
@@ -326,12 +336,18 @@ class FaqService:
         at_bot: bool,
         has_card: bool,
         now: datetime,
+        has_media: bool = False,
+        reply_to_bot: int | None = None,
     ) -> Mode | None:
         """Whether a plain chat message (not a command) is for the FAQ, and in which mode.
 
         Cheap: runs on every chatter message of a served group. `at_bot`: the member @-ed the
-        bot (or called it by name); `has_card`: the message carries a share card (a submission).
+        bot (or called it by name); `has_card`: the message carries a share card (a
+        submission); `has_media`: a voice message or a picture; `reply_to_bot`: the id of the
+        bot's message it quotes, if any.
         """
+        if reply_to_bot is not None and is_wrong_answer_reply(text):
+            return "wrong"
         if (
             len(text) <= CHOICE_MAX
             and self.guards.pending.waiting(group_id, user_id, now)
@@ -341,6 +357,8 @@ class FaqService:
         if group_id is None:
             return None
         if at_bot:
+            if has_media and not text.strip():
+                return "media"
             return None if has_card or carries_link(text) else "mention"
         if has_card or not self._passive_wanted(text, group_id):
             return None
@@ -363,14 +381,33 @@ class FaqService:
         user_id: int,
         now: datetime,
         at_bot: bool = False,
+        reply_to_bot: int | None = None,
     ) -> Reply:
-        """What to say to `question` asked in `mode` (`at_bot` matters for "choice" only)."""
+        """What to say to `question` asked in `mode`.
+
+        An explicit question (/问, @, a number reply, 不对) always gets its own outcome: an
+        answer, a list, or "cannot answer" with the question recorded — unless the same member
+        asked more than `ASKS_PER_MINUTE` times this minute. Only passive answers count
+        against the group's flood limit. `at_bot` matters for "choice", `reply_to_bot` for
+        "wrong".
+        """
         question = question.strip()
+        if mode == "media":
+            return Usage("media")
+        if mode == "wrong":
+            return await self._wrong(group_id, user_id, reply_to_bot, now)
+        if mode != "passive" and not self.guards.askers.allow(group_id, user_id, now):
+            warn = self.guards.askers.warn(group_id, user_id, now)
+            return SlowDown() if warn else Silent()
         if mode == "choice":
-            chosen = self.guards.pending.take(group_id, user_id, question, now)
-            if chosen is not None:
+            picked = self.guards.pending.pick(group_id, user_id, question, now)
+            if picked is not None:
+                chosen, offer = picked
+                await self.resolve_suggestion(offer.question)
                 entry = self.get(chosen)
-                return self._answer(entry, group_id, now, passive=False) if entry else Silent()
+                if entry is None:
+                    return Silent()
+                return self._answer(entry, offer.question, group_id, now, passive=False)
             if group_id is None:
                 return Silent()
             if at_bot:
@@ -379,75 +416,92 @@ class FaqService:
                 mode = "passive"
             else:
                 return Silent()
+        return await self._asked(question, mode, group_id, user_id, now)
+
+    async def _asked(
+        self, question: str, mode: Mode, group_id: int | None, user_id: int, now: datetime
+    ) -> Reply:
         passive = mode == "passive"
         if not question or len(question) > QUERY_MAX:
-            if passive:
-                return Silent()
-            return self._blocked(group_id, now, passive=False) or Usage(
-                "empty" if not question else "too_long"
-            )
+            return Silent() if passive else Usage("empty" if not question else "too_long")
         asked = self.ask(question, passive=passive)
         kind = asked.decision.kind
         if kind == "answer" and asked.entries:
             if not passive:
                 self.guards.pending.drop(group_id, user_id)
-            return self._answer(asked.entries[0], group_id, now, passive=passive)
+            return self._answer(asked.entries[0], question, group_id, now, passive=passive)
         if passive:
             return Silent()  # passive mode never suggests and never says it cannot answer
         self.guards.pending.drop(group_id, user_id)
         if kind == "suggest" and asked.entries:
-            blocked = self._blocked(group_id, now, passive=False)
-            if blocked is not None:
-                return blocked
             ids = tuple(e.id for e in asked.entries)
-            self.guards.pending.offer(group_id, user_id, ids, now)
+            self.guards.pending.offer(group_id, user_id, ids, now, question)
+            await self.record_unanswered(
+                question, group=group_id, user=user_id, now=now, kind="suggested", offered=ids
+            )
             return Suggest(asked.entries)
         # "@机器人 谢谢" is not a question worth an organizer's time; /问 always is.
         if mode == "command" or self.looks_like_question(question):
             await self.record_unanswered(question, group=group_id, user=user_id, now=now)
-        return self._blocked(group_id, now, passive=False) or Cannot(self.policy.contacts)
+        return Cannot(self.policy.contacts)
 
     def _answer(
-        self, entry: FaqEntry, group_id: int | None, now: datetime, *, passive: bool
+        self, entry: FaqEntry, question: str, group_id: int | None, now: datetime, *, passive: bool
     ) -> Reply:
         """The entry's answer, or a pointer to the same answer given a few minutes ago."""
         repeats = self.guards.repeats
         if group_id is not None:
             earlier = repeats.earlier(group_id, entry.id, now)
             if earlier is not None:
-                return self._blocked(group_id, now, passive=passive) or Repeat(earlier.message_id)
-        blocked = self._blocked(group_id, now, passive=passive)
-        if blocked is not None:
-            return blocked
-        if group_id is not None:
+                if passive and not self.guards.floods.allow(group_id, now):
+                    return Silent()
+                return Repeat(earlier.message_id)
+            if passive and not self.guards.floods.allow(group_id, now):
+                logger.info("FAQ: flood limit reached in group {}", group_id)
+                return Silent()
             repeats.answered(group_id, entry.id, now)  # before sending: a second asker waits
-        return Answer(entry)
+        return Answer(entry, question)
 
-    def _blocked(self, group_id: int | None, now: datetime, *, passive: bool) -> Reply | None:
-        """The group's flood limit: None when one more reply may go (it is counted)."""
-        if group_id is None or self.guards.floods.allow(group_id, now):
-            return None
-        logger.info("FAQ: flood limit reached in group {}", group_id)
-        # An explicit asker over the limit hears "later", at most once a minute.
-        if not passive and self.guards.floods.warn(group_id, now):
-            return SlowDown()
-        return Silent()
+    async def _wrong(
+        self, group_id: int | None, user_id: int, reply_to_bot: int | None, now: datetime
+    ) -> Reply:
+        """The asker said 不对 to an answer: record their question as unanswered."""
+        sent = (
+            self.guards.answers.of(group_id, reply_to_bot, now)
+            if reply_to_bot is not None
+            else None
+        )
+        if sent is None:
+            return Usage("rephrase")
+        await self.record_unanswered(
+            sent.question,
+            group=group_id,
+            user=user_id,
+            now=now,
+            kind="wrong",
+            wrong_entry=sent.entry_id,
+        )
+        return Noted(self.policy.contacts)
 
     async def delivered(
         self,
-        entry: FaqEntry,
+        answer: Answer,
         *,
         group_id: int | None,
         sent: bool,
         message_id: int | None,
         now: datetime,
     ) -> None:
-        """After an `Answer` was sent (or not): remember it against repeats, count it."""
+        """After an `Answer` was sent (or not): remember it against repeats and for a 不对
+        reply, count it."""
+        entry = answer.entry
         if group_id is not None:
             if not sent:
                 self.guards.repeats.forget(group_id, entry.id)  # the next asker may have it
             elif message_id is not None:
                 self.guards.repeats.answered(group_id, entry.id, now, message_id)
+        if message_id is not None and sent:
+            self.guards.answers.remember(group_id, message_id, answer.question, entry.id, now)
         if not sent:
             return
         try:
@@ -681,9 +735,22 @@ class FaqService:
     # --- unanswered questions -----------------------------------------------------------------
 
     async def record_unanswered(
-        self, question: str, *, group: int | None, user: int | None, now: datetime
+        self,
+        question: str,
+        *,
+        group: int | None,
+        user: int | None,
+        now: datetime,
+        kind: str = "unanswered",
+        offered: Sequence[str] = (),
+        wrong_entry: str | None = None,
     ) -> Unanswered | None:
-        """Count a question the bot could not answer (the same wording is one row)."""
+        """Count a question the bot could not answer (the same wording is one row).
+
+        `kind` "suggested": candidates were offered (`offered`); a pick resolves it again
+        (`resolve_suggestion`). "wrong": the asker said 不对 to the answer of `wrong_entry`.
+        The latest kind wins: a question once suggested and now unanswered is unanswered.
+        """
         key = question_key(question, self.contest.bot.nickname)
         if not key:
             return None
@@ -698,6 +765,7 @@ class FaqService:
                         row = FaqUnanswered(key=key, text=text, count=0, first_at=now, last_at=now)
                     row.count += 1
                     row.text, row.last_at, row.last_group, row.last_user = text, now, group, user
+                    row.kind, row.offered, row.wrong_entry = kind, list(offered), wrong_entry
                     # Taught, yet asked again and still not answered: back on the list.
                     row.learned_entry = None
                     session.add(row)
@@ -709,19 +777,46 @@ class FaqService:
                 # Another process recorded the same question at the same moment: count again.
         return None  # pragma: no cover - the loop returns or raises
 
-    async def unanswered(self, limit: int = 10) -> list[Unanswered]:
-        """Questions still unanswered, most often asked first."""
+    async def resolve_suggestion(self, question: str) -> None:
+        """The asker picked one of the candidates offered for `question`: one offer fewer to
+        follow up (the row goes when none is left)."""
+        key = question_key(question, self.contest.bot.nickname)
+        if not key:
+            return
+        async with write_transaction(self.sessions) as session:
+            row = (
+                await session.exec(select(FaqUnanswered).where(FaqUnanswered.key == key))
+            ).first()
+            if row is None or row.kind != "suggested":
+                return
+            row.count -= 1
+            if row.count <= 0:
+                await session.delete(row)
+            else:
+                session.add(row)
+
+    async def unanswered(self, limit: int = 10, now: datetime | None = None) -> list[Unanswered]:
+        """Questions still unanswered, most often asked first.
+
+        With `now`, questions offered candidates a moment ago are left out until the asker has
+        had `followup_minutes` to pick one.
+        """
+        query = select(FaqUnanswered).where(col(FaqUnanswered.learned_entry).is_(None))
+        if now is not None:
+            settled = now - timedelta(minutes=self.policy.followup_minutes)
+            query = query.where(
+                sa.or_(
+                    col(FaqUnanswered.kind) != "suggested", col(FaqUnanswered.last_at) <= settled
+                )
+            )
         async with self.sessions() as session:
             rows = (
                 await session.exec(
-                    select(FaqUnanswered)
-                    .where(col(FaqUnanswered.learned_entry).is_(None))
-                    .order_by(
+                    query.order_by(
                         col(FaqUnanswered.count).desc(),
                         col(FaqUnanswered.last_at).desc(),
                         col(FaqUnanswered.id),
-                    )
-                    .limit(limit)
+                    ).limit(limit)
                 )
             ).all()
         return [_unanswered(r) for r in rows]

@@ -5,7 +5,8 @@ field by field (question, answer template when set; learned phrasings are added 
 `deleted` hides it), a row with a new id is an entry of its own. Every change from chat is a
 `faq_change` row with who, when and the row before and after, so it can be undone.
 
-Revision 0003 (bot/storage/migrations/versions/0003_faq.py) creates these tables, 0006 `faq_asked`.
+Revision 0003 (bot/storage/migrations/versions/0003_faq.py) creates these tables, 0006 `faq_asked`,
+0007 the kinds of unanswered questions.
 """
 
 from __future__ import annotations
@@ -61,10 +62,21 @@ class FaqEntryRow(SQLModel, table=True):
         }
 
 
+UNANSWERED_KINDS = ("unanswered", "suggested", "wrong")
+
+
 class FaqUnanswered(SQLModel, table=True):
-    """A question asked with /问 or @ that the bot could not answer, counted by wording."""
+    """A question asked with /问 or @ that the bot could not answer, counted by wording.
+
+    `kind`: "unanswered" (the bot said it cannot answer), "suggested" (it offered candidates;
+    `count` is the number of offers not yet resolved by a pick, and the question is listed once
+    the pick window has passed), "wrong" (the asker replied 不对 to an answer of `wrong_entry`).
+    """
 
     __tablename__: ClassVar[Any] = "faq_unanswered"
+    __table_args__: ClassVar[Any] = (
+        sa.CheckConstraint("kind IN ('unanswered', 'suggested', 'wrong')", name="kind"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # The question normalised (folded, no punctuation or spaces): the same question typed
@@ -80,6 +92,15 @@ class FaqUnanswered(SQLModel, table=True):
     last_user: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
     # Set once an organizer taught it to an entry (/faq 学习); it then leaves the list.
     learned_entry: str | None = Field(default=None, sa_column=sa.Column(sa.String(ENTRY_ID_MAX)))
+    kind: str = Field(
+        default="unanswered",
+        sa_column=sa.Column(sa.String(16), nullable=False, server_default="unanswered"),
+    )
+    # The candidates offered ("suggested"), or the entry wrongly answered with ("wrong").
+    offered: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False, server_default="[]")
+    )
+    wrong_entry: str | None = Field(default=None, sa_column=sa.Column(sa.String(ENTRY_ID_MAX)))
 
 
 class FaqChange(SQLModel, table=True):

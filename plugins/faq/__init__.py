@@ -19,7 +19,7 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.faq.entry import FaqEntry
-from bot.faq.reply import Answer, Cannot, Mode, Repeat, SlowDown, Suggest, Usage
+from bot.faq.reply import Answer, Cannot, Mode, Noted, Repeat, SlowDown, Suggest, Usage
 from bot.faq.service import FaqService
 from bot.messages.parts import Image, Mention, Part, Quote, Target, Text
 from bot.runtime import Runtime
@@ -40,9 +40,13 @@ TOO_LONG = "问题太长了，请用一两句话说明想问什么。"
 SUGGEST_HEAD = "您想问的是哪一个？回复序号即可："
 SUGGEST_LINE = "{number}. {question}"
 CANNOT = "抱歉，这个问题我还答不上来，已记下转给组织者。{contacts}"
+ANSWER_HEAD = "您问的是：{question}\n"
 REPEATED = "刚刚已回答过这个问题，请看引用的这条回复。"
 REPEATED_NO_QUOTE = "刚刚已回答过这个问题，请往上翻看我的回复。"
-SLOW_DOWN = "提问的人有点多，请稍后再问。"
+SLOW_DOWN = "您问得有点快，请稍后再问。"
+MEDIA_ONLY = "请用文字描述问题，例如：@{nickname} 博客怎么插入图片"
+REPHRASE = "抱歉，请用文字重新描述一下您的问题，例如：/问 博客怎么插入图片"
+NOTED = "抱歉答得不对，已记下您的问题，转给组织者补充。{contacts}"
 NOT_READY = "问答库暂时不可用，请稍后再试或联系组织者。"
 
 # --- organizers ------------------------------------------------------------------------------
@@ -67,7 +71,8 @@ DELETED = "已删除问答“{id}”：{question}（/faq 撤销 可恢复）"
 DELETE_USAGE = "请写明要删除的编号"
 UNANSWERED_EMPTY = "暂无未解决的问题。"
 UNANSWERED_HEAD = "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）："
-UNANSWERED_LINE = "{id}. {text}（{count}次，最近 {last}）"
+UNANSWERED_LINE = "{id}. {text}（{count}次，最近 {last}）{mark}"
+UNANSWERED_MARKS = {"suggested": "【给了候选未选】", "wrong": "【答错：{entry}】"}
 LEARN_USAGE = "请写明未解决问题的编号和条目编号"
 LEARNED = "学会了：以后问“{text}”会回答“{id}”（{question}）。"
 RELOADED = "已重新读取问答库，共 {count} 条。"
@@ -82,6 +87,7 @@ ACTIONS = {"add": "添加", "edit": "修改", "delete": "删除", "learn": "学�
 SHOWN_PROBLEMS = 5
 UNANSWERED_SHOWN = 10
 _CARDS = frozenset({"json", "xml", "share"})
+_MEDIA = frozenset({"record", "image", "video", "face", "mface"})
 
 
 def _at_bot(event: MessageEvent) -> bool:
@@ -105,8 +111,18 @@ def _wants(event: MessageEvent, runtime: Runtime) -> Mode | None:
         user_id=event.user_id,
         at_bot=_at_bot(event),
         has_card=any(s.type in _CARDS for s in event.original_message),
+        has_media=any(s.type in _MEDIA for s in event.original_message),
+        reply_to_bot=_reply_to_bot(event),
         now=runtime.clock(),
     )
+
+
+def _reply_to_bot(event: MessageEvent) -> int | None:
+    """The id of the bot's message this one quotes, if it quotes one."""
+    reply = event.reply
+    if reply is None or str(reply.sender.user_id) != str(event.self_id):
+        return None
+    return reply.message_id
 
 
 # --- answering --------------------------------------------------------------------------------
@@ -137,11 +153,13 @@ async def _ask(request: Request, question: str, *, mode: Mode) -> None:
         user_id=request.event.user_id,
         now=request.runtime.clock(),
         at_bot=_at_bot(request.event),
+        reply_to_bot=_reply_to_bot(request.event),
     )
     if isinstance(reply, Answer):
-        delivery = await request.reply([Text(reply.entry.answer), *_images(reply.entry)])
+        head = ANSWER_HEAD.format(question=reply.entry.question)
+        delivery = await request.reply([Text(head + reply.entry.answer), *_images(reply.entry)])
         await faq.delivered(
-            reply.entry,
+            reply,
             group_id=group_id,
             sent=delivery.ok or bool(delivery.message_ids),
             message_id=delivery.message_ids[0] if delivery.message_ids else None,
@@ -165,6 +183,8 @@ async def _ask(request: Request, question: str, *, mode: Mode) -> None:
         await request.reply("\n".join(lines))
     elif isinstance(reply, Cannot):
         await request.reply(CANNOT.format(contacts=reply.contacts))
+    elif isinstance(reply, Noted):
+        await request.reply(NOTED.format(contacts=reply.contacts))
     elif isinstance(reply, SlowDown):
         await request.reply(SLOW_DOWN)
     elif isinstance(reply, Usage):
@@ -174,6 +194,10 @@ async def _ask(request: Request, question: str, *, mode: Mode) -> None:
 def _usage(request: Request, usage: Usage, mode: Mode) -> str:
     if usage.why == "too_long":
         return TOO_LONG
+    if usage.why == "media":
+        return MEDIA_ONLY.format(nickname=request.runtime.contest.bot.nickname)
+    if usage.why == "rephrase":
+        return REPHRASE
     if mode == "command":
         return ASK_USAGE
     return MENTION_USAGE.format(nickname=request.runtime.contest.bot.nickname)
@@ -194,7 +218,7 @@ async def _ask_command(request: Request) -> None:
 
 @listen(_wants)
 async def _listen(request: Request) -> None:
-    assert request.claim in ("choice", "mention", "passive")
+    assert request.claim in ("choice", "mention", "passive", "wrong", "media")
     await _ask(request, request.args, mode=request.claim)  # type: ignore[arg-type]
 
 
@@ -330,7 +354,7 @@ async def _delete(request: Request, faq: FaqService, rest: str) -> None:
 
 @_sub("未解决", "unanswered", summary="查看没答上的问题", example="/faq 未解决")
 async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
-    rows = await faq.unanswered(UNANSWERED_SHOWN)
+    rows = await faq.unanswered(UNANSWERED_SHOWN, now=request.runtime.clock())
     if not rows:
         await request.reply(UNANSWERED_EMPTY)
         return
@@ -342,6 +366,7 @@ async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
             text=r.text[:60],
             count=r.count,
             last=f"{contest.local(r.last_at):%m-%d %H:%M}",
+            mark=UNANSWERED_MARKS.get(r.kind, "").format(entry=r.wrong_entry),
         )
         for r in rows
     ]

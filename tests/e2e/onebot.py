@@ -248,6 +248,8 @@ class OneBotImplementation:
         self.nickname = "大赛助手"
         self.calls: list[ApiCall] = []
         self.events: list[dict[str, Any]] = []
+        # message id → (action, params, time) of what the bot sent, for get_msg
+        self._sent_by_id: dict[int, tuple[str, dict[str, Any], int]] = {}
         # Tables answering get_* actions; tests fill them.
         self.groups: dict[int, str] = {}
         self.members: dict[tuple[int, int], dict[str, Any]] = {}
@@ -545,6 +547,9 @@ class OneBotImplementation:
                 "wording": "API不存在",
                 "echo": echo,
             }
+        if action in SEND_ACTIONS and isinstance(data, dict) and "message_id" in data:
+            # Like NapCat and go-cqhttp, get_msg also finds the messages the bot sent.
+            self._sent_by_id[int(data["message_id"])] = (action, params, int(time.time()))
         return {"status": "ok", "retcode": 0, "data": data, "echo": echo}
 
     def _data(self, action: str, params: dict[str, Any]) -> Any:
@@ -601,6 +606,21 @@ class OneBotImplementation:
                     "group": event["message_type"] == "group",
                     "group_id": event.get("group_id"),
                 }
+        if message_id in self._sent_by_id:
+            action, params, at = self._sent_by_id[message_id]
+            segments = to_segments(params.get("message", ""))
+            group = action == "send_group_msg" or params.get("message_type") == "group"
+            return {
+                "time": at,
+                "message_type": "group" if group else "private",
+                "message_id": message_id,
+                "real_id": message_id,
+                "sender": {"user_id": self.self_id, "nickname": self.nickname},
+                "message": segments,
+                "raw_message": to_cq_string(segments),
+                "group": group,
+                "group_id": params.get("group_id"),
+            }
         raise MessageNotFound(message_id)
 
     def _member_info(self, group_id: int, user_id: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sqlite3
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from .conftest import (
     AppStarter,
     ContestWriter,
 )
-from .onebot import FakeOneBot, SentMessage, at, text
+from .onebot import FakeOneBot, SentMessage, at, reply, text
 
 MEMBER_ID = 30_001
 OTHER_MEMBER_ID = 30_002
@@ -62,6 +63,11 @@ def sent_ids(onebot: FakeOneBot) -> list[int]:
     return ids
 
 
+def _answer(entry: FaqEntry) -> str:
+    """An answer as the bot sends it: naming the question it answers first."""
+    return f"您问的是：{entry.question}\n{entry.answer}"
+
+
 def _quoted(message: SentMessage) -> int | None:
     first = message.segments[0] if message.segments else {}
     return int(first["data"]["id"]) if first.get("type") == "reply" else None
@@ -79,13 +85,13 @@ async def test_three_ways_of_asking_are_answered_quoting_the_question(
     await onebot.connect(app.ws_url)
 
     asked, command = await _ask(onebot, MEMBER_ID, "/问 博客链接怎么复制")
-    assert (command.text, _quoted(command)) == (entries["blog-link"].answer, asked)
+    assert (command.text, _quoted(command)) == (_answer(entries["blog-link"]), asked)
 
     asked, mention = await _ask(onebot, MEMBER_ID, [at(SELF_ID), text(" 博客怎么插入图片")])
-    assert (mention.text, _quoted(mention)) == (entries["blog-image"].answer, asked)
+    assert (mention.text, _quoted(mention)) == (_answer(entries["blog-image"]), asked)
 
     asked, passive = await _ask(onebot, MEMBER_ID, "请问截止时间是什么时候？")
-    assert (passive.text, _quoted(passive)) == (entries["rule-deadline"].answer, asked)
+    assert (passive.text, _quoted(passive)) == (_answer(entries["rule-deadline"]), asked)
     assert "7月1日" in passive.text  # rendered from contest.toml
 
 
@@ -104,7 +110,7 @@ async def test_a_number_reply_answers_the_chosen_candidate(
     await onebot.post_group_message(GROUP_ID, OTHER_MEMBER_ID, "2")  # not theirs to choose
     asked, chosen = await _ask(onebot, MEMBER_ID, "２")
 
-    assert (chosen.text, _quoted(chosen)) == (second.answer, asked)
+    assert (chosen.text, _quoted(chosen)) == (_answer(second), asked)
     await onebot.expect_silence(0.5, group_id=GROUP_ID)
 
 
@@ -126,7 +132,7 @@ async def test_a_repeated_question_points_to_the_earlier_answer(
     await onebot.connect(app.ws_url)
 
     _, answer = await _ask(onebot, MEMBER_ID, "/问 博客链接怎么复制")
-    assert answer.text == entries["blog-link"].answer
+    assert answer.text == _answer(entries["blog-link"])
     _, pointer = await _ask(onebot, OTHER_MEMBER_ID, "博客链接怎么复制啊？")
 
     assert pointer.text == "刚刚已回答过这个问题，请看引用的这条回复。"
@@ -156,8 +162,65 @@ async def test_an_organizer_adds_and_teaches_and_both_survive_a_restart(
     try:
         await fresh.connect(app.ws_url)
         _, fee = await _ask(fresh, MEMBER_ID, "/问 党费怎么交")
-        assert fee.text == "请找本单位党务干事。"
+        assert fee.text == "您问的是：党费怎么交\n请找本单位党务干事。"
         _, returned = await _ask(fresh, MEMBER_ID, f"/问 {UNANSWERABLE}")
-        assert returned.text == entries["human-help"].answer
+        assert returned.text == _answer(entries["human-help"])
     finally:
         await fresh.close()
+
+
+# --- issue 10: explicit questions always answered; misses recorded as they happen ------------
+
+
+async def test_an_explicit_question_is_answered_during_a_flood_of_passive_ones(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    app = await start_app(config=contest_config({"faq": {"flood_per_minute": 1}}))
+    await onebot.connect(app.ws_url)
+
+    _, first = await _ask(onebot, MEMBER_ID, "请问截止时间是什么时候？")
+    assert first.text.startswith("您问的是：")
+    await onebot.post_group_message(GROUP_ID, OTHER_MEMBER_ID, "请问博客链接怎么复制？")
+    await onebot.expect_silence(0.5, group_id=GROUP_ID)  # passive, over the group's limit
+
+    asked, answer = await _ask(onebot, OTHER_MEMBER_ID, "/问 博客怎么插入图片")
+    assert answer.text.startswith("您问的是：")
+    assert _quoted(answer) == asked
+
+
+def _unanswered_rows(app: AppProcess) -> list[tuple[str, str, int]]:
+    """(text, kind, count) of faq_unanswered, read straight from the app's SQLite file."""
+    path = app.env["DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT text, kind, count FROM faq_unanswered ORDER BY id").fetchall()
+
+
+async def test_a_suggestion_is_recorded_and_a_pick_resolves_it(
+    app: AppProcess, onebot: FakeOneBot
+) -> None:
+    await onebot.connect(app.ws_url)
+
+    _, offer = await _ask(onebot, MEMBER_ID, f"/问 {AMBIGUOUS}")
+    assert offer.text.startswith("您想问的是哪一个？")
+    assert _unanswered_rows(app) == [(AMBIGUOUS, "suggested", 1)]
+    _, chosen = await _ask(onebot, MEMBER_ID, "1")
+    assert chosen.text.startswith("您问的是：")
+    assert _unanswered_rows(app) == []
+
+    await _ask(onebot, OTHER_MEMBER_ID, f"/问 {AMBIGUOUS}")  # offered, never picked
+    assert _unanswered_rows(app) == [(AMBIGUOUS, "suggested", 1)]
+
+
+async def test_saying_wrong_to_an_answer_records_a_miss(
+    app: AppProcess, onebot: FakeOneBot, sent_ids: list[int]
+) -> None:
+    await onebot.connect(app.ws_url)
+
+    _, answer = await _ask(onebot, MEMBER_ID, "/问 博客链接怎么复制")
+    assert answer.text.startswith("您问的是：")
+    _, noted = await _ask(onebot, MEMBER_ID, [reply(sent_ids[-1]), text("不对")])
+    assert noted.text.startswith("抱歉答得不对，已记下您的问题")
+
+    _, listing = await _ask(onebot, ORGANIZER_ID, "/faq 未解决")
+    assert "博客链接怎么复制" in listing.text
+    assert "【答错：blog-link】" in listing.text

@@ -73,6 +73,7 @@ UNCLEAR = "别人的微博"
 SUGGESTION = "您想问的是哪一个？回复序号即可：\n1. 微博怎么关注别人？\n2. 微博怎么转发？"
 CONTACTS = "请在群里 @ 组织者，或联系区委组织部。"
 CANNOT = f"抱歉，这个问题我还答不上来，已记下转给组织者。{CONTACTS}"
+REPEATED_TEXT = "刚刚已回答过这个问题，请看引用的这条回复。"
 T0 = datetime(2027, 6, 25, 9, 0, tzinfo=UTC)
 OTHER_MEMBER = 20002
 
@@ -117,9 +118,23 @@ def _group_send(event: GroupMessageEvent, parts: list[Part]) -> tuple[str, dict[
     return "send_group_msg", {"group_id": event.group_id, "message": message}
 
 
-def _answer(event: GroupMessageEvent, text: str, *images: bytes) -> tuple[str, dict[str, Any]]:
-    """The bot's answer: quoting the question, the answer text, then the entry's images."""
-    return _group_send(event, [Quote(event.message_id), Text(text), *map(Image, images)])
+# Each answer of FAQ_YAML (rendered as the bot renders it) → the question it answers.
+QUESTIONS = {
+    "1. 在编辑页把光标放在要插图的位置。\n2. 点“图片”按钮上传。": "博文里怎么插入图片？",
+    LINK_ANSWER: "博客链接怎么复制？",
+    "7月1日（周四）18:00 截止。": "截止时间是什么时候？",
+    "点微博下方的“转发”。": "微博怎么转发？",
+    "打开对方主页，点“关注”。": "微博怎么关注别人？",
+}
+
+
+def _answer(
+    event: GroupMessageEvent, text: str, *images: bytes, question: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The bot's answer: quoting the question, naming the entry's question, the answer text,
+    then the entry's images."""
+    head = f"您问的是：{question or QUESTIONS[text]}\n"
+    return _group_send(event, [Quote(event.message_id), Text(head + text), *map(Image, images)])
 
 
 async def _exchange(
@@ -350,22 +365,47 @@ async def test_a_repeated_question_points_to_the_earlier_answer(
     await _exchange(app, third, _answer(third, LINK_ANSWER))
 
 
-async def test_the_flood_limit_silences_then_tells_explicit_askers_once(
+async def test_the_flood_limit_silences_passive_answers_but_never_an_explicit_question(
     app: App, runtime: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert runtime.faq is not None
     monkeypatch.setattr(runtime.faq.guards.floods, "per_minute", 1)
-    first = group_message("/问 博客链接怎么复制")
-    await _exchange(app, first, _answer(first, LINK_ANSWER))
+    passive = group_message("请问博客链接怎么复制？")
+    await _exchange(app, passive, _answer(passive, LINK_ANSWER))
+    await _exchange(app, group_message("截止时间是什么时候？"))  # passive, over the limit: silent
 
-    await _exchange(app, group_message("截止时间是什么时候？"))  # passive: silent
     asked = group_message("/问 截止时间是什么时候")
-    await _exchange(app, asked, reply_to(asked, "提问的人有点多，请稍后再问。"))
-    await _exchange(app, group_message("/问 截止时间是什么时候"))  # told once a minute
+    await _exchange(app, asked, _answer(asked, "7月1日（周四）18:00 截止。"))
+    unclear = group_message(f"/问 {UNCLEAR}")
+    await _exchange(app, unclear, reply_to(unclear, SUGGESTION))
+
+
+async def test_one_member_asking_six_times_a_minute_is_asked_to_wait_once(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    questions = ["博客链接怎么复制", "截止时间是什么时候", "微博怎么转发", "微博怎么关注别人"]
+    answers = [LINK_ANSWER, "7月1日（周四）18:00 截止。", "点微博下方的“转发”。"]
+    answers.append("打开对方主页，点“关注”。")
+    for question, answer in zip(questions, answers, strict=True):
+        event = group_message(f"/问 {question}")
+        await _exchange(app, event, _answer(event, answer))
+    image = group_message("/问 博文里怎么插入图片")
+    await _exchange(app, image, _answer(image, IMAGE_ANSWER, IMAGE))
+
+    sixth = group_message("/问 博客链接怎么复制")
+    await _exchange(app, sixth, reply_to(sixth, "您问得有点快，请稍后再问。"))
+    await _exchange(app, group_message("/问 博客链接怎么复制"))  # said once, then quiet
+    other = group_message("/问 截止时间是什么时候", user_id=OTHER_MEMBER)
+    await _exchange(app, other, _pointer(OTHER_MEMBER))  # a repeat points to the answer
 
     clock.advance(minutes=1)
-    later = group_message("/问 截止时间是什么时候")
-    await _exchange(app, later, _answer(later, "7月1日（周四）18:00 截止。"))
+    await _exchange(app, group_message("/问 微博怎么转发"), _pointer(MEMBER))
+
+
+def _pointer(user_id: int) -> tuple[str, dict[str, Any]]:
+    """Pointing to the earlier answer (message 1 in these exchanges), @-ing the asker."""
+    earlier = group_message("")
+    return _group_send(earlier, [Quote(1), Mention(user_id), Text(REPEATED_TEXT)])
 
 
 # --- hostile input -----------------------------------------------------------------------------
@@ -463,7 +503,9 @@ async def test_an_organizer_adds_an_entry_that_is_then_answered(app: App, runtim
     await _exchange(app, add, reply_to(add, "已添加问答“party-fee”：党费怎么交"))
 
     ask = group_message("/问 党费怎么交")
-    await _exchange(app, ask, _answer(ask, "1. 找本单位党务干事。\n2. 现金或转账。"))
+    await _exchange(
+        app, ask, _answer(ask, "1. 找本单位党务干事。\n2. 现金或转账。", question="党费怎么交")
+    )
 
 
 async def test_a_refused_change_is_explained(app: App, runtime: Runtime) -> None:
@@ -555,4 +597,86 @@ async def test_faq_reload_rereads_the_file(app: App, runtime: Runtime) -> None:
     reload = group_message("/faq 重载", user_id=ORGANIZER)
     await _exchange(app, reload, reply_starting(reload, "已重新读取问答库，共 5 条。"))
     ask = group_message("/问 博客链接怎么复制")
-    await _exchange(app, ask, _answer(ask, "新写的链接答案。"))
+    await _exchange(app, ask, _answer(ask, "新写的链接答案。", question="博客链接怎么复制？"))
+
+
+# --- misses recorded as they happen (issue 10) -------------------------------------------------
+
+
+async def _listed(app: App) -> str:
+    """What /faq 未解决 shows an organizer."""
+    event = group_message("/faq 未解决", user_id=ORGANIZER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_msg",
+            {"group_id": event.group_id, "message": Captured.into(captured := [])},
+            result={"message_id": 1},
+        )
+    return message_text(captured[0])
+
+
+class Captured:
+    """Equals any message, keeping it (nonebug compares with ==)."""
+
+    def __init__(self, into: list) -> None:
+        self.into_list = into
+
+    @classmethod
+    def into(cls, into: list) -> Captured:
+        return cls(into)
+
+    def __eq__(self, message: object) -> bool:
+        self.into_list.append(message)
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+async def test_a_suggestion_is_listed_once_the_pick_window_passes(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    ask = group_message(f"/问 {UNCLEAR}")
+    await _exchange(app, ask, reply_to(ask, SUGGESTION))
+    assert "暂无未解决的问题" in await _listed(app)  # still time to pick
+
+    clock.advance(minutes=4)
+    listed = await _listed(app)
+    assert UNCLEAR in listed
+    assert "【给了候选未选】" in listed
+
+
+async def test_picking_a_candidate_resolves_the_suggestion(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    ask = group_message(f"/问 {UNCLEAR}")
+    await _exchange(app, ask, reply_to(ask, SUGGESTION))
+    choice = group_message("2")
+    await _exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
+    clock.advance(minutes=4)
+    assert "暂无未解决的问题" in await _listed(app)
+
+
+async def test_saying_wrong_to_an_answer_records_the_question(
+    app: App, runtime: Runtime, clock: Clock
+) -> None:
+    ask = group_message("/问 博客链接怎么复制")
+    await _exchange(app, ask, _answer(ask, LINK_ANSWER), message_id=5151)
+    wrong = quoting_bot("不对", quoted_id=5151)
+    await _exchange(
+        app, wrong, reply_to(wrong, f"抱歉答得不对，已记下您的问题，转给组织者补充。{CONTACTS}")
+    )
+    listed = await _listed(app)
+    assert "博客链接怎么复制" in listed
+    assert "【答错：blog-link】" in listed
+
+
+async def test_a_voice_message_to_the_bot_is_asked_for_words(app: App, runtime: Runtime) -> None:
+    event = group_message(Message(MessageSegment.record("voice.amr")), to_me=True)
+    event.original_message = Message(
+        [MessageSegment.at(SELF_ID), MessageSegment.record("voice.amr")]
+    )
+    await _exchange(
+        app, event, reply_to(event, "请用文字描述问题，例如：@大赛助手 博客怎么插入图片")
+    )

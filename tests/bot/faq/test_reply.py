@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.reply import Answer, Cannot, Repeat, Silent, SlowDown, Suggest, Usage
+from bot.faq.reply import Answer, Cannot, Noted, Repeat, Silent, SlowDown, Suggest, Usage
 from bot.faq.service import FaqService
 from bot.settings.contest import Contest
 from bot.storage.db import Sessions
@@ -60,7 +60,7 @@ async def test_the_same_answer_soon_after_points_to_the_first(
 ) -> None:
     first = await ask(faq, "博客链接怎么复制", now)
     assert isinstance(first, Answer)
-    await faq.delivered(first.entry, group_id=GROUP, sent=True, message_id=555, now=now)
+    await faq.delivered(first, group_id=GROUP, sent=True, message_id=555, now=now)
     again = await ask(faq, "怎么找到博文的网址", now + timedelta(minutes=1))
     assert again == Repeat(555)
 
@@ -68,7 +68,7 @@ async def test_the_same_answer_soon_after_points_to_the_first(
 async def test_an_answer_that_was_not_sent_is_not_a_repeat(faq: FaqService, now: datetime) -> None:
     first = await ask(faq, "博客链接怎么复制", now)
     assert isinstance(first, Answer)
-    await faq.delivered(first.entry, group_id=GROUP, sent=False, message_id=None, now=now)
+    await faq.delivered(first, group_id=GROUP, sent=False, message_id=None, now=now)
     assert isinstance(await ask(faq, "博客链接怎么复制", now), Answer)
 
 
@@ -105,11 +105,56 @@ async def test_empty_and_overlong_questions_get_usage(faq: FaqService, now: date
     assert await ask(faq, "问" * 500, now) == Usage("too_long")
 
 
-async def test_the_flood_limit_says_later_once_then_nothing(faq: FaqService, now: datetime) -> None:
-    assert isinstance(await ask(faq, "博客链接怎么复制", now), Answer)
-    assert isinstance(await ask(faq, "博文里怎么插入图片", now), Answer)
-    assert await ask(faq, "微博里怎么插入图片", now) == SlowDown()
-    assert await ask(faq, "微博里怎么插入图片", now) == Silent()
+async def test_the_flood_limit_binds_passive_answers_only(faq: FaqService, now: datetime) -> None:
+    assert isinstance(await ask(faq, "博客链接怎么复制？", now, mode="passive"), Answer)
+    assert isinstance(await ask(faq, "博文里怎么插入图片？", now, mode="passive"), Answer)
+    assert await ask(faq, "微博里怎么插入图片？", now, mode="passive") == Silent()
+    assert isinstance(await ask(faq, "微博里怎么插入图片", now), Answer)
+
+
+async def test_a_sixth_explicit_question_in_a_minute_is_refused_once(
+    faq: FaqService, now: datetime
+) -> None:
+    for _ in range(5):
+        assert not isinstance(await ask(faq, "党费怎么交", now), SlowDown | Silent)
+    assert await ask(faq, "党费怎么交", now) == SlowDown()
+    assert await ask(faq, "党费怎么交", now) == Silent()
+    assert isinstance(await ask(faq, "党费怎么交", now + timedelta(minutes=1)), Cannot)
+
+
+async def test_a_pick_resolves_the_recorded_suggestion(faq: FaqService, now: datetime) -> None:
+    assert isinstance(await ask(faq, "怎么插入图片", now), Suggest)
+    later = now + timedelta(minutes=10)
+    assert [(u.text, u.kind) for u in await faq.unanswered(now=later)] == [
+        ("怎么插入图片", "suggested")
+    ]
+    assert await faq.unanswered(now=now) == []  # still time to pick
+    await ask(faq, "怎么插入图片", now)
+    assert isinstance(await ask(faq, "1", now, mode="choice"), Answer)
+    assert [u.count for u in await faq.unanswered(now=later)] == [1]
+
+
+async def test_wrong_after_an_answer_records_the_question(faq: FaqService, now: datetime) -> None:
+    answer = await ask(faq, "博客链接怎么复制", now)
+    assert isinstance(answer, Answer)
+    await faq.delivered(answer, group_id=GROUP, sent=True, message_id=77, now=now)
+    assert (
+        faq.claim(
+            "不对！",
+            group_id=GROUP,
+            user_id=MEMBER,
+            at_bot=False,
+            has_card=False,
+            now=now,
+            reply_to_bot=77,
+        )
+        == "wrong"
+    )
+    noted = await ask(faq, "不对！", now, mode="wrong", reply_to_bot=77)
+    assert isinstance(noted, Noted)
+    [miss] = await faq.unanswered()
+    assert (miss.text, miss.kind, miss.wrong_entry) == ("博客链接怎么复制", "wrong", "blog-link")
+    assert await ask(faq, "不对", now, mode="wrong", reply_to_bot=78) == Usage("rephrase")
 
 
 def test_links_and_cards_are_not_questions(faq: FaqService, now: datetime) -> None:

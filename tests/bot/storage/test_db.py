@@ -110,6 +110,18 @@ def _seed_0006(conn: Connection) -> None:
     )
 
 
+def _seed_0007(conn: Connection) -> None:
+    _seed_0006(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO faq_unanswered (key, text, count, first_at, last_at, kind, offered)"
+            " VALUES ('怎么插图片', '怎么插图片', 1, :t, :t, 'suggested',"
+            ' \'["blog-image", "weibo-image"]\')'
+        ),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -132,6 +144,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0004": _seed_0004,
     "0005": _seed_0005,
     "0006": _seed_0006,
+    "0007": _seed_0007,
 }
 
 
