@@ -145,7 +145,7 @@ class Report:
     by_style: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     misses: list[str] = field(default_factory=list)
 
-    def rate(self, metric: str) -> float:
+    def denominator(self, metric: str) -> int:
         c = self.counts
         denominators = {
             "explicit_right": c["in_scope"],
@@ -156,7 +156,10 @@ class Report:
             "passive_wrong_or_off_topic": c["in_scope"] + c["out_of_scope"],
             "chatter_answered": c["chatter"],
         }
-        return c[metric] / max(1, denominators[metric])
+        return max(1, denominators[metric])
+
+    def rate(self, metric: str) -> float:
+        return self.counts[metric] / self.denominator(metric)
 
     def figures(self) -> dict[str, float]:
         return {m: round(self.rate(m), 4) for m in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER)}

@@ -18,3 +18,6 @@ class FaqEntry:
     tags: tuple[str, ...] = ()
     images: tuple[Path, ...] = ()
     source: Literal["file", "chat"] = "file"
+    # False: its steps through an app's menus were written without checking them on the app
+    # (`reviewed: false` in faq.yaml); /faq 列表 and the dashboard mark it for an organizer.
+    reviewed: bool = True

@@ -70,7 +70,7 @@ IMAGES_DIR = "faq-images"
 SUPPORTED_VERSION = 1
 
 TOP_KEYS = ("version", "entries")
-ENTRY_KEYS = ("id", "question", "phrasings", "keywords", "answer", "tags", "images")
+ENTRY_KEYS = ("id", "question", "phrasings", "keywords", "answer", "tags", "images", "reviewed")
 
 # Command names as the chat layer registers them; templates write {{ commands.submit }}.
 BOT_COMMANDS: Mapping[str, str] = {
@@ -332,6 +332,10 @@ def _entry(
     tags = _texts(check, f"{prefix}.tags", raw.get("tags"), f"{where}的 tags ")
     image_names = _texts(check, f"{prefix}.images", raw.get("images"), f"{where}的 images ")
     images = _images(check, f"{prefix}.images", image_names, config_dir, f"{where}的 ")
+    reviewed = raw.get("reviewed", True)
+    if not isinstance(reviewed, bool):
+        check.problem(f"{prefix}.reviewed", f"{where}的 reviewed 应为 true 或 false（不加引号）")
+        reviewed = True
 
     answer: str | None = None
     if template is not None:
@@ -358,6 +362,7 @@ def _entry(
         tags=tags,
         images=images,
         source="file",
+        reviewed=reviewed,
     )
 
 

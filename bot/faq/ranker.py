@@ -103,6 +103,17 @@ def prior_weight(token: str, canonical: bool = False) -> float:
     return SHORT_WORD_WEIGHT if len(token) == 1 else WORD_WEIGHT
 
 
+# Parts of speech of a thing asked about (a card, an app, a tax office), as jieba tags them;
+# person and place names are context (老张, 凤桥镇), not the subject.
+_THING_POS = ("n", "nz", "nt", "eng", "vn")
+
+
+@lru_cache(maxsize=65536)
+def _is_thing(token: str) -> bool:
+    tags = _TAGGER.tag(token)
+    return len(tags) == 1 and tags[0][1] in _THING_POS
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-CALIBRATION_SLOPE * (x - CALIBRATION_MIDPOINT)))
 
@@ -333,6 +344,20 @@ class Ranker:
         matches = [Match(self.entry_ids[e], calibrate(raw)) for e, raw in ranked[:k]]
         return [m for m in matches if m.score > 0.0]
 
+    def unknown_words(self, question: str) -> list[str]:
+        """Content words of `question` that no entry uses: what it asks about may not be here
+        at all (医保卡密码 against a blog password entry)."""
+        query = self.normalizer.tokens(question)
+        return [
+            t
+            for t in dict.fromkeys(query)
+            if len(t) >= 2
+            and t not in self.spread
+            and self.weigh(t)[1]
+            and not t.isdigit()
+            and _is_thing(t)
+        ]
+
     def consider(self, question: str, policy: FaqPolicy, *, passive: bool) -> Decision:
         """Rank and decide in one call, with the passive-mode question check included."""
         matches = self.rank(question, k=3)
@@ -372,3 +397,12 @@ def decide(
     if suggested:
         return Decision("suggest", suggested, kept)
     return Decision("none", (), kept)
+
+
+def unsure(decision: Decision, policy: FaqPolicy, *, passive: bool) -> Decision:
+    """An answer made less sure (the question has words the knowledge base does not know):
+    explicitly asked, the candidates are listed instead; passively, nothing is said."""
+    if passive or decision.kind != "answer":
+        return Decision("none", (), decision.matches) if passive else decision
+    listed = tuple(m.id for m in decision.matches if m.score >= policy.suggest_threshold)
+    return Decision("suggest", listed, decision.matches)

@@ -33,7 +33,7 @@ from bot.faq import knowledge
 from bot.faq.entry import FaqEntry
 from bot.faq.guard import FaqGuards, parse_choice
 from bot.faq.normalize import fold, looks_like_question, strip_mentions
-from bot.faq.ranker import Decision, Match, Ranker, decide
+from bot.faq.ranker import Decision, Match, Ranker, decide, unsure
 from bot.faq.reply import (
     CHOICE_MAX,
     PASSIVE_MAX,
@@ -322,6 +322,11 @@ class FaqService:
         matches = self._ranker.rank(query, k=3) if self._ranker is not None else []
         asked = self.looks_like_question(query) if passive else True
         decision = decide(matches, self.policy, passive=passive, question_like=asked)
+        # Passively, an answer whose question names a thing the knowledge base never mentions
+        # (医保卡密码, 电子税务局) is too likely about something else: say nothing.
+        unknown = self._ranker.unknown_words(query) if passive and self._ranker else []
+        if decision.kind == "answer" and unknown:
+            decision = unsure(decision, self.policy, passive=True)
         entries = tuple(self._entries[i] for i in decision.entry_ids if i in self._entries)
         return Asked(decision, entries, tuple(matches))
 

@@ -54,6 +54,7 @@ NOT_READY = "问答库暂时不可用，请稍后再试或联系组织者。"
 LIST_HEAD = "共 {count} 条问答（编号 问题）："
 LIST_LINE = "{id} {question}{mark}"
 CHAT_MARK = "（群里改过）"
+UNREVIEWED_MARK = "（步骤待核对）"
 SHOW = "【{id}】{question}\n其他问法：{phrasings}\n答案：\n{answer}"
 SHOW_SOURCE_CHAT = "\n（在群里添加或修改过，/faq 撤销 可恢复）"
 SHOW_USAGE = "请写明编号"
@@ -278,11 +279,13 @@ def _who(user_id: int | None) -> str:
 async def _list(request: Request, faq: FaqService, _rest: str) -> None:
     entries = faq.list_entries()
     lines = [LIST_HEAD.format(count=len(entries))]
-    lines += [
-        LIST_LINE.format(id=e.id, question=e.question, mark=CHAT_MARK if e.source == "chat" else "")
-        for e in entries
-    ]
+    lines += [LIST_LINE.format(id=e.id, question=e.question, mark=_mark(e)) for e in entries]
     await request.reply("\n".join(lines))
+
+
+def _mark(entry: FaqEntry) -> str:
+    mark = CHAT_MARK if entry.source == "chat" else ""
+    return mark + ("" if entry.reviewed else UNREVIEWED_MARK)
 
 
 @_sub("查看", "show", summary="查看一条问答", example="/faq 查看 blog-link")

@@ -110,15 +110,21 @@ def test_no_test_question_was_copied_into_the_knowledge_base(halves: dict[str, H
 
 
 def test_no_figure_of_the_test_half_got_worse(test_report: Report) -> None:
+    """Each figure may move against us by one point, or by one question where a single
+    question is worth more than a point (60 out-of-scope questions: 1.7 points each)."""
     recorded = json.loads(RATCHET.read_text(encoding="utf-8"))
     measured = test_report.figures()
+
+    def slack(metric: str) -> float:
+        return max(POINT, 1 / test_report.denominator(metric)) + 1e-9
+
     worse = [
         f"{m}: {measured[m]:.3f} < {recorded[m]:.3f}"
         for m in HIGHER_IS_BETTER
-        if measured[m] < recorded[m] - POINT
+        if measured[m] < recorded[m] - slack(m)
     ] + [
         f"{m}: {measured[m]:.3f} > {recorded[m]:.3f}"
         for m in LOWER_IS_BETTER
-        if measured[m] > recorded[m] + POINT
+        if measured[m] > recorded[m] + slack(m)
     ]
     assert worse == [], "run bench/eval_faq.py; the test half got worse"
