@@ -16,6 +16,7 @@ require("plugins.router")
 from bot.dashboard.auth import LoginLinks, grant_for
 from bot.runtime import current
 from bot.units.roles import Need
+from plugins.dashboard.errors import install_handlers
 from plugins.dashboard.web import build_router, redact_access_log
 from plugins.router import Request, command
 
@@ -66,3 +67,4 @@ redact_access_log()
 _app = nonebot.get_app()
 if isinstance(_app, FastAPI):
     _app.include_router(build_router(current))
+    install_handlers(_app)

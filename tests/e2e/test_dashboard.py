@@ -329,6 +329,32 @@ async def test_organizer_withdraws_and_restores_with_csrf_only(
     assert await entry_status(app, receipt) == "accepted"
 
 
+async def test_refusals_are_answered_with_their_reason_and_status(
+    start_app: AppStarter,
+    contest_config: ContestWriter,
+    tmp_path: Path,
+    onebot: FakeOneBot,
+    client: aiohttp.ClientSession,
+) -> None:
+    app = await seeded_app(start_app, contest_config, tmp_path)
+    await onebot.connect(app.ws_url)
+    receipt = await first_accepted(app)
+    async with await sign_in(client, await login_link(onebot, ORGANIZER_ID)):
+        pass
+    csrf = await csrf_of(client, app)
+    entries = f"{base(app)}/dashboard/entries"
+
+    async with client.post(f"{entries}/999999/withdraw", data={"csrf": csrf}) as unknown:
+        assert unknown.status == 404
+        assert "没有找到回执 #999999" in await unknown.text()
+    async with client.post(f"{entries}/{receipt}/restore", data={"csrf": csrf}) as not_withdrawn:
+        assert not_withdrawn.status == 400
+        assert "没有撤回，无需恢复" in await not_withdrawn.text()
+    async with client.post(f"{entries}/{receipt}/score", data={"csrf": csrf}) as not_a_judge:
+        assert not_a_judge.status == 403
+    assert await entry_status(app, receipt) == "accepted"
+
+
 async def test_dashboard_command_in_a_group_sends_no_link(
     start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
 ) -> None:

@@ -1,0 +1,76 @@
+"""Signing in with the one-time link from /后台, signing out, the static files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from plugins.dashboard.deps import AnyChange, DashboardDep, form_of
+from plugins.dashboard.pages import (
+    COOKIE,
+    HERE,
+    MSG_LINK_INVALID,
+    MSG_SIGN_IN,
+    PREFIX,
+    redirect,
+    secure,
+)
+
+STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+
+router = APIRouter()
+
+
+@router.get(PREFIX)
+async def root() -> Response:
+    return redirect(f"{PREFIX}/")
+
+
+@router.get(f"{PREFIX}/login")
+async def login_page(request: Request, d: DashboardDep, t: str = "") -> Response:
+    if not t:
+        viewer, _ = d.viewer(request)
+        if viewer is not None:
+            return redirect(f"{PREFIX}/")
+        return d.render("login.html", 401, token="", text=MSG_SIGN_IN)
+    # Only look: QQ's scanner opens the link before the person does.
+    if not await d.links.peek(t, d.now()):
+        return d.render("login.html", 400, token="", text=MSG_LINK_INVALID)
+    return d.render("login.html", token=t, text="")
+
+
+@router.post(f"{PREFIX}/login")
+async def login(request: Request, d: DashboardDep) -> Response:
+    form = await form_of(request)
+    grant = await d.links.redeem(form.get("t", ""), d.now())
+    if grant is None:
+        return d.render("login.html", 400, token="", text=MSG_LINK_INVALID)
+    hours = d.runtime.deployment.dashboard_session_hours
+    _, value = d.codec.start(grant, d.now(), hours)
+    response = redirect(f"{PREFIX}/")
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=hours * 3600,
+        path=PREFIX,
+        httponly=True,
+        samesite="lax",
+        secure=d.secure_cookie,
+    )
+    return response
+
+
+@router.post(f"{PREFIX}/logout")
+async def logout(change: AnyChange) -> Response:
+    response = redirect(f"{PREFIX}/login")
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
+
+
+@router.get(f"{PREFIX}/static/{{name}}")
+async def static(name: str) -> Response:
+    if name not in STATIC:
+        return Response(status_code=404)
+    response = FileResponse(HERE / "static" / name, media_type=STATIC[name])
+    response.headers["Cache-Control"] = "max-age=3600"
+    return secure(response)
