@@ -25,13 +25,14 @@ def pytest_configure(config: pytest.Config) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bot-tests-"))
     os.environ["BOT_DATA_DIR"] = str(scratch)
     os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{scratch / 'bot.db'}"
+    # No background reminder job in chat tests, in that runtime or in the `runtime` fixture's:
+    # they call plugins.reminders.wake() directly.
+    os.environ["REMINDERS_AUTORUN"] = "false"
     config.stash[NONEBOT_INIT_KWARGS] = {
         "driver": "~fastapi+~aiohttp",
         "log_level": "WARNING",
         "superusers": {"10009"},
         "command_start": {"/", "／"},
-        # No background reminder job in chat tests; they call plugins.reminders.wake() directly.
-        "reminders_autorun": False,
     }
 
 
@@ -56,6 +57,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         superusers=frozenset({10009}),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         data_dir=tmp_path,
+        reminders_autorun=False,
     )
     opened = await open_runtime(deployment, make_contest())
     yield opened
