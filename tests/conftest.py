@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,22 +18,32 @@ from bot.runtime import Runtime, install, open_runtime
 from bot.settings.deployment import Deployment
 from tests.fake import make_contest
 
+_SCRATCH = pytest.StashKey[Path]()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # nonebug runs NoneBot's start-up hooks, and the router's (for `nb run`) opens a runtime
     # from .env and contest.toml when none is open: give it a throwaway database, never a
     # developer's own (the environment wins over .env).
     scratch = Path(tempfile.mkdtemp(prefix="bot-tests-"))
+    config.stash[_SCRATCH] = scratch
     os.environ["BOT_DATA_DIR"] = str(scratch)
     os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{scratch / 'bot.db'}"
+    # No background reminder job in chat tests, in that runtime or in the `runtime` fixture's:
+    # they call plugins.reminders.wake() directly.
+    os.environ["REMINDERS_AUTORUN"] = "false"
     config.stash[NONEBOT_INIT_KWARGS] = {
         "driver": "~fastapi+~aiohttp",
         "log_level": "WARNING",
         "superusers": {"10009"},
         "command_start": {"/", "／"},
-        # No background reminder job in chat tests; they call plugins.reminders.wake() directly.
-        "reminders_autorun": False,
     }
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    scratch = config.stash.get(_SCRATCH, None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -56,6 +67,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         superusers=frozenset({10009}),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         data_dir=tmp_path,
+        reminders_autorun=False,
     )
     opened = await open_runtime(deployment, make_contest())
     yield opened

@@ -1,103 +1,185 @@
-"""The contest as configured in config/contest.toml: plain, validated, immutable values.
+"""The contest as configured in config/contest.toml: plain immutable values, sections declared once.
 
-Loading and validation live in `bot/contest_loader.py`; everything else takes a `Contest`.
-Times are timezone-aware; `Contest.timezone` is used only for display.
+Every section is a frozen dataclass whose fields carry their default, bounds (`Field(ge=, le=)`),
+doc and validators. `bot/settings/loader.py` reads contest.toml through these declarations with
+pydantic and words its errors for the organiser; the readers below word their own problems. A
+value built in code is taken as given (tests build tiny policies); one read from the file is
+validated. Times are timezone-aware; `Contest.timezone` is used only for display.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from ipaddress import ip_address
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-
-@dataclass(frozen=True)
-class Category:
-    id: str
-    name: str
-    quota: int
-
-
-@dataclass(frozen=True)
-class UnitSpec:
-    """A unit as written in config/contest.toml (the database may hold more units)."""
-
-    name: str
-    category: str
-    secretaries: tuple[int, ...] = ()
-    aliases: tuple[str, ...] = ()
-    quota: int | None = None
-
-
-@dataclass(frozen=True)
-class MessagePolicy:
-    """How the bot talks in a group: pacing and length limits (`[messages]`)."""
-
-    burst: int = 3
-    interval: float = 1.5
-    max_length: int = 1500
-    max_mentions: int = 20
-
-
-@dataclass(frozen=True)
-class BotPolicy:
-    """The bot's own manners (`[bot]`)."""
-
-    nickname: str = "大赛助手"
-    welcome: bool = True
-    rules_hint: str = "大赛规则请看群公告，或发送 /帮助。"
-    ignore_users: frozenset[int] = frozenset()
-
-
-# The seed's portals (Sina blog/Weibo, Tencent, Xinhua, People's Daily) by host suffix.
-DEFAULT_PLATFORMS: tuple[str, ...] = (
-    "blog.sina.com.cn",
-    "weibo.com",
-    "weibo.cn",
-    "t.cn",
-    "qq.com",
-    "xinhuanet.com",
-    "news.cn",
-    "people.com.cn",
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+    with_config,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError, PydanticKnownError
+
+from bot.names import name_key
+
+# --------------------------------------------------------------------------------------------
+# Reading TOML values. A reader takes what tomllib produced and returns the value, or raises its
+# problems in the organiser's words; pydantic's own errors (wrong type, out of bounds, missing or
+# unknown key) are worded by the loader.
+
+# QQ ids end up in BIGINT columns.
+MAX_QQ_ID = 2**63 - 1
+PROBLEM = "problem"
+# A value that cannot be read because of another key's problem, which already says why.
+ALREADY_REPORTED = "already_reported"
+# Validation context key: the ids of the [[categories]] read so far, which [[units]] refer to.
+CATEGORY_IDS = "category_ids"
+
+# Every section: an unknown key is a problem; a field's docstring is its pydantic description.
+SECTION = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+T = TypeVar("T")
+
+
+def kind(value: object) -> str:
+    """The TOML type of `value`, in words an organiser knows."""
+    words = (
+        (bool, "true/false"),
+        (int, "整数"),
+        (float, "小数"),
+        (str, "文字"),
+        (datetime, "日期时间"),
+        (date, "日期"),
+        (time, "时刻"),
+        (list, "列表"),
+        (dict, "表"),
+    )
+    return next((word for t, word in words if isinstance(value, t)), type(value).__name__)
+
+
+def close_match(word: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def problem(message: str) -> PydanticCustomError:
+    """What is wrong with the value being read: `raise problem("…")` in a validator."""
+    return PydanticCustomError(PROBLEM, "{message}", {"message": message})
+
+
+def problems(value: object, messages: Iterable[str], *, key: str | None = None) -> ValidationError:
+    """Several problems with one value at once; `key`: report them on that key of the section."""
+    loc: tuple[str, ...] = () if key is None else (key,)
+    details = [InitErrorDetails(type=problem(m), loc=loc, input=value) for m in messages]
+    return ValidationError.from_exception_data("contest.toml", details)
 
 
 @dataclass(frozen=True)
-class SubmissionPolicy:
-    """How submitted links are checked (`[submission]`)."""
+class Example:
+    """Marks a key that must be written; `text` shows how, when it is missing or empty."""
 
-    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
-    verify: bool = True
-    min_chars: int = 600
-    # Tests verify against their own local server; users' links never reach private addresses.
-    verify_allow_private: bool = False
-    verify_timeout: float = 10.0
-    max_links: int = 20
-    # Host name -> IP address, like curl's --resolve: lets tests point a platform's name at
-    # their own local server. Honoured only together with verify_allow_private.
-    verify_resolve: tuple[tuple[str, str], ...] = ()
+    text: str
 
 
-@dataclass(frozen=True)
-class FaqPolicy:
-    """How the FAQ answers (`[faq]`); scores are calibrated to [0, 1]."""
+def text(value: object) -> str:
+    """Non-empty text, trimmed."""
+    if not isinstance(value, str):
+        raise PydanticKnownError("string_type")
+    if not value.strip():
+        raise problem("不能为空；请填写内容")
+    return value.strip()
 
-    file: str = "faq.yaml"
-    synonyms: str = "synonyms.txt"
-    answer_threshold: float = 0.6
-    suggest_threshold: float = 0.35
-    passive: bool = True
-    passive_threshold: float = 0.75
-    passive_off_groups: frozenset[int] = frozenset()
-    contacts: str = "请在群里 @ 组织者，或联系区委组织部。"
-    repeat_minutes: int = 5
-    followup_minutes: int = 3
-    flood_per_minute: int = 6
+
+def _items(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise PydanticKnownError("list_type")
+    return value
+
+
+def _each(value: object, read: Callable[[Any], T]) -> list[T]:
+    """`read` applied to every item of the list `value`; every bad item's problem is reported."""
+    found: list[T] = []
+    wrong: list[str] = []
+    for item in _items(value):
+        try:
+            found.append(read(item))
+        except PydanticCustomError as error:
+            wrong.append(error.message())
+    if wrong:
+        raise problems(value, wrong)
+    return found
+
+
+def _list_text(item: object) -> str:
+    if not isinstance(item, str):
+        raise problem(f"列表里应全是文字（加引号），有{kind(item)} {item!r}")
+    if not item.strip():
+        raise problem("列表里有空文字；请删去")
+    return item.strip()
+
+
+def texts(value: object) -> tuple[str, ...]:
+    """A list of non-empty texts, trimmed; repeats are dropped, order kept."""
+    return tuple(dict.fromkeys(_each(value, _list_text)))
+
+
+def _qq_id(item: object) -> int:
+    if isinstance(item, str) and item.strip().isdigit():
+        raise problem(f"QQ 号应为整数；请去掉引号：{item.strip()}")
+    if isinstance(item, bool) or not isinstance(item, int):
+        raise problem(f"QQ 号应为正整数，列表里有{kind(item)} {item!r}")
+    if not 0 < item <= MAX_QQ_ID:
+        raise problem(f"QQ 号应为正整数，现在是 {item}")
+    return item
+
+
+def qq_ids(value: object) -> tuple[int, ...]:
+    """A list of QQ (user or group) numbers; repeats are dropped, order kept."""
+    return tuple(dict.fromkeys(_each(value, _qq_id)))
+
+
+def zone(value: object) -> ZoneInfo:
+    """An IANA timezone name ("Asia/Shanghai"); a near miss gets a suggestion."""
+    name = text(value)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):  # "Asia" is a directory
+        hint = close_match(name, available_timezones())
+        suggestion = f"，是否想写“{hint}”？" if hint else ""
+        raise problem(f"无效的时区“{name}”{suggestion}（中国大陆请写 Asia/Shanghai）") from None
 
 
 _DURATION_UNITS: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+_DURATION = re.compile(r"^(\d+)\s*([dhms])$")
+
+
+def duration(value: object, *, example: str) -> timedelta:
+    """A positive span written like "3d", "12h", "30m", "45s"."""
+    if not isinstance(value, str):
+        raise problem(f"应为带引号的时长，如 {example}，现在是{kind(value)} {value!r}")
+    found = _DURATION.match(value.strip().lower())
+    if found is None:
+        raise problem(
+            f"时长“{value}”写法不对；请写数字加单位：d 天、h 小时、m 分钟、s 秒，例如 {example}"
+        )
+    span = timedelta(seconds=int(found[1]) * dict(_DURATION_UNITS)[found[2]])
+    if span <= timedelta(0):
+        raise problem(f"时长“{value}”应大于 0")
+    if span > timedelta(days=3650):
+        raise problem(f"时长“{value}”太长了；请检查单位")
+    return span
 
 
 def duration_label(span: timedelta) -> str:
@@ -115,16 +197,239 @@ def duration_label(span: timedelta) -> str:
     raise AssertionError("unreachable: every whole number of seconds divides by 1")
 
 
+_CLOCK = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
+
+def clock(value: object, *, example: str) -> time:
+    """A time of day written "HH:MM" (a TOML time like 09:00:00 is accepted too)."""
+    if isinstance(value, time):
+        if value.second or value.microsecond:
+            raise problem(f"时刻只写到分钟，例如 {example}")
+        return value.replace(tzinfo=None)
+    found = _CLOCK.match(value.strip()) if isinstance(value, str) else None
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        raise problem(f"时刻“{value}”写法不对；请写 24 小时制的时:分，例如 {example}")
+    return time(int(found[1]), int(found[2]))
+
+
+# TOML's own types: "5" in quotes is text, not a number.
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict()]
+Bool = Annotated[bool, Strict()]
+Text = Annotated[str, BeforeValidator(text)]
+Texts = Annotated[tuple[str, ...], BeforeValidator(texts)]
+QQIds = Annotated[tuple[int, ...], BeforeValidator(qq_ids)]
+QQIdSet = Annotated[frozenset[int], BeforeValidator(qq_ids)]
+
+
+# --------------------------------------------------------------------------------------------
+# The sections.
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class Category:
+    """A `[[categories]]` entry: a kind of unit, which sets its quota (镇街道 50, 部门 5)."""
+
+    id: Annotated[Text, Example('id = "town"')]
+    name: Annotated[Text, Example('name = "镇、街道"')]
+    quota: Annotated[Int, Field(ge=0), Example("quota = 50")]
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class UnitSpec:
+    """A unit as written in config/contest.toml (the database may hold more units).
+
+    Names and aliases are unique across units, and so are secretaries: `loader.py` checks the
+    [[units]] against each other.
+    """
+
+    name: Annotated[Text, Example('name = "南湖街道"')]
+    category: Annotated[Text, Example('category = "town"')]
+    """The id of one of the [[categories]]."""
+    secretaries: QQIds = ()
+    aliases: Texts = ()
+    quota: Annotated[Int, Field(ge=0)] | None = None
+    """Overrides the category's quota."""
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, category: str, info: ValidationInfo) -> str:
+        known: tuple[str, ...] | None = (info.context or {}).get(CATEGORY_IDS)
+        if known is not None and category not in known:
+            name = info.data.get("name")
+            shown = f"单位“{name}”" if name else "此单位"
+            valid = "、".join(known) or "（尚无类别）"
+            raise problem(f"{shown}的类别“{category}”不存在；可用的类别 id：{valid}")
+        return category
+
+    @field_validator("aliases")
+    @classmethod
+    def _saying_something_new(
+        cls, aliases: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        """An alias that folds to the unit's name or to an earlier alias is harmless: dropped."""
+        seen = {name_key(info.data["name"])} if "name" in info.data else set()
+        kept: list[str] = []
+        for alias in aliases:
+            if name_key(alias) not in seen:
+                seen.add(name_key(alias))
+                kept.append(alias)
+        return tuple(kept)
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class MessagePolicy:
+    """How the bot talks in a group: pacing and length limits (`[messages]`)."""
+
+    burst: Annotated[Int, Field(ge=1)] = 3
+    """Messages sent back to back before pacing starts."""
+    interval: Annotated[Float, Field(gt=0)] = 1.5
+    """Seconds between paced messages."""
+    max_length: Annotated[Int, Field(ge=200, le=4500)] = 1500
+    """Longer replies are split into several messages."""
+    max_mentions: Annotated[Int, Field(ge=1, le=50)] = 20
+    """@-mentions per message."""
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class BotPolicy:
+    """The bot's own manners (`[bot]`)."""
+
+    nickname: Text = "大赛助手"
+    """What the bot calls itself in replies."""
+    welcome: Bool = True
+    """Greet people who join a served group."""
+    rules_hint: Text = "大赛规则请看群公告，或发送 /帮助。"
+    """Where to read the rules, said in the welcome and in help."""
+    ignore_users: QQIdSet = frozenset()
+    """QQ numbers the bot never answers (other bots)."""
+
+
+# The seed's portals (Sina blog/Weibo, Tencent, Xinhua, People's Daily) by host suffix.
+DEFAULT_PLATFORMS: tuple[str, ...] = (
+    "blog.sina.com.cn",
+    "weibo.com",
+    "weibo.cn",
+    "t.cn",
+    "qq.com",
+    "xinhuanet.com",
+    "news.cn",
+    "people.com.cn",
+)
+_HOST_SUFFIX = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class SubmissionPolicy:
+    """How submitted links are checked (`[submission]`)."""
+
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
+    """Host suffixes a submitted link must end with."""
+    verify: Bool = True
+    """Fetch each link to check that the post exists and is long enough."""
+    min_chars: Annotated[Int, Field(ge=0, le=100_000)] = 600
+    """Characters a blog post needs (microblogs are short by nature: not checked)."""
+    verify_allow_private: Bool = False
+    """Tests verify against their own local server; users' links never reach private addresses."""
+    verify_timeout: Annotated[Float, Field(gt=0, le=120)] = 10.0
+    """Seconds to wait for a submitted page."""
+    max_links: Annotated[Int, Field(ge=1, le=200)] = 20
+    """Links one message may submit."""
+    verify_resolve: tuple[tuple[str, str], ...] = ()
+    """Host name -> IP address, like curl's --resolve: lets tests point a platform's name at their
+    own local server. Honoured only together with verify_allow_private."""
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _host_suffixes(cls, value: object) -> tuple[str, ...]:
+        hosts: list[str] = []
+        wrong: list[str] = []
+        for host in texts(value):
+            suffix = host.lower().removeprefix(".")
+            if _HOST_SUFFIX.match(suffix):
+                hosts.append(suffix)
+            else:
+                wrong.append(
+                    f'“{host}”不是网站域名；请只写域名后缀，例如 "weibo.com"'
+                    "（不要写 https:// 或路径）"
+                )
+        if not hosts:
+            wrong.append('至少写一个允许的平台域名，例如 ["weibo.com"]')
+        if wrong:
+            raise problems(value, wrong)
+        return tuple(hosts)
+
+    @field_validator("verify_resolve", mode="before")
+    @classmethod
+    def _resolve_table(cls, value: object, info: ValidationInfo) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict):
+            raise problem('应写成 { "域名" = "IP 地址" }')
+        pairs: list[tuple[str, str]] = []
+        wrong: list[str] = []
+        for host, address in value.items():
+            try:
+                ip_address(str(address))
+            except ValueError:
+                wrong.append(f"“{address}”不是 IP 地址")
+                continue
+            pairs.append((str(host).lower(), str(address)))
+        if pairs and not info.data.get("verify_allow_private"):
+            wrong.append("只能与 verify_allow_private = true 一起使用（仅供测试）")
+        if wrong:
+            raise problems(value, wrong)
+        return tuple(pairs)
+
+
+Threshold = Annotated[Float, Field(gt=0, le=1)]
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class FaqPolicy:
+    """How the FAQ answers (`[faq]`); scores are calibrated to [0, 1]."""
+
+    file: Text = "faq.yaml"
+    """The knowledge base, next to contest.toml."""
+    synonyms: Text = "synonyms.txt"
+    answer_threshold: Threshold = 0.6
+    """Answer a question scoring at least this."""
+    suggest_threshold: Threshold = 0.35
+    """Below the answer threshold but above this: suggest the closest entries."""
+    passive: Bool = True
+    """Also answer plain group messages (not addressed to the bot) when sure."""
+    passive_threshold: Threshold = 0.75
+    passive_off_groups: QQIdSet = frozenset()
+    """Groups where the bot answers only /问 and @-mentions."""
+    contacts: Text = "请在群里 @ 组织者，或联系区委组织部。"
+    """Whom to ask when the bot has no answer."""
+    repeat_minutes: Annotated[Int, Field(ge=0, le=1440)] = 5
+    """A question repeated within this many minutes points to the answer just given."""
+    followup_minutes: Annotated[Int, Field(ge=1, le=60)] = 3
+    """How long the asker may pick one of the suggested questions by its number."""
+    flood_per_minute: Annotated[Int, Field(ge=0, le=60)] = 6
+    """Automatic answers per group per minute, at most."""
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> FaqPolicy:
+        if not self.suggest_threshold < self.answer_threshold <= self.passive_threshold:
+            message = (
+                "阈值应满足 suggest_threshold < answer_threshold ≤ passive_threshold"
+                f"（现在是 {self.suggest_threshold} / {self.answer_threshold} / "
+                f"{self.passive_threshold}）"
+            )
+            raise problems(self, [message], key="answer_threshold")
+        return self
+
+
+@with_config(SECTION)
 @dataclass(frozen=True)
 class ReminderPolicy:
-    """Automatic reminders (`[reminders]`); times of day are in the contest's timezone.
-
-    `offsets`: reminders this long before the deadline. `daily_at`: a progress digest each day
-    of the contest at this local time (None: off). `quiet_hours`: (start, end) local times,
-    may wrap midnight; automatic messages due inside are moved to `end` (None: no quiet hours).
-    `private`: also message each behind unit's secretaries privately. `catch_up_grace`: how
-    long after the deadline a bot that was down may still send the closing message.
-    """
+    """Automatic reminders (`[reminders]`); times of day are in the contest's timezone."""
 
     offsets: tuple[timedelta, ...] = (
         timedelta(days=7),
@@ -132,27 +437,109 @@ class ReminderPolicy:
         timedelta(days=1),
         timedelta(hours=3),
     )
+    """Reminders this long before the deadline, longest first."""
     daily_at: time | None = time(9, 0)
+    """A progress digest each day of the contest at this local time (None: off)."""
     quiet_hours: tuple[time, time] | None = (time(22, 0), time(8, 0))
-    private: bool = False
+    """(start, end) local times, may wrap midnight; automatic messages due inside are moved to
+    `end` (None: no quiet hours)."""
+    private: Bool = False
+    """Also message each behind unit's secretaries privately."""
     catch_up_grace: timedelta = timedelta(hours=2)
+    """How long after the deadline a bot that was down may still send the closing message."""
 
     @property
     def offset_labels(self) -> tuple[str, ...]:
         """Canonical labels of `offsets`, in the same order ("3d", "3h")."""
         return tuple(duration_label(offset) for offset in self.offsets)
 
+    @field_validator("offsets", mode="before")
+    @classmethod
+    def _spans(cls, value: object) -> tuple[timedelta, ...]:
+        spans: list[timedelta] = []
+        wrong: list[str] = []
+        for item in _items(value):
+            try:
+                span = duration(item, example='"3d" 或 "12h"')
+            except PydanticCustomError as error:
+                wrong.append(error.message())
+                continue
+            if span in spans:
+                wrong.append(f"“{item}”与前面的提醒时间重复；每个提醒时间只写一次")
+            else:
+                spans.append(span)
+        if wrong:
+            raise problems(value, wrong)
+        return tuple(sorted(spans, reverse=True))
+
+    @field_validator("daily_at", mode="before")
+    @classmethod
+    def _digest_time(cls, value: object) -> time | None:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return clock(value, example='"09:00"（不要每日进度请写 ""）')
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_span(cls, value: object) -> tuple[time, time] | None:
+        example = '["22:00", "08:00"]（不要免打扰请写 []）'
+        listed = _items(value)
+        if not listed:
+            return None
+        if len(listed) != 2:
+            raise problem(f"应写开始和结束两个时刻，例如 {example}")
+        start, end = _each(value, lambda item: clock(item, example=example))
+        if start == end:
+            raise problem(f"开始和结束时刻相同，无法判断；例如 {example}")
+        return start, end
+
+    @field_validator("catch_up_grace", mode="before")
+    @classmethod
+    def _grace(cls, value: object) -> timedelta:
+        return duration(value, example='"2h"')
+
+
+@with_config(SECTION)
+@dataclass(frozen=True)
+class ContestSection:
+    """`[contest]`: the contest's name, its window and whom the bot serves."""
+
+    name: Annotated[Text, Example('name = "2027年……学习博客大赛"')]
+    timezone: Annotated[ZoneInfo, BeforeValidator(zone), Example('timezone = "Asia/Shanghai"')]
+    """Where a `start` or `deadline` written without an offset is read, and times are shown."""
+    start: Annotated[datetime, Strict(), Example("start = 2027-06-24T00:00:00")]
+    deadline: Annotated[datetime, Strict(), Example("deadline = 2027-07-01T18:00:00")]
+    groups: Annotated[
+        QQIdSet, Field(min_length=1), Example("groups = [123456789]（服务的 QQ 群号）")
+    ]
+    """The QQ groups the bot serves; it says nothing anywhere else."""
+    organizers: QQIdSet = frozenset()
+    judges: QQIdSet = frozenset()
+    group_admins_are_organizers: Bool = True
+
+    @field_validator("start", "deadline")
+    @classmethod
+    def _in_the_contest_timezone(cls, moment: datetime, info: ValidationInfo) -> datetime:
+        if moment.tzinfo is not None:
+            return moment
+        contest_zone = info.data.get("timezone")
+        if contest_zone is None:
+            raise PydanticCustomError(ALREADY_REPORTED, "the timezone has a problem")
+        return moment.replace(tzinfo=contest_zone)
+
+    @field_validator("deadline")
+    @classmethod
+    def _after_the_start(cls, deadline: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and start >= deadline:
+            raise problem("截止时间应晚于开始时间（start）；请检查两个日期")
+        return deadline
+
 
 @dataclass(frozen=True)
-class Contest:
-    name: str
-    timezone: ZoneInfo
-    start: datetime
-    deadline: datetime
-    groups: frozenset[int]
-    organizers: frozenset[int]
-    judges: frozenset[int] = frozenset()
-    group_admins_are_organizers: bool = True
+class Contest(ContestSection):
+    """The contest: its `[contest]` section and the others."""
+
     categories: tuple[Category, ...] = ()
     units: tuple[UnitSpec, ...] = ()
     messages: MessagePolicy = field(default_factory=MessagePolicy)

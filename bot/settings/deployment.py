@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -36,6 +37,10 @@ MAX_SESSION_HOURS = 24 * 30
 MIN_API_TOKEN_LENGTH = 16
 MIN_SECRET_LENGTH = 32
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_HEARTBEAT_SECONDS = 10.0
+# What NoneBot (pydantic) accepted for REMINDERS_AUTORUN before this module read it.
+SWITCH_ON = ("true", "1", "yes", "on", "t", "y")
+SWITCH_OFF = ("false", "0", "no", "off", "f", "n")
 
 # Keys this module reads, plus NoneBot's and its plugins' own keys: a `.env` key close to one of
 # these but equal to none is almost certainly a typo (a misspelt token would silently be no token).
@@ -53,6 +58,8 @@ OWN_KEYS = (
     "DASHBOARD_API_TOKEN",
     "DASHBOARD_SECRET",
     "DASHBOARD_SESSION_HOURS",
+    "REMINDERS_AUTORUN",
+    "REMINDERS_HEARTBEAT",
 )
 OTHER_KNOWN_KEYS = (
     "ENVIRONMENT",
@@ -96,6 +103,12 @@ class Deployment:
     dashboard_api_token: str | None = field(default=None, repr=False)
     dashboard_secret: str | None = field(default=None, repr=False)
     dashboard_session_hours: int = DEFAULT_SESSION_HOURS
+    # The automatic reminders: whether they run on their own (start at start-up, wake when due;
+    # chat tests turn this off and call plugins.reminders.wake() themselves), and how often to
+    # look in even when nothing is due (catches a clock jump, a database shared with another
+    # process, a bot that connected late).
+    reminders_autorun: bool = True
+    reminders_heartbeat: float = DEFAULT_HEARTBEAT_SECONDS
 
     def __repr__(self) -> str:
         token = "'***'" if self.access_token else "None"
@@ -108,7 +121,9 @@ class Deployment:
             f"data_dir={self.data_dir!r}, env_file={self.env_file!r}, "
             f"log_level={self.log_level!r}, dashboard_url={self.dashboard_url!r}, "
             f"dashboard_api_token={api_token}, dashboard_secret={secret}, "
-            f"dashboard_session_hours={self.dashboard_session_hours!r})"
+            f"dashboard_session_hours={self.dashboard_session_hours!r}, "
+            f"reminders_autorun={self.reminders_autorun!r}, "
+            f"reminders_heartbeat={self.reminders_heartbeat!r})"
         )
 
     __str__ = __repr__
@@ -386,6 +401,40 @@ def _session_hours(merged: _Values, default_file: str) -> tuple[int, list[Proble
     ]
 
 
+def _autorun(merged: _Values, default_file: str) -> tuple[bool, list[Problem]]:
+    raw = (merged.get("REMINDERS_AUTORUN") or "").strip()
+    if not raw or raw.lower() in SWITCH_ON:
+        return True, []
+    if raw.lower() in SWITCH_OFF:
+        return False, []
+    return True, [
+        Problem(
+            merged.source("REMINDERS_AUTORUN", default_file),
+            "REMINDERS_AUTORUN",
+            f"“{raw}”不是开关；应为 true（自动提醒按时发送）或 false（关闭自动提醒）",
+        )
+    ]
+
+
+def _heartbeat(merged: _Values, default_file: str) -> tuple[float, list[Problem]]:
+    raw = (merged.get("REMINDERS_HEARTBEAT") or "").strip()
+    if not raw:
+        return DEFAULT_HEARTBEAT_SECONDS, []
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if math.isfinite(seconds) and seconds > 0:
+        return seconds, []
+    return DEFAULT_HEARTBEAT_SECONDS, [
+        Problem(
+            merged.source("REMINDERS_HEARTBEAT", default_file),
+            "REMINDERS_HEARTBEAT",
+            f"“{raw}”不是有效的秒数；应为大于 0 的数，如 10",
+        )
+    ]
+
+
 def load_deployment(
     environ: Mapping[str, str] | None = None, env_file: Path = Path(".env")
 ) -> tuple[Deployment | None, list[Problem]]:
@@ -448,6 +497,10 @@ def load_deployment(
     problems += found
     session_hours, found = _session_hours(merged, file)
     problems += found
+    autorun, found = _autorun(merged, file)
+    problems += found
+    heartbeat, found = _heartbeat(merged, file)
+    problems += found
     if problems:
         return None, problems
     return (
@@ -466,6 +519,8 @@ def load_deployment(
             dashboard_api_token=api_token,
             dashboard_secret=secret,
             dashboard_session_hours=session_hours,
+            reminders_autorun=autorun,
+            reminders_heartbeat=heartbeat,
         ),
         [],
     )

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import nonebot
 from loguru import logger
-from nonebot import get_driver, get_plugin_config, require
+from nonebot import get_driver, require
 from nonebot.adapters.onebot.v11 import Bot
 from nonebot.plugin import PluginMetadata
 
@@ -27,20 +27,15 @@ from nonebot_plugin_apscheduler import scheduler
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.runner import NO_SENDER, ReminderRunner
-from bot.runtime import current
+from bot.runtime import current, is_open
 from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command_group
-
-from .config import Config
 
 __plugin_meta__ = PluginMetadata(
     name="进度提醒",
     description="截止前自动提醒未完成任务的单位；组织者预览、立即发送、暂停、恢复；联络员私聊查看进度",
     usage="/提醒 预览 | 立即 | 暂停 | 恢复 | 我",
-    config=Config,
 )
-
-plugin_config = get_plugin_config(Config)
 
 NOT_RUNNING = "自动提醒未启用，请联系管理员。"
 PAUSED = "已暂停自动提醒，到期的提醒将被跳过。发送 /提醒 恢复 可恢复。"
@@ -108,8 +103,13 @@ async def wake() -> datetime | None:
     return upcoming
 
 
+def _autorun() -> bool:
+    """REMINDERS_AUTORUN (.env): whether the reminders run on their own, not only on command."""
+    return is_open() and current().deployment.reminders_autorun
+
+
 def _arm(at: datetime | None, now: datetime) -> None:
-    if not plugin_config.reminders_autorun:
+    if not _autorun():
         return
     if at is None:
         if scheduler.get_job(WAKE_JOB) is not None:
@@ -130,14 +130,14 @@ driver = get_driver()
 
 @driver.on_startup
 async def _start_heartbeat() -> None:
-    if not plugin_config.reminders_autorun:
+    # The runtime is open by now (bot/app.py and the router open it in earlier start-up hooks);
+    # the first beat starts the runner a moment later, whether or not a OneBot bot has connected.
+    if not _autorun():
         return
-    # The runtime opens in a start-up hook that runs after this one: the first beat starts
-    # the runner a moment later, whether or not a OneBot bot has connected yet.
     scheduler.add_job(
         wake,
         "interval",
-        seconds=plugin_config.reminders_heartbeat,
+        seconds=current().deployment.reminders_heartbeat,
         id=HEARTBEAT_JOB,
         replace_existing=True,
         next_run_time=datetime.now(UTC) + timedelta(seconds=1),
@@ -149,7 +149,7 @@ async def _start_heartbeat() -> None:
 
 @driver.on_bot_connect
 async def _connected(bot: Bot) -> None:
-    if not plugin_config.reminders_autorun:
+    if not _autorun():
         return
     runner = _runner()
     if runner is None:
@@ -247,7 +247,7 @@ async def _resume(request: Request) -> None:
         return
     changed = await runner.resume(request.identity.user_id, request.runtime.clock())
     await request.reply(RESUMED if changed else ALREADY_RUNNING)
-    if changed and plugin_config.reminders_autorun:
+    if changed and _autorun():
         await wake()
 
 

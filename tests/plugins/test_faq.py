@@ -106,6 +106,7 @@ async def runtime(tmp_path: Path, clock: Clock) -> AsyncIterator[Runtime]:
         superusers=frozenset({10009}),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         data_dir=tmp_path,
+        reminders_autorun=False,
     )
     opened = await open_runtime(deployment, make_contest(config_dir=config), clock=clock)
     yield opened

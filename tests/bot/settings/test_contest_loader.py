@@ -593,3 +593,155 @@ def test_misspelt_reminder_key_names_the_intended_key(tmp_path: Path) -> None:
 def test_shipped_config_has_the_documented_reminders() -> None:
     contest = load_contest_or_raise(SHIPPED)
     assert contest.reminders == ReminderPolicy()
+
+
+# ---- messages word for word (the sections' declarations, worded for the organiser) -----------
+
+
+def test_every_missing_required_key_says_how_to_write_it(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, "[contest]\n[[categories]]\n[[units]]\n")
+    assert keys == {
+        "contest.name": '缺少此项；请写 name = "2027年……学习博客大赛"',
+        "contest.timezone": '缺少此项；请写 timezone = "Asia/Shanghai"',
+        "contest.start": "缺少此项；请写 start = 2027-06-24T00:00:00",
+        "contest.deadline": "缺少此项；请写 deadline = 2027-07-01T18:00:00",
+        "contest.groups": "缺少此项；请写 groups = [123456789]（服务的 QQ 群号）",
+        "categories[1].id": '缺少此项；请写 id = "town"',
+        "categories[1].name": '缺少此项；请写 name = "镇、街道"',
+        "categories[1].quota": "缺少此项；请写 quota = 50",
+        "units[1].name": '缺少此项；请写 name = "南湖街道"',
+        "units[1].category": '缺少此项；请写 category = "town"',
+    }
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "key", "message"),
+    [
+        ("submission", "max_links = 500", "max_links", "应在 1 到 200 之间，现在是 500"),
+        ("messages", "burst = 0", "burst", "不能小于 1，现在是 0"),
+        ("messages", "interval = 0", "interval", "应大于 0，现在是 0"),
+        (
+            "submission",
+            "verify_timeout = 121.5",
+            "verify_timeout",
+            "应大于 0，且不超过 120，现在是 121.5",
+        ),
+        ("faq", "answer_threshold = 1.5", "answer_threshold", "应大于 0，且不超过 1，现在是 1.5"),
+        ("messages", 'burst = "5"', "burst", "应为整数；请去掉引号：burst = 5"),
+        ("messages", "burst = 2.5", "burst", "应为整数，现在是小数"),
+        ("messages", 'interval = "1.5"', "interval", "应为数字（如 1.5），现在是文字"),
+        ("bot", "welcome = 1", "welcome", "应为 true 或 false（不加引号），现在是整数"),
+        ("bot", "nickname = 3", "nickname", "应为文字（加英文双引号），现在是整数"),
+        ("bot", 'nickname = " "', "nickname", "不能为空；请填写内容"),
+        ("bot", "ignore_users = 5", "ignore_users", "应为列表（如 [1, 2]），现在是整数"),
+        ("bot", 'ignore_users = ["5"]', "ignore_users", "QQ 号应为整数；请去掉引号：5"),
+        ("bot", 'nick = "x"', "nick", "未知的键“nick”，是否想写“nickname”？"),
+        (
+            "bot",
+            "zzz = 1",
+            "zzz",
+            "未知的键“zzz”；这里可用的键：nickname、welcome、rules_hint、ignore_users",
+        ),
+        (
+            "submission",
+            'platforms = ["qq.com", "https://weibo.com/"]',
+            "platforms",
+            '“https://weibo.com/”不是网站域名；请只写域名后缀，例如 "weibo.com"'
+            "（不要写 https:// 或路径）",
+        ),
+        (
+            "reminders",
+            'daily_at = "9"',
+            "daily_at",
+            '时刻“9”写法不对；请写 24 小时制的时:分，例如 "09:00"（不要每日进度请写 ""）',
+        ),
+        (
+            "reminders",
+            "catch_up_grace = 2",
+            "catch_up_grace",
+            '应为带引号的时长，如 "2h"，现在是整数 2',
+        ),
+    ],
+)
+def test_problem_messages_word_for_word(
+    tmp_path: Path, section: str, line: str, key: str, message: str
+) -> None:
+    keys = problems_for(tmp_path, VALID + f"\n[{section}]\n{line}\n")
+    assert keys[f"{section}.{key}"] == message
+
+
+def test_moment_without_a_time_shows_the_example(tmp_path: Path) -> None:
+    text = VALID.replace("deadline = 2027-07-01T18:00:00", "deadline = 2027-07-01")
+    keys = problems_for(tmp_path, text)
+    assert keys["contest.deadline"] == "只写了日期，还要写时刻；例如 deadline = 2027-07-01T18:00:00"
+
+
+def test_empty_groups_shows_the_example(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID.replace("groups = [123456789]", "groups = []"))
+    assert keys["contest.groups"] == "不能为空；请写 groups = [123456789]（服务的 QQ 群号）"
+
+
+def test_every_bad_qq_id_in_a_list_is_a_problem(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, VALID.replace("organizers = [10000]", 'organizers = ["7", 0]'))
+    assert [(p.key, p.message) for p in problems] == [
+        ("contest.organizers", "QQ 号应为整数；请去掉引号：7"),
+        ("contest.organizers", "QQ 号应为正整数，现在是 0"),
+    ]
+
+
+def test_a_timezone_directory_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID.replace("Asia/Shanghai", "Asia"))
+    assert "无效的时区“Asia”" in keys["contest.timezone"]
+
+
+def test_a_category_with_a_problem_is_still_one_units_may_refer_to(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID.replace("quota = 5\n", "quota = -5\n"))
+    assert list(keys) == ["categories[2].quota"]
+
+
+def test_unit_name_with_forbidden_characters_is_a_problem(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID.replace('"区财政局"', '"区财政局/办公室"'))
+    assert keys["units[2].name"].startswith("单位名称“区财政局/办公室”不可用：")
+
+
+# ---- [submission] and [faq] -------------------------------------------------------------------
+
+
+def test_submission_section_is_read(tmp_path: Path) -> None:
+    text = VALID + (
+        '\n[submission]\nplatforms = [".Weibo.com", "qq.com"]\nverify = false\nmin_chars = 300\n'
+        'verify_allow_private = true\nverify_resolve = { "Weibo.com" = "127.0.0.1" }\n'
+    )
+    contest, problems = load(tmp_path, text)
+    assert problems == []
+    assert contest is not None
+    assert contest.submission.platforms == ("weibo.com", "qq.com")
+    assert contest.submission.verify is False
+    assert contest.submission.min_chars == 300
+    assert contest.submission.verify_resolve == (("weibo.com", "127.0.0.1"),)
+
+
+def test_verify_resolve_needs_verify_allow_private(tmp_path: Path) -> None:
+    text = VALID + '\n[submission]\nverify_resolve = { "weibo.com" = "127.0.0.1" }\n'
+    keys = problems_for(tmp_path, text)
+    assert keys == {
+        "submission.verify_resolve": "只能与 verify_allow_private = true 一起使用（仅供测试）"
+    }
+
+
+def test_faq_thresholds_out_of_order_is_a_problem(tmp_path: Path) -> None:
+    keys = problems_for(tmp_path, VALID + "\n[faq]\nsuggest_threshold = 0.7\n")
+    assert keys == {
+        "faq.answer_threshold": "阈值应满足 suggest_threshold < answer_threshold ≤ "
+        "passive_threshold（现在是 0.7 / 0.6 / 0.75）"
+    }
+
+
+def test_faq_section_is_read(tmp_path: Path) -> None:
+    text = VALID + "\n[faq]\npassive = false\nanswer_threshold = 0.5\npassive_off_groups = [1]\n"
+    contest, problems = load(tmp_path, text)
+    assert problems == []
+    assert contest is not None
+    assert contest.faq.passive is False
+    assert contest.faq.answer_threshold == 0.5
+    assert contest.faq.passive_off_groups == frozenset({1})

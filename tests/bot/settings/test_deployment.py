@@ -275,3 +275,42 @@ def test_dashboard_secrets_never_appear_in_repr(tmp_path: Path) -> None:
 def test_misspelt_dashboard_key_is_a_problem(tmp_path: Path) -> None:
     problems = load_bad({}, env_file(tmp_path, f"DASHBOARD_API_TOKN={API_TOKEN}\n"))
     assert "DASHBOARD_API_TOKEN" in problems["DASHBOARD_API_TOKN"].message
+
+
+def test_reminders_run_on_their_own_by_default(tmp_path: Path) -> None:
+    deployment = load_ok({}, tmp_path / "missing.env")
+    assert deployment.reminders_autorun is True
+    assert deployment.reminders_heartbeat == 10.0
+
+
+@pytest.mark.parametrize(
+    ("value", "autorun"), [("false", False), ("False", False), ("0", False), ("yes", True)]
+)
+def test_reminders_autorun_is_read_as_nonebot_read_it(
+    tmp_path: Path, value: str, autorun: bool
+) -> None:
+    path = env_file(tmp_path, f"REMINDERS_AUTORUN={value}\n")
+    assert load_ok({}, path).reminders_autorun is autorun
+
+
+def test_reminders_heartbeat_is_read(tmp_path: Path) -> None:
+    deployment = load_ok({"REMINDERS_HEARTBEAT": "2.5"}, env_file(tmp_path))
+    assert deployment.reminders_heartbeat == 2.5
+
+
+def test_reminders_autorun_that_is_not_a_switch_is_a_problem(tmp_path: Path) -> None:
+    problems = load_bad({"REMINDERS_AUTORUN": "maybe"}, env_file(tmp_path))
+    assert problems["REMINDERS_AUTORUN"].message == (
+        "“maybe”不是开关；应为 true（自动提醒按时发送）或 false（关闭自动提醒）"
+    )
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5", "10s", "inf", "nan"])
+def test_bad_reminders_heartbeat_is_a_problem(tmp_path: Path, seconds: str) -> None:
+    problems = load_bad({"REMINDERS_HEARTBEAT": seconds}, env_file(tmp_path))
+    assert "大于 0" in problems["REMINDERS_HEARTBEAT"].message
+
+
+def test_misspelt_reminders_key_is_a_problem(tmp_path: Path) -> None:
+    problems = load_bad({}, env_file(tmp_path, "REMINDER_AUTORUN=false\n"))
+    assert "REMINDERS_AUTORUN" in problems["REMINDER_AUTORUN"].message
