@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nonebot.adapters.onebot.v11 import (
+    Bot,
     GroupBanNoticeEvent,
     GroupDecreaseNoticeEvent,
     GroupIncreaseNoticeEvent,
@@ -17,6 +18,7 @@ from nonebot.adapters.onebot.v11 import (
     PrivateMessageEvent,
 )
 from nonebot.adapters.onebot.v11.event import Reply, Sender
+from nonebug import App
 
 from bot.messages.parts import Quote, Text
 from bot.messages.render import render
@@ -34,8 +36,20 @@ TZ = ZoneInfo("Asia/Shanghai")
 _message_ids = itertools.count(1000)
 
 
+# What a test of one pure rule leaves out of the fake contest: no judges, categories or units,
+# NoneBot-free message pacing. `make_contest(**PLAIN, …)`.
+PLAIN: dict[str, Any] = {
+    "name": "测试大赛",
+    "judges": frozenset(),
+    "categories": (),
+    "units": (),
+    "messages": MessagePolicy(),
+}
+
+
 def make_contest(**overrides: Any) -> Contest:
-    """A small contest: one served group, two categories, three units."""
+    """The one contest factory of the tests: one served group, two categories, three units;
+    any field can be overridden (see `PLAIN` for a bare contest)."""
     values: dict[str, Any] = {
         "name": "2027年南湖区学习博客大赛",
         "timezone": TZ,
@@ -285,3 +299,47 @@ class HelpText:
 
     def __repr__(self) -> str:
         return f"<help {self.head!r} with {self.shown} without {self.hidden}>"
+
+
+# --- one exchange with the bot (nonebug) ------------------------------------------------------
+
+
+def text_message(text: str) -> Message:
+    """`text` as one text segment, exactly as typed (no CQ-code parsing)."""
+    return Message([MessageSegment.text(text)])
+
+
+def with_mention(text: str, *users: int | str) -> Message:
+    """`text` followed by an @ of each of `users`."""
+    message = text_message(text)
+    for user in users:
+        message.append(MessageSegment.at(user))
+    return message
+
+
+async def exchange(
+    app: App,
+    event: GroupMessageEvent | PrivateMessageEvent,
+    *calls: tuple[str, dict[str, Any]],
+    message_id: int = 1,
+) -> None:
+    """The bot answers `event` with exactly `calls` (none: it stays silent)."""
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        for api, data in calls:
+            ctx.should_call_api(api, data, result={"message_id": message_id})
+
+
+async def expect_reply(
+    app: App,
+    content: str | Message,
+    reply: str,
+    *,
+    user_id: int = MEMBER,
+    role: str = "member",
+) -> GroupMessageEvent:
+    """`content` posted in the group by `user_id` gets exactly the one reply `reply`."""
+    event = group_message(content, user_id=user_id, role=role)
+    await exchange(app, event, reply_to(event, reply))
+    return event

@@ -60,7 +60,7 @@ def check(
 
 
 def _faq_problems(contest: Contest) -> list[Problem]:
-    """The FAQ's files (faq.yaml, synonyms.txt) are the organisers' too: check them here."""
+    """The FAQ's files (faq.yaml, synonyms.txt) are the organizers' too: check them here."""
     _entries, problems = load_knowledge(contest)
     _groups, synonym_problems = load_synonyms(synonyms_path(contest))
     return [*problems, *synonym_problems]

@@ -2,7 +2,7 @@
 
 Every section is a frozen dataclass whose fields carry their default, bounds (`Field(ge=, le=)`),
 doc and validators. `bot/settings/loader.py` reads contest.toml through these declarations with
-pydantic and words its errors for the organiser; the readers below word their own problems. A
+pydantic and words its errors for the organizer; the readers below word their own problems. A
 value built in code is taken as given (tests build tiny policies); one read from the file is
 validated. Times are timezone-aware; `Contest.timezone` is used only for display.
 """
@@ -37,7 +37,7 @@ from bot.names import name_key
 
 # --------------------------------------------------------------------------------------------
 # Reading TOML values. A reader takes what tomllib produced and returns the value, or raises its
-# problems in the organiser's words; pydantic's own errors (wrong type, out of bounds, missing or
+# problems in the organizer's words; pydantic's own errors (wrong type, out of bounds, missing or
 # unknown key) are worded by the loader.
 
 # QQ ids end up in BIGINT columns.
@@ -54,7 +54,7 @@ T = TypeVar("T")
 
 
 def kind(value: object) -> str:
-    """The TOML type of `value`, in words an organiser knows."""
+    """The TOML type of `value`, in words an organizer knows."""
     words = (
         (bool, "true/false"),
         (int, "整数"),

@@ -2,13 +2,13 @@
 
 Each section is declared once, in `bot/settings/contest.py`. This module reads the file, checks
 its shape (`[contest]` is one table, `[[units]]` a list of them), validates each section through
-its declaration with pydantic, words pydantic's errors as the organiser's problems (`_wording`)
+its declaration with pydantic, words pydantic's errors as the organizer's problems (`_wording`)
 and checks the rules across entries: unique category ids and names; unit names, aliases and
 secretaries that belong to one unit only. A new section is declared in contest.py and listed in
 `SECTIONS`.
 
 Keys in problems look like `contest.deadline` or `units[3].category`. Array indexes count from 1,
-as an organiser counts the [[units]] blocks in the file; the message also names the unit.
+as an organizer counts the [[units]] blocks in the file; the message also names the unit.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class _Report:
 
 
 # --------------------------------------------------------------------------------------------
-# pydantic's errors in the organiser's words.
+# pydantic's errors in the organizer's words.
 
 _UNKNOWN_KEY = ("unexpected_keyword_argument", "extra_forbidden")
 _OUT_OF_BOUNDS = ("greater_than", "greater_than_equal", "less_than_equal")  # gt, ge, le
@@ -138,7 +138,7 @@ def _out_of_bounds(declared: tuple[Any, ...], value: object) -> str:
 
 
 def _wording(error: ErrorDetails, model: type[Any]) -> str | None:
-    """`error` (about a key of `model`) as the organiser's problem; None: another says it."""
+    """`error` (about a key of `model`) as the organizer's problem; None: another says it."""
     error_type, value = error["type"], error["input"]
     key = str(error["loc"][0]) if error["loc"] else ""
     declared = _declared(model, key)

@@ -1,4 +1,4 @@
-"""/提醒: organisers preview, send, pause and resume reminders; secretaries ask for their status.
+"""/提醒: organizers preview, send, pause and resume reminders; secretaries ask for their status.
 
 Also the automatic reminders' clock: `wake()` starts the runner (bot.reminders.runner) the
 first time and ticks it afterwards, then arms an APScheduler date job for the moment the runner

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings.contest import Category, Contest, UnitSpec
+from bot.settings.contest import Category, Contest, MessagePolicy, UnitSpec
 from bot.storage.db import Sessions, make_engine, migrate, session_maker
 from tests.databases import postgres_database
+from tests.fake import make_contest
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -60,13 +61,15 @@ def now() -> datetime:
 @pytest.fixture
 def contest() -> Contest:
     """A small Nanhu contest: two categories, three units, two config secretaries."""
-    return Contest(
+    return make_contest(
         name="测试大赛",
         timezone=SHANGHAI,
         start=datetime(2027, 6, 24, tzinfo=SHANGHAI),
         deadline=datetime(2027, 7, 1, 18, tzinfo=SHANGHAI),
         groups=frozenset({123456789}),
         organizers=frozenset({10000}),
+        judges=frozenset(),
+        messages=MessagePolicy(),
         categories=(
             Category(id="town", name="镇、街道", quota=50),
             Category(id="dept", name="部门、单位", quota=5),

@@ -343,7 +343,7 @@ AppStarter = Callable[..., Awaitable[AppProcess]]
 def contest_config(tmp_path: Path) -> ContestWriter:
     """`contest_config(overrides=None, from_shipped=True) -> Path` of a temporary contest.toml.
 
-    The served group is GROUP_ID and the organiser ORGANIZER_ID unless overridden.
+    The served group is GROUP_ID and the organizer ORGANIZER_ID unless overridden.
     """
     counter = iter(range(1_000))
 

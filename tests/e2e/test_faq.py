@@ -1,6 +1,6 @@
 """The FAQ in the real app (`python -m bot`) with the shipped knowledge base, against the fake
 OneBot: asking three ways, choosing a candidate by number, silence on chatter, the repeat guard,
-and an organiser's additions and lessons surviving a restart.
+and an organizer's additions and lessons surviving a restart.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Submissions in the real app (`python -m bot`) against the fake OneBot: submit, progress,
 withdraw; duplicates one after the other and at the same moment; refused platforms; verification
-against a local HTTPS server; a restart and a crash in between; the organiser's export.
+against a local HTTPS server; a restart and a crash in between; the organizer's export.
 
 The contest window is built around the real clock (start yesterday, deadline in a week), since
 the app runs with its real clock.
@@ -488,7 +488,7 @@ async def test_verification_flags_a_short_post_in_one_follow_up(
     await blog_server.wait_hit("/s/blog_long.html")
     await onebot.expect_silence(1.5, group_id=GROUP_ID)
 
-    # What was recorded, as the organiser sees it.
+    # What was recorded, as the organizer sees it.
     short = await _say(onebot, ORGANIZER_ID, "/核验 1")
     assert short.text.splitlines()[:2] == ["#1 已核验", "标题：短文"]
     assert "存疑：正文约" in short.text

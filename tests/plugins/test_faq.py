@@ -26,6 +26,7 @@ from tests.fake import (
     ORGANIZER,
     SELF_ID,
     NoMentions,
+    exchange,
     group_message,
     make_contest,
     mention_message,
@@ -33,6 +34,7 @@ from tests.fake import (
     quoting_bot,
     reply_starting,
     reply_to,
+    text_message,
 )
 
 FAQ_YAML = """\
@@ -138,22 +140,6 @@ def _answer(
     return _group_send(event, [Quote(event.message_id), Text(head + text), *map(Image, images)])
 
 
-async def _exchange(
-    app: App, event: GroupMessageEvent, *calls: tuple[str, dict[str, Any]], message_id: int = 1
-) -> None:
-    """The bot answers `event` with exactly `calls` (none: it stays silent)."""
-    async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
-        ctx.receive_event(bot, event)
-        for api, data in calls:
-            ctx.should_call_api(api, data, result={"message_id": message_id})
-
-
-def _text(text: str) -> Message:
-    """`text` as one text segment, exactly as typed (no CQ-code parsing)."""
-    return Message([MessageSegment.text(text)])
-
-
 # --- the three ways of asking ------------------------------------------------------------------
 
 
@@ -161,33 +147,33 @@ async def test_ask_command_answers_quoting_the_question_with_the_entry_images(
     app: App, runtime: Runtime
 ) -> None:
     event = group_message("/问 博客怎么插入图片")
-    await _exchange(app, event, _answer(event, IMAGE_ANSWER, IMAGE))
+    await exchange(app, event, _answer(event, IMAGE_ANSWER, IMAGE))
 
 
 async def test_english_alias_and_glued_question_work(app: App, runtime: Runtime) -> None:
     event = group_message("/ask 博客链接怎么复制")
-    await _exchange(app, event, _answer(event, LINK_ANSWER))
+    await exchange(app, event, _answer(event, LINK_ANSWER))
     glued = group_message("/问截止时间是什么时候")
-    await _exchange(app, glued, _answer(glued, "7月1日（周四）18:00 截止。"))
+    await exchange(app, glued, _answer(glued, "7月1日（周四）18:00 截止。"))
 
 
 async def test_mentioning_the_bot_is_asking(app: App, runtime: Runtime) -> None:
     event = mention_message(" 博客链接怎么复制")
-    await _exchange(app, event, _answer(event, LINK_ANSWER))
+    await exchange(app, event, _answer(event, LINK_ANSWER))
 
 
 async def test_a_question_in_the_group_is_answered_passively(app: App, runtime: Runtime) -> None:
     event = group_message("请问老师，博客链接怎么复制啊？")
-    await _exchange(app, event, _answer(event, LINK_ANSWER))
+    await exchange(app, event, _answer(event, LINK_ANSWER))
 
 
 async def test_an_empty_ask_gets_an_example(app: App, runtime: Runtime) -> None:
     event = group_message("/问")
-    await _exchange(
+    await exchange(
         app, event, reply_to(event, "请在 /问 后面写上您的问题，例如：/问 博客怎么插入图片")
     )
     bare = mention_message(" ")
-    await _exchange(app, bare, reply_starting(bare, "您好！请直接用文字写出问题"))
+    await exchange(app, bare, reply_starting(bare, "您好！请直接用文字写出问题"))
 
 
 # --- suggestions and number replies ------------------------------------------------------------
@@ -195,33 +181,33 @@ async def test_an_empty_ask_gets_an_example(app: App, runtime: Runtime) -> None:
 
 async def test_an_unclear_question_gets_numbered_candidates(app: App, runtime: Runtime) -> None:
     event = group_message(f"/问 {UNCLEAR}")
-    await _exchange(app, event, reply_to(event, SUGGESTION))
+    await exchange(app, event, reply_to(event, SUGGESTION))
 
 
 async def test_replying_with_a_number_answers_that_candidate(app: App, runtime: Runtime) -> None:
-    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+    await exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
 
     choice = group_message("２")
-    await _exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
+    await exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
     again = group_message("2")  # the offer is used up: "2" is chatter again
-    await _exchange(app, again)
+    await exchange(app, again)
 
 
 async def test_a_number_from_someone_else_is_not_a_choice(app: App, runtime: Runtime) -> None:
-    await _exchange(app, event := mention_message(UNCLEAR), reply_to(event, SUGGESTION))
+    await exchange(app, event := mention_message(UNCLEAR), reply_to(event, SUGGESTION))
 
-    await _exchange(app, group_message("1", user_id=OTHER_MEMBER))
+    await exchange(app, group_message("1", user_id=OTHER_MEMBER))
     choice = group_message("第1个")
-    await _exchange(app, choice, _answer(choice, "打开对方主页，点“关注”。"))
+    await exchange(app, choice, _answer(choice, "打开对方主页，点“关注”。"))
 
 
 async def test_a_number_after_the_followup_window_is_chatter(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
-    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+    await exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
     clock.advance(minutes=3)
 
-    await _exchange(app, group_message("1"))
+    await exchange(app, group_message("1"))
 
 
 # --- answers counted for the dashboard ---------------------------------------------------------
@@ -235,10 +221,8 @@ async def _counts(runtime: Runtime) -> list[tuple[str, int]]:
 async def test_an_answer_is_counted_and_a_suggestion_is_not(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
-    await _exchange(
-        app, event := group_message("/问 博客链接怎么复制"), _answer(event, LINK_ANSWER)
-    )
-    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+    await exchange(app, event := group_message("/问 博客链接怎么复制"), _answer(event, LINK_ANSWER))
+    await exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
 
     assert await _counts(runtime) == [("blog-link", 1)]
     assert runtime.faq is not None
@@ -249,12 +233,12 @@ async def test_an_answer_is_counted_and_a_suggestion_is_not(
 async def test_mentions_passive_answers_and_number_replies_are_counted(
     app: App, runtime: Runtime
 ) -> None:
-    await _exchange(app, event := mention_message(" 博客链接怎么复制"), _answer(event, LINK_ANSWER))
+    await exchange(app, event := mention_message(" 博客链接怎么复制"), _answer(event, LINK_ANSWER))
     passive = group_message("请问博客怎么加图片呢？")
-    await _exchange(app, passive, _answer(passive, IMAGE_ANSWER, IMAGE))
-    await _exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
+    await exchange(app, passive, _answer(passive, IMAGE_ANSWER, IMAGE))
+    await exchange(app, event := group_message(f"/问 {UNCLEAR}"), reply_to(event, SUGGESTION))
     choice = group_message("2")
-    await _exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
+    await exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
 
     assert sorted(await _counts(runtime)) == [
         ("blog-image", 1),
@@ -267,14 +251,14 @@ async def test_pointing_to_an_earlier_answer_is_not_counted(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
     first = group_message("/问 博客链接怎么复制")
-    await _exchange(app, first, _answer(first, LINK_ANSWER), message_id=4242)
+    await exchange(app, first, _answer(first, LINK_ANSWER), message_id=4242)
     clock.advance(minutes=2)
     second = group_message("博客链接怎么复制？", user_id=OTHER_MEMBER)
     pointer = _group_send(
         second,
         [Quote(4242), Mention(OTHER_MEMBER), Text("刚刚已回答过这个问题，请看引用的这条回复。")],
     )
-    await _exchange(app, second, pointer)
+    await exchange(app, second, pointer)
 
     assert await _counts(runtime) == [("blog-link", 1)]
 
@@ -286,9 +270,9 @@ async def test_an_unanswerable_question_is_recorded_and_contacts_named(
     app: App, runtime: Runtime
 ) -> None:
     event = group_message("/问 今天食堂几点开饭")
-    await _exchange(app, event, reply_to(event, CANNOT))
+    await exchange(app, event, reply_to(event, CANNOT))
     mention = mention_message("今天食堂几点开饭？")
-    await _exchange(app, mention, reply_starting(mention, "抱歉"))
+    await exchange(app, mention, reply_starting(mention, "抱歉"))
 
     assert runtime.faq is not None
     [row] = await runtime.faq.unanswered()
@@ -297,7 +281,7 @@ async def test_an_unanswerable_question_is_recorded_and_contacts_named(
 
 async def test_thanks_to_the_bot_is_not_recorded_as_a_question(app: App, runtime: Runtime) -> None:
     event = mention_message(" 谢谢")
-    await _exchange(app, event, reply_to(event, CANNOT))
+    await exchange(app, event, reply_to(event, CANNOT))
     assert runtime.faq is not None
     assert await runtime.faq.unanswered() == []
 
@@ -310,14 +294,14 @@ async def test_thanks_to_the_bot_is_not_recorded_as_a_question(app: App, runtime
     ["收到", "好的谢谢", "今天开会吗", "明天几点集合", "我刚插入了图片", "辛苦了", "1"],
 )
 async def test_chatter_gets_no_answer(app: App, runtime: Runtime, chatter: str) -> None:
-    await _exchange(app, group_message(chatter))
+    await exchange(app, group_message(chatter))
 
 
 async def test_passive_mode_never_suggests_nor_apologises_nor_records(
     app: App, runtime: Runtime
 ) -> None:
-    await _exchange(app, group_message("别人的微博怎么弄呢"))
-    await _exchange(app, group_message("今天食堂几点开饭？"))
+    await exchange(app, group_message("别人的微博怎么弄呢"))
+    await exchange(app, group_message("今天食堂几点开饭？"))
     assert runtime.faq is not None
     assert await runtime.faq.unanswered() == []
 
@@ -331,17 +315,17 @@ async def test_passive_mode_can_be_turned_off_for_a_group(
     policy = replace(runtime.faq.policy, passive_off_groups=frozenset({GROUP}))
     monkeypatch.setattr(runtime.faq, "policy", policy)
 
-    await _exchange(app, group_message("博客链接怎么复制？"))
+    await exchange(app, group_message("博客链接怎么复制？"))
     event = mention_message("博客链接怎么复制？")
-    await _exchange(app, event, _answer(event, LINK_ANSWER))
+    await exchange(app, event, _answer(event, LINK_ANSWER))
 
 
 async def test_quoting_the_bot_to_say_thanks_is_not_a_question(app: App, runtime: Runtime) -> None:
-    await _exchange(app, quoting_bot("好的谢谢", quoted_id=4242))
+    await exchange(app, quoting_bot("好的谢谢", quoted_id=4242))
 
 
 async def test_messages_with_links_are_left_to_the_submissions(app: App, runtime: Runtime) -> None:
-    await _exchange(app, group_message("怎么提交 https://blog.sina.com.cn/s/blog_1.html 呢"))
+    await exchange(app, group_message("怎么提交 https://blog.sina.com.cn/s/blog_1.html 呢"))
 
 
 # --- not spamming ------------------------------------------------------------------------------
@@ -351,7 +335,7 @@ async def test_a_repeated_question_points_to_the_earlier_answer(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
     first = group_message("/问 博客链接怎么复制")
-    await _exchange(app, first, _answer(first, LINK_ANSWER), message_id=4242)
+    await exchange(app, first, _answer(first, LINK_ANSWER), message_id=4242)
     clock.advance(minutes=2)
 
     second = group_message("博客链接怎么复制？", user_id=OTHER_MEMBER)
@@ -359,11 +343,11 @@ async def test_a_repeated_question_points_to_the_earlier_answer(
         second,
         [Quote(4242), Mention(OTHER_MEMBER), Text("刚刚已回答过这个问题，请看引用的这条回复。")],
     )
-    await _exchange(app, second, pointer)
+    await exchange(app, second, pointer)
 
     clock.advance(minutes=4)  # six minutes after the answer: answered again
     third = group_message("/问 博客链接怎么复制")
-    await _exchange(app, third, _answer(third, LINK_ANSWER))
+    await exchange(app, third, _answer(third, LINK_ANSWER))
 
 
 async def test_the_flood_limit_silences_passive_answers_but_never_an_explicit_question(
@@ -372,13 +356,13 @@ async def test_the_flood_limit_silences_passive_answers_but_never_an_explicit_qu
     assert runtime.faq is not None
     monkeypatch.setattr(runtime.faq.guards.floods, "per_minute", 1)
     passive = group_message("请问博客链接怎么复制？")
-    await _exchange(app, passive, _answer(passive, LINK_ANSWER))
-    await _exchange(app, group_message("截止时间是什么时候？"))  # passive, over the limit: silent
+    await exchange(app, passive, _answer(passive, LINK_ANSWER))
+    await exchange(app, group_message("截止时间是什么时候？"))  # passive, over the limit: silent
 
     asked = group_message("/问 截止时间是什么时候")
-    await _exchange(app, asked, _answer(asked, "7月1日（周四）18:00 截止。"))
+    await exchange(app, asked, _answer(asked, "7月1日（周四）18:00 截止。"))
     unclear = group_message(f"/问 {UNCLEAR}")
-    await _exchange(app, unclear, reply_to(unclear, SUGGESTION))
+    await exchange(app, unclear, reply_to(unclear, SUGGESTION))
 
 
 async def test_one_member_asking_six_times_a_minute_is_asked_to_wait_once(
@@ -389,18 +373,18 @@ async def test_one_member_asking_six_times_a_minute_is_asked_to_wait_once(
     answers.append("打开对方主页，点“关注”。")
     for question, answer in zip(questions, answers, strict=True):
         event = group_message(f"/问 {question}")
-        await _exchange(app, event, _answer(event, answer))
+        await exchange(app, event, _answer(event, answer))
     image = group_message("/问 博文里怎么插入图片")
-    await _exchange(app, image, _answer(image, IMAGE_ANSWER, IMAGE))
+    await exchange(app, image, _answer(image, IMAGE_ANSWER, IMAGE))
 
     sixth = group_message("/问 博客链接怎么复制")
-    await _exchange(app, sixth, reply_to(sixth, "您问得有点快，请稍后再问。"))
-    await _exchange(app, group_message("/问 博客链接怎么复制"))  # said once, then quiet
+    await exchange(app, sixth, reply_to(sixth, "您问得有点快，请稍后再问。"))
+    await exchange(app, group_message("/问 博客链接怎么复制"))  # said once, then quiet
     other = group_message("/问 截止时间是什么时候", user_id=OTHER_MEMBER)
-    await _exchange(app, other, _pointer(OTHER_MEMBER))  # a repeat points to the answer
+    await exchange(app, other, _pointer(OTHER_MEMBER))  # a repeat points to the answer
 
     clock.advance(minutes=1)
-    await _exchange(app, group_message("/问 微博怎么转发"), _pointer(MEMBER))
+    await exchange(app, group_message("/问 微博怎么转发"), _pointer(MEMBER))
 
 
 def _pointer(user_id: int) -> tuple[str, dict[str, Any]]:
@@ -413,7 +397,7 @@ def _pointer(user_id: int) -> tuple[str, dict[str, Any]]:
 
 
 async def test_cq_code_in_a_question_stays_text(app: App, runtime: Runtime) -> None:
-    event = group_message(_text("/问 [CQ:at,qq=all] 今天食堂几点开饭"))
+    event = group_message(text_message("/问 [CQ:at,qq=all] 今天食堂几点开饭"))
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
         ctx.receive_event(bot, event)
@@ -428,18 +412,18 @@ async def test_an_at_all_question_is_answered_without_mentioning_anyone(
     event = group_message(
         Message([MessageSegment.at("all"), MessageSegment.text(" 博客链接怎么复制？")])
     )
-    await _exchange(app, event, _answer(event, LINK_ANSWER))
+    await exchange(app, event, _answer(event, LINK_ANSWER))
 
 
 async def test_a_ten_thousand_character_question_gets_a_short_reply(
     app: App, runtime: Runtime
 ) -> None:
     event = group_message("/问 " + "图片" * 5_000)
-    await _exchange(app, event, reply_to(event, "问题太长了，请用一两句话说明想问什么。"))
-    await _exchange(app, group_message("怎么" * 5_000))
+    await exchange(app, event, reply_to(event, "问题太长了，请用一两句话说明想问什么。"))
+    await exchange(app, group_message("怎么" * 5_000))
 
 
-# --- /faq for organisers -----------------------------------------------------------------------
+# --- /faq for organizers -----------------------------------------------------------------------
 
 
 class ScoreLines:
@@ -486,44 +470,46 @@ async def test_faq_test_lists_the_top_three_with_two_decimal_scores(
 
 async def test_faq_test_says_no_match_when_nothing_scores(app: App, runtime: Runtime) -> None:
     event = group_message("/faq test 今天食堂几点开饭", user_id=ORGANIZER)
-    await _exchange(app, event, reply_to(event, "无匹配"))
+    await exchange(app, event, reply_to(event, "无匹配"))
 
 
 async def test_members_cannot_change_the_knowledge_base(app: App, runtime: Runtime) -> None:
     event = group_message("/faq 添加 party-fee 党费怎么交 | 问党务干事。")
-    await _exchange(app, event, reply_to(event, "抱歉，/faq 仅限组织者使用。"))
+    await exchange(app, event, reply_to(event, "抱歉，/faq 仅限组织者使用。"))
     assert runtime.faq is not None
     assert runtime.faq.get("party-fee") is None
 
 
 async def test_an_organizer_adds_an_entry_that_is_then_answered(app: App, runtime: Runtime) -> None:
     add = group_message(
-        _text("/faq 添加 party-fee 党费怎么交 | 1. 找本单位党务干事。\n2. 现金或转账。"),
+        text_message("/faq 添加 party-fee 党费怎么交 | 1. 找本单位党务干事。\n2. 现金或转账。"),
         user_id=ORGANIZER,
     )
-    await _exchange(app, add, reply_to(add, "已添加问答“party-fee”：党费怎么交"))
+    await exchange(app, add, reply_to(add, "已添加问答“party-fee”：党费怎么交"))
 
     ask = group_message("/问 党费怎么交")
-    await _exchange(
+    await exchange(
         app, ask, _answer(ask, "1. 找本单位党务干事。\n2. 现金或转账。", question="党费怎么交")
     )
 
 
 async def test_a_refused_change_is_explained(app: App, runtime: Runtime) -> None:
-    event = group_message(_text("/faq 添加 x-bad 模板问题 | {{ ''.__class__ }}"), user_id=ORGANIZER)
-    await _exchange(app, event, reply_starting(event, "答案里的 {{ }} 只能填配置里的名称"))
+    event = group_message(
+        text_message("/faq 添加 x-bad 模板问题 | {{ ''.__class__ }}"), user_id=ORGANIZER
+    )
+    await exchange(app, event, reply_starting(event, "答案里的 {{ }} 只能填配置里的名称"))
     missing_bar = group_message("/faq 添加 party-fee 党费怎么交", user_id=ORGANIZER)
-    await _exchange(app, missing_bar, reply_starting(missing_bar, "请按格式写：/faq 添加"))
+    await exchange(app, missing_bar, reply_starting(missing_bar, "请按格式写：/faq 添加"))
 
 
 async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Runtime) -> None:
     ask = group_message("/问 怎么分享给别人看")
-    await _exchange(app, ask, reply_to(ask, CANNOT))
+    await exchange(app, ask, reply_to(ask, CANNOT))
     assert runtime.faq is not None
     [row] = await runtime.faq.unanswered()
 
     listing = group_message("/faq 未解决", user_id=ORGANIZER)
-    await _exchange(
+    await exchange(
         app,
         listing,
         reply_to(
@@ -533,7 +519,7 @@ async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Ru
         ),
     )
     teach = group_message(f"/faq 学习 {row.id} blog-link", user_id=ORGANIZER)
-    await _exchange(
+    await exchange(
         app,
         teach,
         reply_to(
@@ -541,31 +527,31 @@ async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Ru
         ),
     )
     again = group_message("/问 怎么分享给别人看")
-    await _exchange(app, again, _answer(again, LINK_ANSWER))
+    await exchange(app, again, _answer(again, LINK_ANSWER))
 
 
 async def test_an_organizer_undoes_a_deletion(app: App, runtime: Runtime) -> None:
     delete = group_message("/faq 删除 blog-link", user_id=ORGANIZER)
-    await _exchange(
+    await exchange(
         app,
         delete,
         reply_to(delete, "已删除问答“blog-link”：博客链接怎么复制？（/faq 撤销 可恢复）"),
     )
     undo = group_message("/faq 撤销", user_id=ORGANIZER)
-    await _exchange(
+    await exchange(
         app, undo, reply_to(undo, f"已撤销 QQ {ORGANIZER} 在 06-25 17:00 的删除（blog-link）。")
     )
     nothing = group_message("/faq undo", user_id=ORGANIZER)
-    await _exchange(app, nothing, reply_to(nothing, "没有可以撤销的修改。"))
+    await exchange(app, nothing, reply_to(nothing, "没有可以撤销的修改。"))
     ask = group_message("/问 博客链接怎么复制")
-    await _exchange(app, ask, _answer(ask, LINK_ANSWER))
+    await exchange(app, ask, _answer(ask, LINK_ANSWER))
 
 
 async def test_an_organizer_edits_only_the_answer(app: App, runtime: Runtime) -> None:
-    edit = group_message(_text("/faq 修改 blog-link | 长按地址栏复制。"), user_id=ORGANIZER)
-    await _exchange(app, edit, reply_to(edit, "已修改问答“blog-link”：博客链接怎么复制？"))
+    edit = group_message(text_message("/faq 修改 blog-link | 长按地址栏复制。"), user_id=ORGANIZER)
+    await exchange(app, edit, reply_to(edit, "已修改问答“blog-link”：博客链接怎么复制？"))
     show = group_message("/faq 查看 blog-link", user_id=ORGANIZER)
-    await _exchange(
+    await exchange(
         app,
         show,
         reply_to(
@@ -578,7 +564,7 @@ async def test_an_organizer_edits_only_the_answer(app: App, runtime: Runtime) ->
 
 async def test_faq_list_and_usage(app: App, runtime: Runtime) -> None:
     listing = group_message("/faq 列表", user_id=ORGANIZER)
-    await _exchange(
+    await exchange(
         app,
         listing,
         reply_to(
@@ -589,16 +575,16 @@ async def test_faq_list_and_usage(app: App, runtime: Runtime) -> None:
         ),
     )
     usage = group_message("/faq 乱写", user_id=ORGANIZER)
-    await _exchange(app, usage, reply_starting(usage, "没有“乱写”这个操作。\n用法："))
+    await exchange(app, usage, reply_starting(usage, "没有“乱写”这个操作。\n用法："))
 
 
 async def test_faq_reload_rereads_the_file(app: App, runtime: Runtime) -> None:
     faq_file = runtime.contest.config_dir / "faq.yaml"
     faq_file.write_text(FAQ_YAML.replace(LINK_ANSWER, "新写的链接答案。"), encoding="utf-8")
     reload = group_message("/faq 重载", user_id=ORGANIZER)
-    await _exchange(app, reload, reply_starting(reload, "已重新读取问答库，共 5 条。"))
+    await exchange(app, reload, reply_starting(reload, "已重新读取问答库，共 5 条。"))
     ask = group_message("/问 博客链接怎么复制")
-    await _exchange(app, ask, _answer(ask, "新写的链接答案。", question="博客链接怎么复制？"))
+    await exchange(app, ask, _answer(ask, "新写的链接答案。", question="博客链接怎么复制？"))
 
 
 # --- misses recorded as they happen (issue 10) -------------------------------------------------
@@ -639,7 +625,7 @@ async def test_a_suggestion_is_listed_once_the_pick_window_passes(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
     ask = group_message(f"/问 {UNCLEAR}")
-    await _exchange(app, ask, reply_to(ask, SUGGESTION))
+    await exchange(app, ask, reply_to(ask, SUGGESTION))
     assert "暂无未解决的问题" in await _listed(app)  # still time to pick
 
     clock.advance(minutes=4)
@@ -652,9 +638,9 @@ async def test_picking_a_candidate_resolves_the_suggestion(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
     ask = group_message(f"/问 {UNCLEAR}")
-    await _exchange(app, ask, reply_to(ask, SUGGESTION))
+    await exchange(app, ask, reply_to(ask, SUGGESTION))
     choice = group_message("2")
-    await _exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
+    await exchange(app, choice, _answer(choice, "点微博下方的“转发”。"))
     clock.advance(minutes=4)
     assert "暂无未解决的问题" in await _listed(app)
 
@@ -663,9 +649,9 @@ async def test_saying_wrong_to_an_answer_records_the_question(
     app: App, runtime: Runtime, clock: Clock
 ) -> None:
     ask = group_message("/问 博客链接怎么复制")
-    await _exchange(app, ask, _answer(ask, LINK_ANSWER), message_id=5151)
+    await exchange(app, ask, _answer(ask, LINK_ANSWER), message_id=5151)
     wrong = quoting_bot("不对", quoted_id=5151)
-    await _exchange(
+    await exchange(
         app, wrong, reply_to(wrong, f"抱歉答得不对，已记下您的问题，转给组织者补充。{CONTACTS}")
     )
     listed = await _listed(app)
@@ -678,6 +664,6 @@ async def test_a_voice_message_to_the_bot_is_asked_for_words(app: App, runtime: 
     event.original_message = Message(
         [MessageSegment.at(SELF_ID), MessageSegment.record("voice.amr")]
     )
-    await _exchange(
+    await exchange(
         app, event, reply_to(event, "请用文字描述问题，例如：@大赛助手 博客怎么插入图片")
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 
 import pytest
-from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot
 from nonebug import App
 
 from bot.reminders.runner import ReminderRunner
@@ -19,10 +20,12 @@ from tests.fake import (
     SELF_ID,
     TZ,
     TextStarts,
+    expect_reply,
     group_message,
     private_message,
     reply_starting,
     reply_to,
+    text_message,
 )
 
 USAGE_ORGANIZER = (
@@ -63,18 +66,7 @@ async def _wake() -> datetime | None:
     return await wake()
 
 
-def _text(text: str) -> Message:
-    return Message([MessageSegment.text(text)])
-
-
-async def _expect_reply(
-    app: App, content: str | Message, reply: str, *, user_id: int = ORGANIZER
-) -> None:
-    event = group_message(content, user_id=user_id)
-    async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
-        ctx.receive_event(bot, event)
-        ctx.should_call_api(*reply_to(event, reply), result={"message_id": 1})
+_expect_reply = partial(expect_reply, user_id=ORGANIZER)
 
 
 # --- usage and refusals ----------------------------------------------------------------------
@@ -113,11 +105,11 @@ async def test_a_mistyped_sub_command_is_suggested_to_those_who_may_use_it(
 async def test_unknown_sub_command_is_named_short_with_usage(app: App, runtime: Runtime) -> None:
     hostile = "[CQ:at,qq=all]" * 500
     await _expect_reply(
-        app, _text(f"/提醒 {hostile}"), "没有“[CQ:at,qq=”这个操作。\n" + USAGE_ORGANIZER
+        app, text_message(f"/提醒 {hostile}"), "没有“[CQ:at,qq=”这个操作。\n" + USAGE_ORGANIZER
     )
 
 
-# --- organisers ------------------------------------------------------------------------------
+# --- organizers ------------------------------------------------------------------------------
 
 
 async def test_preview_names_the_next_reminder_and_sends_nothing_else(

@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import nonebot.message
@@ -40,11 +41,13 @@ from tests.fake import (
     SELF_ID,
     TZ,
     NoMentions,
+    expect_reply,
     group_message,
     make_contest,
     private_message,
     reply_starting,
     reply_to,
+    text_message,
 )
 
 NOW = datetime(2027, 6, 25, 10, 30, tzinfo=TZ)
@@ -68,11 +71,6 @@ def blog(n: int) -> str:
     return f"https://blog.sina.com.cn/s/blog_{n}.html"
 
 
-def _text(text: str) -> Message:
-    """`text` as one text segment, exactly as typed (no CQ-code parsing)."""
-    return Message([MessageSegment.text(text)])
-
-
 @pytest.fixture
 def book(runtime: Runtime) -> Runtime:
     """The runtime inside the submission window, verification off."""
@@ -87,20 +85,7 @@ async def other_secretary(book: Runtime) -> int:
     return OTHER_SECRETARY
 
 
-async def _expect(
-    app: App,
-    content: str | Message,
-    reply: str,
-    *,
-    user_id: int = SECRETARY,
-    role: str = "member",
-) -> GroupMessageEvent:
-    event = group_message(content, user_id=user_id, role=role)
-    async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
-        ctx.receive_event(bot, event)
-        ctx.should_call_api(*reply_to(event, reply), result={"message_id": 1})
-    return event
+_expect = partial(expect_reply, user_id=SECRETARY)
 
 
 def _not_a_group_admin(ctx: MatcherContext, user_id: int) -> None:
@@ -280,7 +265,7 @@ async def test_hostile_links_are_refused_each_with_its_reason(app: App, book: Ru
 async def test_link_with_a_control_character_is_refused(app: App, book: Runtime) -> None:
     await _expect(
         app,
-        _text("/提交 https://blog.sina.com.cn/s/a\x07b.html"),
+        text_message("/提交 https://blog.sina.com.cn/s/a\x07b.html"),
         "未登记：blog.sina.com.cn/s/ab.html —— 链接里有空格或控制字符\n南湖街道 已提交 0/50",
     )
     assert await book.entries.all_entries() == []
@@ -300,7 +285,7 @@ async def test_two_thousand_links_are_capped_and_the_reply_says_so(app: App, boo
     receipts = "\n".join(f"#{n} 已登记" for n in range(1, 21))
     await _expect(
         app,
-        _text(f"/提交 {links}"),
+        text_message(f"/提交 {links}"),
         f"{receipts}\n一次最多处理 20 个链接，其余 1980 个未处理，请分开发送。\n"
         "南湖街道 已提交 20/50",
     )
@@ -333,7 +318,7 @@ async def test_cq_codes_and_mention_all_never_become_mentions(app: App, book: Ru
 
 
 async def test_cq_code_reply_has_no_at_segment(app: App, book: Runtime) -> None:
-    event = group_message(_text(f"/提交 {BLOG}[CQ:at,qq=all]"), user_id=SECRETARY)
+    event = group_message(text_message(f"/提交 {BLOG}[CQ:at,qq=all]"), user_id=SECRETARY)
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
         ctx.receive_event(bot, event)
@@ -438,7 +423,7 @@ def _replying_to_member(text: str, quoted: str, *, card: str) -> GroupMessageEve
         message_id=555,
         real_id=555,
         sender=Sender(user_id=MEMBER, nickname="wangwu88", card=card),
-        message=_text(quoted),
+        message=text_message(quoted),
     )
     return event
 
@@ -543,7 +528,7 @@ async def test_author_that_is_markup_is_refused(app: App, book: Runtime) -> None
     await _store(book, "南湖街道", [blog(1)], author="张三")
     await _expect(
         app,
-        _text("/改作者 1 [CQ:at,qq=all]"),
+        text_message("/改作者 1 [CQ:at,qq=all]"),
         "作者姓名只能包含文字和常用标点，不能含 [ ] & < > @ # / 等符号。",
     )
     await _expect(app, "/author 1", "请写明编号和作者姓名，例如：/改作者 17 张三")

@@ -1,9 +1,10 @@
-"""/单位 and /我的单位: what organisers can change from chat, and what is refused unchanged."""
+"""/单位 and /我的单位: what organizers can change from chat, and what is refused unchanged."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 
 from bot.runtime import Runtime
@@ -14,8 +15,9 @@ from tests.fake import (
     ORGANIZER,
     SECRETARY,
     SELF_ID,
-    group_message,
-    reply_to,
+    expect_reply,
+    text_message,
+    with_mention,
 )
 
 USAGE = (
@@ -33,26 +35,7 @@ ORGANIZERS_ONLY = "抱歉，/单位 仅限组织者使用。"
 NOT_A_SECRETARY = "您还没有绑定单位，请联系组织者发送“/单位 绑定 单位名 @您”为您绑定。"
 
 
-def _text(text: str) -> Message:
-    """`text` as one text segment, exactly as typed (no CQ-code parsing)."""
-    return Message([MessageSegment.text(text)])
-
-
-def _with_mention(text: str, *users: int | str) -> Message:
-    message = Message([MessageSegment.text(text)])
-    for user in users:
-        message.append(MessageSegment.at(user))
-    return message
-
-
-async def _expect_reply(
-    app: App, content: str | Message, reply: str, *, user_id: int = ORGANIZER
-) -> None:
-    event = group_message(content, user_id=user_id)
-    async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
-        ctx.receive_event(bot, event)
-        ctx.should_call_api(*reply_to(event, reply), result={"message_id": 1})
+_expect_reply = partial(expect_reply, user_id=ORGANIZER)
 
 
 def _units(runtime: Runtime) -> list[UnitView]:
@@ -113,7 +96,7 @@ async def test_ten_thousand_character_sub_command_gets_a_short_reply(
 async def test_bind_by_alias_and_mention(app: App, runtime: Runtime) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 南湖 ", MEMBER),
+        with_mention("/单位 绑定 南湖 ", MEMBER),
         f"已将 QQ {MEMBER} 绑定为「南湖街道」的联络员。",
     )
     bound = runtime.units.unit_of(MEMBER)
@@ -124,7 +107,7 @@ async def test_bind_by_alias_and_mention(app: App, runtime: Runtime) -> None:
 async def test_bound_member_sees_their_unit(app: App, runtime: Runtime) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 南湖 ", MEMBER),
+        with_mention("/单位 绑定 南湖 ", MEMBER),
         f"已将 QQ {MEMBER} 绑定为「南湖街道」的联络员。",
     )
     await _expect_reply(
@@ -138,7 +121,7 @@ async def test_bound_member_sees_their_unit(app: App, runtime: Runtime) -> None:
 async def test_binding_moves_a_secretary_from_their_old_unit(app: App, runtime: Runtime) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 新嘉街道 ", SECRETARY),
+        with_mention("/单位 绑定 新嘉街道 ", SECRETARY),
         f"已将 QQ {SECRETARY} 绑定为「新嘉街道」的联络员。（原属「南湖街道」）",
     )
     assert _unit(runtime, "新嘉街道").secretaries == (SECRETARY,)
@@ -156,7 +139,7 @@ async def test_bind_with_a_typed_qq_number(app: App, runtime: Runtime) -> None:
 
 async def test_bind_without_a_unit_gets_a_hint(app: App, runtime: Runtime) -> None:
     before = _units(runtime)
-    await _expect_reply(app, _with_mention("/单位 绑定 ", MEMBER), NEED_UNIT_AND_MENTION)
+    await _expect_reply(app, with_mention("/单位 绑定 ", MEMBER), NEED_UNIT_AND_MENTION)
     assert _units(runtime) == before
 
 
@@ -180,7 +163,7 @@ async def test_bind_to_an_unknown_unit_offers_close_names(app: App, runtime: Run
     before = _units(runtime)
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 南胡街道 ", MEMBER),
+        with_mention("/单位 绑定 南胡街道 ", MEMBER),
         "没有找到单位「南胡街道」，您是不是要找：南湖街道、新嘉街道？",
     )
     assert _units(runtime) == before
@@ -192,7 +175,7 @@ async def test_bind_to_an_unrelated_name_says_how_to_see_the_units(
 ) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 火星基地 ", MEMBER),
+        with_mention("/单位 绑定 火星基地 ", MEMBER),
         "没有找到单位「火星基地」，请核对单位全称。",
     )
     assert runtime.units.unit_of(MEMBER) is None
@@ -202,7 +185,7 @@ async def test_ambiguous_unit_name_asks_for_the_full_name(app: App, runtime: Run
     before = _units(runtime)
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 街道 ", MEMBER),
+        with_mention("/单位 绑定 街道 ", MEMBER),
         "「街道」对应多个单位：南湖街道、新嘉街道，请写全称。",
     )
     assert _units(runtime) == before
@@ -211,7 +194,7 @@ async def test_ambiguous_unit_name_asks_for_the_full_name(app: App, runtime: Run
 
 async def test_mention_of_everyone_is_not_a_user_to_bind(app: App, runtime: Runtime) -> None:
     before = _units(runtime)
-    await _expect_reply(app, _with_mention("/单位 绑定 南湖 ", "all"), NEED_UNIT_AND_MENTION)
+    await _expect_reply(app, with_mention("/单位 绑定 南湖 ", "all"), NEED_UNIT_AND_MENTION)
     assert _units(runtime) == before
 
 
@@ -220,7 +203,7 @@ async def test_mention_of_everyone_next_to_a_member_binds_only_the_member(
 ) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 绑定 南湖 ", "all", MEMBER),
+        with_mention("/单位 绑定 南湖 ", "all", MEMBER),
         f"已将 QQ {MEMBER} 绑定为「南湖街道」的联络员。",
     )
     assert _unit(runtime, "南湖街道").secretaries == (SECRETARY, MEMBER)
@@ -228,7 +211,7 @@ async def test_mention_of_everyone_next_to_a_member_binds_only_the_member(
 
 async def test_mention_of_the_bot_is_not_a_user_to_bind(app: App, runtime: Runtime) -> None:
     before = _units(runtime)
-    await _expect_reply(app, _with_mention("/单位 绑定 南湖 ", SELF_ID), NEED_UNIT_AND_MENTION)
+    await _expect_reply(app, with_mention("/单位 绑定 南湖 ", SELF_ID), NEED_UNIT_AND_MENTION)
     assert _units(runtime) == before
     assert runtime.units.unit_of(SELF_ID) is None
 
@@ -245,7 +228,7 @@ async def test_the_bots_own_qq_number_typed_is_not_bound(app: App, runtime: Runt
 async def test_unbind_a_secretary(app: App, runtime: Runtime) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 解绑 ", SECRETARY),
+        with_mention("/单位 解绑 ", SECRETARY),
         f"已解除 QQ {SECRETARY} 与「南湖街道」的绑定。",
     )
     assert runtime.units.unit_of(SECRETARY) is None
@@ -255,7 +238,7 @@ async def test_unbind_a_secretary(app: App, runtime: Runtime) -> None:
 async def test_unbound_secretary_is_refused_my_unit(app: App, runtime: Runtime) -> None:
     await _expect_reply(
         app,
-        _with_mention("/单位 解绑 ", SECRETARY),
+        with_mention("/单位 解绑 ", SECRETARY),
         f"已解除 QQ {SECRETARY} 与「南湖街道」的绑定。",
     )
     await _expect_reply(app, "/我的单位", NOT_A_SECRETARY, user_id=SECRETARY)
@@ -263,9 +246,7 @@ async def test_unbound_secretary_is_refused_my_unit(app: App, runtime: Runtime) 
 
 async def test_unbind_of_someone_not_bound_says_so(app: App, runtime: Runtime) -> None:
     before = _units(runtime)
-    await _expect_reply(
-        app, _with_mention("/单位 解绑 ", MEMBER), f"QQ {MEMBER} 没有绑定任何单位。"
-    )
+    await _expect_reply(app, with_mention("/单位 解绑 ", MEMBER), f"QQ {MEMBER} 没有绑定任何单位。")
     assert _units(runtime) == before
 
 
@@ -340,7 +321,7 @@ async def test_hostile_unit_names_are_refused(
     app: App, runtime: Runtime, name: str, reply: str
 ) -> None:
     before = _units(runtime)
-    await _expect_reply(app, _text(f"/单位 添加 {name} town"), reply)
+    await _expect_reply(app, text_message(f"/单位 添加 {name} town"), reply)
     assert _units(runtime) == before
 
 
@@ -390,6 +371,6 @@ async def test_only_organizers_may_change_units(app: App, runtime: Runtime, user
     before = _units(runtime)
     await _expect_reply(app, "/单位 添加 凤桥镇 town", ORGANIZERS_ONLY, user_id=user_id)
     await _expect_reply(
-        app, _with_mention("/单位 绑定 新嘉街道 ", user_id), ORGANIZERS_ONLY, user_id=user_id
+        app, with_mention("/单位 绑定 新嘉街道 ", user_id), ORGANIZERS_ONLY, user_id=user_id
     )
     assert _units(runtime) == before

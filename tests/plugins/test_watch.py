@@ -1,4 +1,4 @@
-"""Organisers hear privately when the bot is muted, removed, or back after an outage."""
+"""Organizers hear privately when the bot is muted, removed, or back after an outage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nonebug import App
 from bot.runtime import Runtime
 from tests.fake import GROUP, ORGANIZER, OTHER_GROUP, SELF_ID, group_ban, kicked, private_text
 
-SUPERUSER = 10009  # SUPERUSERS in the test runtime's deployment: an organiser too
+SUPERUSER = 10009  # SUPERUSERS in the test runtime's deployment: an organizer too
 
 
 async def _hooks_done(ctx) -> None:
@@ -68,7 +68,7 @@ async def test_removal_from_the_group_is_reported(app: App, runtime: Runtime) ->
 async def test_a_refused_private_message_does_not_stop_the_others(
     app: App, runtime: Runtime
 ) -> None:
-    """QQ refuses private messages to non-friends; the next organiser still hears."""
+    """QQ refuses private messages to non-friends; the next organizer still hears."""
     from nonebot.adapters.onebot.v11 import ActionFailed
 
     first, second = _both(f"【大赛助手】我已被移出群 {GROUP}，该群的答疑与提醒已停止。")

@@ -134,7 +134,7 @@ def test_an_expired_session_is_refused(now: datetime) -> None:
 @pytest.mark.parametrize(
     "forge",
     [
-        lambda v: v.replace("20001.j.", "20001.oj.", 1),  # promote oneself to organiser
+        lambda v: v.replace("20001.j.", "20001.oj.", 1),  # promote oneself to organizer
         lambda v: v.replace("20001.", "10000.", 1),  # become someone else
         lambda v: v[:-2] + ("AA" if not v.endswith("AA") else "BB"),  # tamper the signature
         lambda v: v.rpartition(".")[0],  # no signature

@@ -22,6 +22,7 @@ from bot.reminders.compose import (
 from bot.reminders.plan import Slot, plan
 from bot.settings.contest import Contest, MessagePolicy, ReminderPolicy
 from bot.submissions.book import Progress
+from tests.fake import PLAIN, make_contest
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2027, 6, 24, tzinfo=SH)
@@ -29,19 +30,18 @@ DEADLINE = datetime(2027, 7, 1, 18, tzinfo=SH)
 NOW = DEADLINE - timedelta(days=3, hours=5)  # 06-28 13:00
 
 
-def make_contest(max_length: int = 1500, max_mentions: int = 20) -> Contest:
-    return Contest(
-        name="测试大赛",
+def contest_with(max_length: int = 1500, max_mentions: int = 20) -> Contest:
+    return make_contest(
+        **PLAIN | {"messages": MessagePolicy(max_length=max_length, max_mentions=max_mentions)},
         timezone=SH,
         start=START,
         deadline=DEADLINE,
         groups=frozenset({123}),
         organizers=frozenset({1}),
-        messages=MessagePolicy(max_length=max_length, max_mentions=max_mentions),
     )
 
 
-CONTEST = make_contest()
+CONTEST = contest_with()
 
 
 def unit(unit_id: int, name: str, accepted: int, quota: int | None = 50, **kw: int) -> Progress:
@@ -242,7 +242,7 @@ def test_unit_with_more_secretaries_than_the_cap_is_split_and_each_mentioned_onc
 
 
 def test_long_list_obeys_the_length_cap() -> None:
-    contest = make_contest(max_length=200)
+    contest = contest_with(max_length=200)
     progress = [unit(i, f"很长很长的单位名称第{i:03d}号", 1) for i in range(1, 101)]
     messages = remind(progress, {}, contest=contest, max_mentions=50)
     assert len(messages) > 1
@@ -261,7 +261,7 @@ def test_no_message_ends_with_an_empty_line() -> None:
 
 def test_messages_survive_rendering_without_further_splits() -> None:
     """bot.outgoing would split again past its caps; the reminder already fits them."""
-    contest = make_contest(max_length=300, max_mentions=7)
+    contest = contest_with(max_length=300, max_mentions=7)
     progress = [unit(i, f"单位{i:02d}", 0) for i in range(1, 31)]
     secretaries = {i: (10_000 + i, 20_000 + i) for i in range(1, 31)}
     messages = remind(progress, secretaries, contest=contest, max_mentions=7)
@@ -390,8 +390,8 @@ def test_preview_of_an_offset_reminder_shows_when_and_what() -> None:
 
 
 def test_preview_says_when_quiet_hours_moved_the_slot() -> None:
-    contest = Contest(
-        name="测试大赛",
+    contest = make_contest(
+        **PLAIN,
         timezone=SH,
         start=START,
         deadline=datetime(2027, 7, 1, 10, tzinfo=SH),

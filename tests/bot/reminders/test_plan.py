@@ -17,6 +17,7 @@ from bot.reminders.plan import (
     shift_out_of_quiet,
 )
 from bot.settings.contest import Contest, ReminderPolicy, duration_label
+from tests.fake import PLAIN, make_contest
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")
@@ -34,11 +35,11 @@ START = at(6, 24)
 DEADLINE = at(7, 1, 18)
 
 
-def make_contest(
+def contest_between(
     start: datetime = START, deadline: datetime = DEADLINE, tz: ZoneInfo = SH
 ) -> Contest:
-    return Contest(
-        name="测试大赛",
+    return make_contest(
+        **PLAIN,
         timezone=tz,
         start=start,
         deadline=deadline,
@@ -65,7 +66,7 @@ def by_key(slots: list[Slot], key: str) -> Slot:
 
 
 def test_default_plan_of_the_shipped_example() -> None:
-    slots = plan(make_contest(), ReminderPolicy())
+    slots = plan(contest_between(), ReminderPolicy())
     local = [(s.key.split("@")[0], s.due.astimezone(SH).strftime("%m-%d %H:%M")) for s in slots]
     assert local == [
         ("daily:2027-06-24", "06-24 09:00"),
@@ -85,20 +86,20 @@ def test_default_plan_of_the_shipped_example() -> None:
 
 
 def test_every_due_time_is_utc() -> None:
-    for slot in plan(make_contest(), ReminderPolicy()):
+    for slot in plan(contest_between(), ReminderPolicy()):
         assert slot.due.utcoffset() == timedelta(0)
         assert slot.nominal.utcoffset() == timedelta(0)
 
 
 def test_keys_are_unique_and_carry_the_deadline() -> None:
-    slots = plan(make_contest(), ReminderPolicy())
+    slots = plan(contest_between(), ReminderPolicy())
     assert len(set(keys(slots))) == len(slots)
     assert by_key(slots, f"offset:3d@{STAMP}").kind == "offset"
     assert by_key(slots, f"closing@{STAMP}").kind == "closing"
 
 
 def test_plan_is_sorted_by_due() -> None:
-    slots = plan(make_contest(), ReminderPolicy())
+    slots = plan(contest_between(), ReminderPolicy())
     assert [s.due for s in slots] == sorted(s.due for s in slots)
 
 
@@ -123,7 +124,7 @@ def test_deadline_stamp_is_utc_to_the_second() -> None:
     ],
 )
 def test_offset_is_planned_that_long_before_the_deadline(offset: timedelta, label: str) -> None:
-    contest = make_contest()
+    contest = contest_between()
     slots = plan(contest, policy(offsets=(offset,)))
     slot = by_key(slots, f"offset:{label}@{STAMP}")
     assert slot.nominal == contest.deadline - offset
@@ -132,37 +133,37 @@ def test_offset_is_planned_that_long_before_the_deadline(offset: timedelta, labe
 
 def test_offset_written_in_another_unit_keeps_its_key() -> None:
     """Rewriting "3d" as "72h" in the config must not make the reminder new (and resent)."""
-    a = plan(make_contest(), policy(offsets=(timedelta(days=3),)))
-    b = plan(make_contest(), policy(offsets=(timedelta(hours=72),)))
+    a = plan(contest_between(), policy(offsets=(timedelta(days=3),)))
+    b = plan(contest_between(), policy(offsets=(timedelta(hours=72),)))
     assert keys(a) == keys(b)
 
 
 def test_offset_before_the_start_is_dropped() -> None:
-    contest = make_contest(start=at(6, 29), deadline=at(7, 1, 18))
+    contest = contest_between(start=at(6, 29), deadline=at(7, 1, 18))
     slots = plan(contest, policy(offsets=(timedelta(days=7), timedelta(days=1))))
     assert [k.split("@")[0] for k in keys(slots)] == ["offset:1d", "closing"]
 
 
 def test_offset_exactly_at_the_start_is_kept() -> None:
-    contest = make_contest(start=at(6, 30, 18), deadline=at(7, 1, 18))
+    contest = contest_between(start=at(6, 30, 18), deadline=at(7, 1, 18))
     slots = plan(contest, policy(offsets=(timedelta(days=1),)))
     assert slots[0].due == contest.start
 
 
 def test_no_offsets_leaves_only_the_closing_slot() -> None:
-    slots = plan(make_contest(), policy(offsets=()))
+    slots = plan(contest_between(), policy(offsets=()))
     assert [s.kind for s in slots] == ["closing"]
 
 
 def test_a_changed_deadline_makes_new_offset_and_closing_keys() -> None:
-    old = plan(make_contest(deadline=at(7, 1, 18)), policy())
-    new = plan(make_contest(deadline=at(7, 8, 18)), policy())
+    old = plan(contest_between(deadline=at(7, 1, 18)), policy())
+    new = plan(contest_between(deadline=at(7, 8, 18)), policy())
     assert not set(keys(old)) & set(keys(new))
 
 
 def test_a_changed_deadline_keeps_the_digest_keys() -> None:
-    old = plan(make_contest(deadline=at(7, 1, 18)), policy(offsets=(), daily_at=time(9)))
-    new = plan(make_contest(deadline=at(7, 8, 18)), policy(offsets=(), daily_at=time(9)))
+    old = plan(contest_between(deadline=at(7, 1, 18)), policy(offsets=(), daily_at=time(9)))
+    new = plan(contest_between(deadline=at(7, 8, 18)), policy(offsets=(), daily_at=time(9)))
     assert {k for k in keys(old) if k.startswith("daily:")} <= set(keys(new))
 
 
@@ -248,14 +249,14 @@ def test_shift_refuses_a_naive_moment() -> None:
 
 
 def test_offset_in_quiet_hours_is_due_at_their_end() -> None:
-    contest = make_contest(deadline=at(7, 1, 10))  # 3h before: 07:00, quiet until 08:00
+    contest = contest_between(deadline=at(7, 1, 10))  # 3h before: 07:00, quiet until 08:00
     slot = plan(contest, policy(offsets=(timedelta(hours=3),), quiet_hours=QUIET))[0]
     assert slot.nominal == at(7, 1, 7)
     assert slot.due == at(7, 1, 8)
 
 
 def test_offset_shifted_to_or_past_the_deadline_is_dropped() -> None:
-    contest = make_contest(deadline=at(7, 1, 7))  # 3h before: 04:00, quiet until 08:00
+    contest = contest_between(deadline=at(7, 1, 7))  # 3h before: 04:00, quiet until 08:00
     slots = plan(
         contest, policy(offsets=(timedelta(hours=3), timedelta(days=1)), quiet_hours=QUIET)
     )
@@ -263,7 +264,7 @@ def test_offset_shifted_to_or_past_the_deadline_is_dropped() -> None:
 
 
 def test_closing_in_quiet_hours_is_due_at_their_end() -> None:
-    contest = make_contest(deadline=at(7, 1, 23))
+    contest = contest_between(deadline=at(7, 1, 23))
     closing = plan(contest, policy(offsets=(), quiet_hours=QUIET))[-1]
     assert closing.kind == "closing"
     assert closing.nominal == at(7, 1, 23)
@@ -271,7 +272,7 @@ def test_closing_in_quiet_hours_is_due_at_their_end() -> None:
 
 
 def test_closing_outside_quiet_hours_is_due_at_the_deadline() -> None:
-    closing = plan(make_contest(), policy(quiet_hours=QUIET))[-1]
+    closing = plan(contest_between(), policy(quiet_hours=QUIET))[-1]
     assert closing.due == closing.nominal == at(7, 1, 18)
 
 
@@ -279,19 +280,19 @@ def test_closing_outside_quiet_hours_is_due_at_the_deadline() -> None:
 
 
 def test_daily_digest_only_inside_the_window() -> None:
-    contest = make_contest(start=at(6, 24, 10), deadline=at(6, 26, 8, 30))
+    contest = contest_between(start=at(6, 24, 10), deadline=at(6, 26, 8, 30))
     slots = plan(contest, policy(offsets=(), daily_at=time(9)))
     assert [k.split("@")[0] for k in keys(slots)] == ["daily:2027-06-25", "closing"]
 
 
 def test_daily_digest_exactly_at_the_start_is_kept_and_at_the_deadline_is_not() -> None:
-    contest = make_contest(start=at(6, 24, 9), deadline=at(6, 26, 9))
+    contest = contest_between(start=at(6, 24, 9), deadline=at(6, 26, 9))
     slots = plan(contest, policy(offsets=(), daily_at=time(9)))
     assert [s.key for s in slots if s.kind == "daily"] == ["daily:2027-06-24", "daily:2027-06-25"]
 
 
 def test_one_digest_per_local_day_from_start_to_deadline() -> None:
-    slots = plan(make_contest(), policy(offsets=(), daily_at=time(9)))
+    slots = plan(contest_between(), policy(offsets=(), daily_at=time(9)))
     days = [s.key for s in slots if s.kind == "daily"]
     assert days == [
         f"daily:2027-{d}"
@@ -303,7 +304,8 @@ def test_one_digest_per_local_day_from_start_to_deadline() -> None:
 def test_digest_key_is_the_local_day_not_the_utc_day() -> None:
     """07:00 in Shanghai is 23:00 UTC the day before."""
     slots = plan(
-        make_contest(start=at(6, 25), deadline=at(6, 26, 18)), policy(offsets=(), daily_at=time(7))
+        contest_between(start=at(6, 25), deadline=at(6, 26, 18)),
+        policy(offsets=(), daily_at=time(7)),
     )
     first = slots[0]
     assert first.key == "daily:2027-06-25"
@@ -311,13 +313,13 @@ def test_digest_key_is_the_local_day_not_the_utc_day() -> None:
 
 
 def test_daily_digest_off_plans_none() -> None:
-    slots = plan(make_contest(), policy(daily_at=None))
+    slots = plan(contest_between(), policy(daily_at=None))
     assert not [s for s in slots if s.kind == "daily"]
 
 
 def test_digest_in_quiet_hours_is_due_at_their_end() -> None:
     slots = plan(
-        make_contest(start=at(6, 25), deadline=at(6, 26, 18)),
+        contest_between(start=at(6, 25), deadline=at(6, 26, 18)),
         policy(offsets=(), daily_at=time(7), quiet_hours=QUIET),
     )
     first = slots[0]
@@ -326,7 +328,7 @@ def test_digest_in_quiet_hours_is_due_at_their_end() -> None:
 
 
 def test_daily_digest_follows_local_time_across_a_daylight_saving_change() -> None:
-    contest = make_contest(
+    contest = contest_between(
         start=datetime(2027, 3, 12, tzinfo=NY), deadline=datetime(2027, 3, 16, tzinfo=NY), tz=NY
     )
     slots = plan(contest, policy(offsets=(), daily_at=time(9)))
@@ -339,7 +341,7 @@ def test_daily_digest_follows_local_time_across_a_daylight_saving_change() -> No
 
 
 def test_offset_supersedes_a_digest_due_at_the_same_moment() -> None:
-    contest = make_contest(deadline=at(7, 1, 10))  # 3h: 07:00 → 08:00; digest 07:30 → 08:00
+    contest = contest_between(deadline=at(7, 1, 10))  # 3h: 07:00 → 08:00; digest 07:30 → 08:00
     slots = plan(
         contest,
         policy(offsets=(timedelta(hours=3),), daily_at=time(7, 30), quiet_hours=QUIET),
@@ -351,7 +353,7 @@ def test_offset_supersedes_a_digest_due_at_the_same_moment() -> None:
 
 
 def test_of_two_offsets_due_together_the_one_nearer_the_deadline_is_kept() -> None:
-    contest = make_contest(deadline=at(7, 1, 9))  # 3h: 06:00, 2h: 07:00, both → 08:00
+    contest = contest_between(deadline=at(7, 1, 9))  # 3h: 06:00, 2h: 07:00, both → 08:00
     slots = plan(
         contest,
         policy(offsets=(timedelta(hours=3), timedelta(hours=2)), quiet_hours=QUIET),
@@ -360,7 +362,7 @@ def test_of_two_offsets_due_together_the_one_nearer_the_deadline_is_kept() -> No
 
 
 def test_slots_due_at_different_moments_are_all_kept() -> None:
-    contest = make_contest(deadline=at(7, 1, 12))  # 3h: 09:00 and the digest at 09:01
+    contest = contest_between(deadline=at(7, 1, 12))  # 3h: 09:00 and the digest at 09:01
     slots = plan(contest, policy(offsets=(timedelta(hours=3),), daily_at=time(9, 1)))
     assert f"offset:3h@{deadline_stamp(contest.deadline)}" in keys(slots)
     assert "daily:2027-07-01" in keys(slots)
@@ -383,7 +385,7 @@ def server_timezone() -> Iterator[None]:
 @pytest.mark.usefixtures("server_timezone")
 @pytest.mark.parametrize("server_tz", ["America/New_York", "Pacific/Kiritimati", "UTC"])
 def test_plan_does_not_depend_on_the_servers_timezone(server_tz: str) -> None:
-    contest = make_contest(deadline=at(7, 1, 23))
+    contest = contest_between(deadline=at(7, 1, 23))
     full = ReminderPolicy(quiet_hours=QUIET)
     os.environ["TZ"] = "Asia/Shanghai"
     systime.tzset()
@@ -397,7 +399,7 @@ def test_plan_does_not_depend_on_the_servers_timezone(server_tz: str) -> None:
 
 # ------------------------------------------------------------------------ catch-up
 
-CONTEST = make_contest()
+CONTEST = contest_between()
 SLOTS = plan(CONTEST, ReminderPolicy())
 GRACE = timedelta(hours=2)
 OFF_7D = f"offset:7d@{STAMP}"
@@ -547,7 +549,7 @@ def test_missed_slot_outside_quiet_hours_goes_at_once() -> None:
 
 
 def test_missed_reminder_whose_quiet_wait_reaches_the_deadline_is_skipped() -> None:
-    contest = make_contest(deadline=at(7, 1, 7, 30))
+    contest = contest_between(deadline=at(7, 1, 7, 30))
     slots = plan(
         contest, ReminderPolicy(offsets=(timedelta(days=1),), daily_at=None, quiet_hours=QUIET)
     )
@@ -558,7 +560,7 @@ def test_missed_reminder_whose_quiet_wait_reaches_the_deadline_is_skipped() -> N
 
 
 def test_closing_whose_quiet_wait_outlasts_the_grace_is_skipped() -> None:
-    contest = make_contest(deadline=at(7, 1, 21, 30))
+    contest = contest_between(deadline=at(7, 1, 21, 30))
     slots = plan(contest, ReminderPolicy(offsets=(), daily_at=None, quiet_hours=QUIET))
     result = catch_up(slots, at(7, 1, 23), frozenset(), grace=GRACE, quiet=QUIET, tz=SH)
     assert result.send is None

@@ -24,6 +24,7 @@ from bot.storage.db import Sessions, make_engine, session_maker
 from bot.submissions.book import EntryBook, NewLink
 from bot.units.directory import UnitDirectory
 from tests.bot.conftest import SHANGHAI
+from tests.fake import make_contest
 
 GROUP = 123456789
 OTHER_GROUP = 987654321
@@ -43,7 +44,7 @@ POLICY = ReminderPolicy(
 )
 
 
-def make_contest(**overrides: object) -> Contest:
+def runner_contest(**overrides: object) -> Contest:
     values: dict[str, object] = {
         "name": "测试大赛",
         "timezone": SHANGHAI,
@@ -51,6 +52,7 @@ def make_contest(**overrides: object) -> Contest:
         "deadline": DEADLINE,
         "groups": frozenset({GROUP}),
         "organizers": frozenset({ORGANIZER}),
+        "judges": frozenset(),
         "categories": (
             Category(id="town", name="镇、街道", quota=50),
             Category(id="dept", name="部门、单位", quota=1),
@@ -63,8 +65,7 @@ def make_contest(**overrides: object) -> Contest:
         "messages": MessagePolicy(burst=1000, interval=0.001),
         "reminders": POLICY,
     }
-    values.update(overrides)
-    return Contest(**values)  # type: ignore[arg-type]
+    return make_contest(**(values | overrides))
 
 
 @dataclass
@@ -126,7 +127,7 @@ async def runner_for(sessions: Sessions) -> RunnerFactory:
         on: Sessions | None = None,
         notify: Sequence[int] = (ORGANIZER,),
     ) -> ReminderRunner:
-        contest = contest or make_contest()
+        contest = contest or runner_contest()
         db = on or sessions
         units = await UnitDirectory.load(db, contest)
         await units.sync_from_config(contest, datetime(2027, 6, 20, tzinfo=UTC))
@@ -197,7 +198,7 @@ async def test_units_on_track_are_counted_not_named(
 
 async def test_each_served_group_gets_the_reminder(runner_for: RunnerFactory) -> None:
     sender = FakeSender()
-    runner = await runner_for(make_contest(groups=frozenset({GROUP, OTHER_GROUP})), sender)
+    runner = await runner_for(runner_contest(groups=frozenset({GROUP, OTHER_GROUP})), sender)
 
     await runner.start(DUE_3D)
 
@@ -258,7 +259,7 @@ async def test_rewriting_an_offset_in_another_unit_keeps_it_sent(runner_for: Run
     rewritten = replace(POLICY, offsets=(timedelta(hours=72), timedelta(hours=24)))
     second = FakeSender()
 
-    runner = await runner_for(make_contest(reminders=rewritten), second)
+    runner = await runner_for(runner_contest(reminders=rewritten), second)
     await runner.start(DUE_3D + timedelta(minutes=1))
 
     assert second.sent == []
@@ -271,7 +272,7 @@ async def test_moving_the_deadline_replans_and_the_new_slots_are_sent(
     await (await runner_for(sender=first)).start(DUE_3D)
     later = DEADLINE + timedelta(days=7)
     second = FakeSender()
-    runner = await runner_for(make_contest(deadline=later), second)
+    runner = await runner_for(runner_contest(deadline=later), second)
 
     wake = await runner.start(DUE_3D + timedelta(minutes=1))
     await runner.tick(later - timedelta(days=3))
@@ -403,7 +404,7 @@ async def test_a_newer_slot_supersedes_the_pending_retry(
 async def test_a_retry_resumes_after_the_messages_already_delivered(
     runner_for: RunnerFactory, sessions: Sessions
 ) -> None:
-    contest = make_contest(messages=MessagePolicy(burst=1000, interval=0.001, max_mentions=1))
+    contest = runner_contest(messages=MessagePolicy(burst=1000, interval=0.001, max_mentions=1))
     sender = FakeSender(fail_after=1)  # the first message goes, the second fails
     runner = await runner_for(contest, sender)
     await runner.start(DUE_3D)
@@ -457,7 +458,7 @@ async def test_a_late_reminder_found_in_quiet_hours_waits_for_their_end(
 ) -> None:
     quiet = replace(POLICY, quiet_hours=(time(22, 0), time(8, 0)))
     sender = FakeSender()
-    runner = await runner_for(make_contest(reminders=quiet), sender)
+    runner = await runner_for(runner_contest(reminders=quiet), sender)
     night = datetime(2027, 6, 28, 23, 30, tzinfo=SHANGHAI)  # the 3-day reminder was at 18:00
 
     wake = await runner.start(night)
@@ -476,7 +477,7 @@ async def test_a_late_reminder_found_in_quiet_hours_waits_for_their_end(
 async def test_private_reminders_reach_each_behind_secretary_once(
     runner_for: RunnerFactory,
 ) -> None:
-    contest = make_contest(
+    contest = runner_contest(
         groups=frozenset({GROUP, OTHER_GROUP}), reminders=replace(POLICY, private=True)
     )
     sender = FakeSender()
@@ -493,7 +494,7 @@ async def test_private_reminders_reach_each_behind_secretary_once(
 async def test_a_refused_private_message_does_not_hold_up_the_others(
     runner_for: RunnerFactory, sessions: Sessions
 ) -> None:
-    contest = make_contest(reminders=replace(POLICY, private=True))
+    contest = runner_contest(reminders=replace(POLICY, private=True))
     sender = FakeSender(refuse_private=True)
     runner = await runner_for(contest, sender)
 
@@ -504,7 +505,7 @@ async def test_a_refused_private_message_does_not_hold_up_the_others(
     assert await ReminderStore(sessions).pending() == []
 
 
-# --- organisers' commands --------------------------------------------------------------------
+# --- organizers' commands --------------------------------------------------------------------
 
 
 async def test_pause_is_kept_in_the_database_and_skips_due_slots(

@@ -595,7 +595,7 @@ def test_shipped_config_has_the_documented_reminders() -> None:
     assert contest.reminders == ReminderPolicy()
 
 
-# ---- messages word for word (the sections' declarations, worded for the organiser) -----------
+# ---- messages word for word (the sections' declarations, worded for the organizer) -----------
 
 
 def test_every_missing_required_key_says_how_to_write_it(tmp_path: Path) -> None:

@@ -364,7 +364,7 @@ async def test_another_units_receipt_is_refused_and_unchanged(
     assert (entry.status, entry.withdrawn_by) == ("accepted", None)
 
 
-async def test_organiser_withdraws_any_units_entry(
+async def test_organizer_withdraws_any_units_entry(
     book: EntryBook, units: UnitDirectory, now: datetime
 ) -> None:
     await book.submit(unit(units, "南湖街道"), [link(1)], submitted_by=1, now=now, late=False)
@@ -430,7 +430,7 @@ async def test_withdrawn_link_submitted_by_another_unit_is_a_duplicate(
     assert (entry.status, entry.unit_name) == ("withdrawn", "南湖街道")
 
 
-async def test_organiser_moves_an_entry_to_another_unit(
+async def test_organizer_moves_an_entry_to_another_unit(
     book: EntryBook, sessions: Sessions, units: UnitDirectory, now: datetime
 ) -> None:
     nanhu, xinxing = unit(units, "南湖街道"), unit(units, "新兴街道")

@@ -24,6 +24,7 @@ from bot.submissions.states import VerifyStatus
 from bot.submissions.verify.assess import PageFacts, assess
 from bot.submissions.verify.fetch import PublicOnlyResolver, Verifier, is_public_address
 from bot.submissions.verify.page import decode_page, page_facts_from_html
+from tests.fake import PLAIN, make_contest
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CJK = "学习贯彻落实新时代思想推动基层工作高质量发展为民服务办实事社区治理乡村振兴"
@@ -285,7 +286,7 @@ async def test_huge_page_is_read_only_up_to_the_size_cap(site: Site) -> None:
 async def test_weibo_visitor_wall_is_not_verifiable(site: Site, verifier: Verifier) -> None:
     facts = await verifier.fetch(site.url("/visitor"))
     assert facts.status == "not_verifiable"
-    assert assess(facts, kind="microblog", contest=make_contest()) == ()
+    assert assess(facts, kind="microblog", contest=contest_with()) == ()
 
 
 async def test_redirect_to_weibo_passport_is_not_verifiable_without_fetching_it(
@@ -300,7 +301,7 @@ async def test_redirect_to_weibo_passport_is_not_verifiable_without_fetching_it(
 async def test_link_to_an_image_is_not_verifiable(site: Site, verifier: Verifier) -> None:
     facts = await verifier.fetch(site.url("/image.png"))
     assert (facts.status, facts.http_status) == ("not_verifiable", 200)
-    assert assess(facts, kind="blog", contest=make_contest()) == ()
+    assert assess(facts, kind="blog", contest=contest_with()) == ()
 
 
 async def test_unknown_host_is_unreachable(site: Site) -> None:
@@ -450,9 +451,9 @@ def test_public_addresses_are_allowed(address: str) -> None:
 # --------------------------------------------------------------------------- assessment
 
 
-def make_contest(min_chars: int = 600) -> Contest:
-    return Contest(
-        name="测试大赛",
+def contest_with(min_chars: int = 600) -> Contest:
+    return make_contest(
+        **PLAIN,
         timezone=SHANGHAI,
         start=datetime(2027, 6, 24, tzinfo=SHANGHAI),
         deadline=datetime(2027, 7, 1, 18, tzinfo=SHANGHAI),
@@ -473,45 +474,45 @@ def page(
 
 
 def test_good_blog_post_has_no_flags() -> None:
-    assert assess(page(published=date(2027, 6, 25)), kind="blog", contest=make_contest()) == ()
+    assert assess(page(published=date(2027, 6, 25)), kind="blog", contest=contest_with()) == ()
 
 
 def test_unreachable_page_is_flagged() -> None:
     facts = page("unreachable", text_length=None)
-    assert assess(facts, kind="blog", contest=make_contest()) == ("unreachable",)
+    assert assess(facts, kind="blog", contest=contest_with()) == ("unreachable",)
 
 
 def test_short_blog_post_is_flagged() -> None:
-    assert assess(page(text_length=599), kind="blog", contest=make_contest()) == ("short",)
+    assert assess(page(text_length=599), kind="blog", contest=contest_with()) == ("short",)
 
 
 def test_blog_post_of_exactly_min_chars_is_not_short() -> None:
-    assert assess(page(text_length=600), kind="blog", contest=make_contest()) == ()
+    assert assess(page(text_length=600), kind="blog", contest=contest_with()) == ()
 
 
 def test_short_microblog_is_not_flagged() -> None:
-    assert assess(page(text_length=40), kind="microblog", contest=make_contest()) == ()
+    assert assess(page(text_length=40), kind="microblog", contest=contest_with()) == ()
 
 
 def test_not_verifiable_page_is_not_a_failure() -> None:
     facts = page("not_verifiable", text_length=None)
-    assert assess(facts, kind="blog", contest=make_contest()) == ()
+    assert assess(facts, kind="blog", contest=contest_with()) == ()
 
 
 def test_post_published_before_the_start_is_outside_the_window() -> None:
     facts = page(published=date(2027, 6, 23))
-    assert assess(facts, kind="blog", contest=make_contest()) == ("outside_window",)
+    assert assess(facts, kind="blog", contest=contest_with()) == ("outside_window",)
 
 
 def test_post_published_after_the_deadline_date_is_outside_the_window() -> None:
     facts = page(text_length=100, published=date(2027, 7, 2))
-    assert assess(facts, kind="blog", contest=make_contest()) == ("short", "outside_window")
+    assert assess(facts, kind="blog", contest=contest_with()) == ("short", "outside_window")
 
 
 def test_window_is_compared_by_local_date() -> None:
     """The deadline is 18:00 on 1 July; a post dated 1 July (time unknown) is inside."""
     contest = dataclasses.replace(
-        make_contest(), start=datetime(2027, 6, 23, 16, 30, tzinfo=ZoneInfo("UTC"))
+        contest_with(), start=datetime(2027, 6, 23, 16, 30, tzinfo=ZoneInfo("UTC"))
     )  # 24 June 00:30 in Shanghai
     assert assess(page(published=date(2027, 7, 1)), kind="blog", contest=contest) == ()
     assert assess(page(published=date(2027, 6, 24)), kind="blog", contest=contest) == ()

@@ -45,7 +45,7 @@ def test_from_the_start_to_the_deadline_everyone_submits(contest: Contest) -> No
         assert submission_window(contest, now, organizer=False) == WindowDecision(open=True)
 
 
-def test_after_the_deadline_a_secretary_is_told_to_ask_an_organiser(
+def test_after_the_deadline_a_secretary_is_told_to_ask_an_organizer(
     contest: Contest, server_timezone: str
 ) -> None:
     now = contest.deadline + timedelta(seconds=1)
@@ -56,7 +56,7 @@ def test_after_the_deadline_a_secretary_is_told_to_ask_an_organiser(
     assert decision.reason == "已过截止时间（7月1日 18:00），如需补交请联系组织者。"
 
 
-def test_after_the_deadline_an_organiser_submits_late(contest: Contest) -> None:
+def test_after_the_deadline_an_organizer_submits_late(contest: Contest) -> None:
     now = contest.deadline + timedelta(days=2)
 
     assert submission_window(contest, now, organizer=True) == WindowDecision(open=True, late=True)
