@@ -274,6 +274,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--start-timeout", type=float, default=60.0)
     parser.add_argument("--burst-timeout", type=float, default=300.0)
     parser.add_argument("--json", action="store_true", help="write bench/results/routing.json")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="run bare and app alternately this many times; report every ratio and the median",
+    )
     return parser.parse_args()
 
 
@@ -302,6 +308,32 @@ async def main() -> None:
         "messages": args.messages,
         "rounds": args.rounds,
     }
+    ratios: list[float] = []
+    for pair in range(args.pairs):
+        if args.pairs > 1:
+            print(f"pair {pair + 1} of {args.pairs}", flush=True)
+        await run_pair(targets, args, results)
+        bare, app = results.get("bare"), results.get("app")
+        if isinstance(bare, dict) and isinstance(app, dict):
+            ratios.append(app["burst_s"] / bare["burst_s"])
+            results["burst_ratio"] = ratios[-1]
+        if args.pairs > 1 or pair == args.pairs - 1:
+            print_table(results, args)
+    if len(ratios) > 1:
+        shown = ", ".join(f"{r:.2f}×" for r in ratios)
+        print(f"\nchatter ratio app/bare over {len(ratios)} alternating pairs: {shown}")
+        print(f"median {statistics.median(ratios):.2f}×")
+        results["burst_ratios"] = ratios
+    if args.json:
+        out = REPO_ROOT / "bench" / "results" / "routing.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out.relative_to(REPO_ROOT)}")
+
+
+async def run_pair(
+    targets: list[Target], args: argparse.Namespace, results: dict[str, Any]
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp:
         for target in targets:
             if target.name == "app" and not (REPO_ROOT / "bot" / "__main__.py").exists():
@@ -322,15 +354,6 @@ async def main() -> None:
                 first_line = str(error).splitlines()[0] if str(error) else ""
                 results[target.name] = f"{type(error).__name__}: {first_line} (log above)"
                 print(f"{target.name} failed; its log ends:\n{tail}", file=sys.stderr)
-    bare, app = results.get("bare"), results.get("app")
-    if isinstance(bare, dict) and isinstance(app, dict):
-        results["burst_ratio"] = app["burst_s"] / bare["burst_s"]
-    print_table(results, args)
-    if args.json:
-        out = REPO_ROOT / "bench" / "results" / "routing.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out.relative_to(REPO_ROOT)}")
 
 
 if __name__ == "__main__":
