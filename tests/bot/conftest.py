@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings.contest import Category, Contest, MessagePolicy, UnitSpec
 from bot.storage.db import Sessions, make_engine, migrate, session_maker
+from bot.submissions.book import EntryBook
+from bot.units.directory import UnitDirectory
 from tests.databases import postgres_database
 from tests.fake import make_contest
 
@@ -80,3 +82,14 @@ def contest() -> Contest:
             UnitSpec(name="区教文体局", category="dept", quota=50),
         ),
     )
+
+
+@pytest.fixture
+async def units(sessions: Sessions, contest: Contest, now: datetime) -> UnitDirectory:
+    """The unit directory with the contest's units synced in, as at start-up."""
+    return await UnitDirectory.open(sessions, contest, now)
+
+
+@pytest.fixture
+def book(sessions: Sessions, units: UnitDirectory) -> EntryBook:
+    return EntryBook(sessions, units)

@@ -38,18 +38,6 @@ def link(n: int, author: str | None = None, platform: str = "weibo.com") -> NewL
 
 
 @pytest.fixture
-async def units(sessions: Sessions, contest: Contest, now: datetime) -> UnitDirectory:
-    directory = await UnitDirectory.load(sessions, contest)
-    await directory.sync_from_config(contest, now)
-    return directory
-
-
-@pytest.fixture
-def book(sessions: Sessions, units: UnitDirectory) -> EntryBook:
-    return EntryBook(sessions, units)
-
-
-@pytest.fixture
 def views(
     sessions: Sessions, units: UnitDirectory, book: EntryBook, contest: Contest
 ) -> DashboardViews:

@@ -56,18 +56,6 @@ def blog(n: int) -> NewLink:
     )
 
 
-@pytest.fixture
-async def units(sessions: Sessions, contest: Contest, now: datetime) -> UnitDirectory:
-    directory = await UnitDirectory.load(sessions, contest)
-    await directory.sync_from_config(contest, now)
-    return directory
-
-
-@pytest.fixture
-def book(sessions: Sessions, units: UnitDirectory) -> EntryBook:
-    return EntryBook(sessions, units)
-
-
 def unit(units: UnitDirectory, name: str) -> UnitView:
     found = units.find(name).unit
     assert found is not None

@@ -137,11 +137,6 @@ async def units(sessions: Sessions, contest: Contest, now: datetime) -> UnitDire
     return directory
 
 
-@pytest.fixture
-def book(sessions: Sessions, units: UnitDirectory) -> EntryBook:
-    return EntryBook(sessions, units)
-
-
 async def test_import_reports_accepted_duplicates_and_refused_rows(
     book: EntryBook, units: UnitDirectory, contest: Contest, sessions: Sessions
 ) -> None:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-import pytest
-
 from bot.settings.contest import Contest
-from bot.storage.db import Sessions
 from bot.submissions.book import Accepted, Duplicate, EntryBook, Refused
 from bot.submissions.links import Candidate
 from bot.submissions.submit import submit_links
@@ -16,18 +13,6 @@ from bot.units.directory import UnitDirectory
 
 SECRETARY = 10001
 POST = "https://blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html"
-
-
-@pytest.fixture
-async def units(sessions: Sessions, contest: Contest, now: datetime) -> UnitDirectory:
-    directory = await UnitDirectory.load(sessions, contest)
-    await directory.sync_from_config(contest, now)
-    return directory
-
-
-@pytest.fixture
-def book(sessions: Sessions, units: UnitDirectory) -> EntryBook:
-    return EntryBook(sessions, units)
 
 
 async def test_results_follow_the_order_links_were_written(
