@@ -39,7 +39,6 @@ if str(ROOT) not in sys.path:
 
 from bot.faq.entry import FaqEntry
 from bot.faq.guard import FaqGuards
-from bot.faq.ranker import Ranker
 from bot.faq.reply import Answer, Suggest
 from bot.faq.service import FaqService
 from bot.settings.contest import Contest
@@ -237,14 +236,21 @@ async def evaluate_half(faq: FaqService, half: Half) -> Report:
     return report
 
 
-def legacy_top1(ranker: Ranker) -> float:
+async def legacy_top1(faq: FaqService) -> float:
     questions = load_legacy()
-    hits = sum(1 for expected, q in questions if [m.id for m in ranker.rank(q, k=1)] == [expected])
+    hits = 0
+    for expected, q in questions:
+        top = await faq.test(q)
+        hits += bool(top) and top[0].id == expected
     return hits / len(questions)
 
 
-async def open_service(config: Path = ROOT / "config" / "contest.toml") -> tuple[FaqService, Any]:
-    """The real FaqService on the shipped knowledge base and a throwaway SQLite database."""
+async def open_service(
+    config: Path = ROOT / "config" / "contest.toml", *, semantic: bool = True
+) -> tuple[FaqService, Any]:
+    """The real FaqService on the shipped knowledge base and a throwaway SQLite database
+    (passage embeddings cached in data/, as the bot keeps them); `semantic`: with the
+    semantic layer (it must load) or with the word ranker alone."""
     from bot.settings.loader import load_contest
     from bot.storage.db import open_storage
 
@@ -253,8 +259,10 @@ async def open_service(config: Path = ROOT / "config" / "contest.toml") -> tuple
         raise SystemExit("\n".join(str(p) for p in problems))
     folder = Path(tempfile.mkdtemp(prefix="eval-faq-"))
     storage = await open_storage(f"sqlite+aiosqlite:///{folder / 'eval.db'}")
-    faq = FaqService(storage.sessions, contest)
+    faq = FaqService(storage.sessions, contest, data_dir=ROOT / "data", semantic=semantic)
     await faq.load()
+    if semantic and not await faq.semantic_ready():
+        raise SystemExit("the semantic layer did not load (see the warning above)")
     return faq, storage
 
 
@@ -287,21 +295,24 @@ def print_report(report: Report, *, verbose: bool) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    faq, storage = await open_service(args.config)
+    semantic = args.semantic == "on"
+    faq, storage = await open_service(args.config, semantic=semantic)
     try:
         halves = ["dev", "test"] if args.half == "both" else [args.half]
         reports = {name: await evaluate_half(faq, load_half(name)) for name in halves}
+        legacy = _pct(await legacy_top1(faq))
     finally:
         await storage.close()
     if sha256_of_test_half() != frozen_digest():
         print("WARNING: tests/faq_eval/test_half.yaml does not match tests/faq_eval/FROZEN")
-    contest, entries, synonyms = load_base(args.config)
-    ranker = Ranker.build(entries, synonyms, contest.bot.nickname)
-    legacy = _pct(legacy_top1(ranker))
-    print(f"knowledge base: {len(entries)} entries; legacy (tuned-on) set top-1 {legacy}")
+    entries = faq.list_entries()
+    layer = "word ranker + semantic layer" if semantic else "word ranker only"
+    print(f"knowledge base: {len(entries)} entries; {layer}; legacy (tuned-on) set top-1 {legacy}")
     for report in reports.values():
         print_report(report, verbose=args.verbose)
     if args.write_ratchet:
+        if not semantic:
+            raise SystemExit("the ratchet records the bot as shipped: --semantic on")
         if "test" not in reports:
             raise SystemExit("--write-ratchet needs the test half (--half test or both)")
         RATCHET.write_text(
@@ -316,6 +327,9 @@ def main() -> None:
     parser.add_argument("--half", choices=("dev", "test", "both"), default="both")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the dev half's misses")
     parser.add_argument("--write-ratchet", action="store_true", help="record the test half")
+    parser.add_argument(
+        "--semantic", choices=("on", "off"), default="on", help="with or without the layer"
+    )
     args = parser.parse_args()
     logger.remove()
     asyncio.run(run(args))

@@ -102,7 +102,7 @@ async def open_runtime(
     engine, sessions = storage.engine, storage.sessions
     units = await UnitDirectory.open(sessions, contest, clock())
     notify = tuple(sorted(contest.organizers | deployment.superusers))
-    faq = FaqService(sessions, contest)
+    faq = FaqService(sessions, contest, data_dir=deployment.data_dir)
     await faq.load()
     runtime = Runtime(
         deployment=deployment,

@@ -22,6 +22,7 @@ Pure: no I/O. The ranker builds one `Normalizer` per knowledge base.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -184,6 +185,26 @@ def strip_mentions(text: str, nickname: str = "") -> str:
     if nick:
         text = text.replace("@" + nick, " ").replace(nick, " ")
     return _MENTION.sub(" ", text)
+
+
+# Where a long message breaks into clauses: punctuation, spaces, line breaks.
+_CLAUSE_BREAK = re.compile(r"[，,。．.！!？?；;：:、…~～\s]+")
+CLAUSE_MIN = 4  # shorter pieces (好的, 请问) say nothing alone
+CLAUSES_MAX = 8
+
+
+def clauses(text: str) -> list[str]:
+    """The pieces of a long message worth ranking on their own: each clause of at least
+    `CLAUSE_MIN` characters and each pair of neighbouring clauses (a question often spans
+    two: 文章写好了，不会把链接发给我), at most `CLAUSES_MAX` clauses; [] for a message of
+    one clause."""
+    parts = [p for p in _CLAUSE_BREAK.split(text) if p]
+    if len(parts) < 2:
+        return []
+    parts = parts[-CLAUSES_MAX:]  # the question is usually at the end, after the context
+    pieces = [p for p in parts if len(p) >= CLAUSE_MIN]
+    pieces += [a + b for a, b in itertools.pairwise(parts) if len(a + b) >= CLAUSE_MIN]
+    return list(dict.fromkeys(pieces))
 
 
 def looks_like_question(text: str, nickname: str = "") -> bool:

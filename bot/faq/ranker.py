@@ -344,6 +344,10 @@ class Ranker:
         matches = [Match(self.entry_ids[e], calibrate(raw)) for e, raw in ranked[:k]]
         return [m for m in matches if m.score > 0.0]
 
+    def has_content(self, question: str) -> bool:
+        """Whether `question` has any word beyond function words (怎么办？ has none)."""
+        return any(self.weigh(t)[1] for t in self.normalizer.tokens(question))
+
     def unknown_words(self, question: str) -> list[str]:
         """Content words of `question` that no entry uses: what it asks about may not be here
         at all (医保卡密码 against a blog password entry)."""
@@ -371,12 +375,13 @@ def decide(
     *,
     passive: bool,
     question_like: bool = True,
+    margin: float = MARGIN,
 ) -> Decision:
     """What to do with ranked matches.
 
     Explicit (/问, @): answer the top entry when it reaches `answer_threshold` and no
-    runner-up above `suggest_threshold` is within `MARGIN` of it; otherwise list the entries
-    reaching `suggest_threshold` (up to three); otherwise nothing.
+    runner-up above `suggest_threshold` is within `margin` (`MARGIN`) of it; otherwise list the
+    entries reaching `suggest_threshold` (up to three); otherwise nothing.
     Passive (a plain group message): answer only a message that reads as a question
     (`question_like`, see `looks_like_question`) whose top entry reaches `passive_threshold`
     with a clear margin; never suggest.
@@ -386,7 +391,7 @@ def decide(
         return Decision("none", (), kept)
     top = kept[0]
     runner_up = kept[1].score if len(kept) > 1 else 0.0
-    clear = top.score - runner_up >= MARGIN or runner_up < policy.suggest_threshold
+    clear = top.score - runner_up >= margin or runner_up < policy.suggest_threshold
     if passive:
         if question_like and top.score >= policy.passive_threshold and clear:
             return Decision("answer", (top.id,), kept)

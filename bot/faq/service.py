@@ -11,6 +11,11 @@ after), then the entries are merged again and the ranker rebuilt (tens of millis
 Answers added from chat are templates like the file's, but limited to `{{ name }}`
 placeholders (no statements, no operators) and rendered in the sandbox before being stored, so
 nothing typed into a group can break an answer or reach Python internals.
+
+Asking uses the word ranker (bot.faq.ranker) and, when it loaded, the semantic layer
+(bot.faq.semantic) fused with it. Passage embeddings come from the on-disk cache; texts not yet
+embedded (a fresh install, a reload that added many) are embedded in a worker thread while the
+word ranker alone answers, and the fused index takes over when they are ready.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from loguru import logger
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,8 +39,8 @@ from sqlmodel import SQLModel, col, select
 from bot.faq import knowledge
 from bot.faq.entry import FaqEntry
 from bot.faq.guard import FaqGuards, parse_choice
-from bot.faq.normalize import fold, looks_like_question, strip_mentions
-from bot.faq.ranker import Decision, Match, Ranker, decide, unsure
+from bot.faq.normalize import clauses, fold, looks_like_question, strip_mentions
+from bot.faq.ranker import MARGIN, Decision, Match, Ranker, decide, unsure
 from bot.faq.reply import (
     CHOICE_MAX,
     PASSIVE_MAX,
@@ -50,6 +57,16 @@ from bot.faq.reply import (
     Usage,
     carries_link,
     is_wrong_answer_reply,
+)
+from bot.faq.semantic import (
+    CACHE_FILE,
+    FUSED_MARGIN,
+    Embedder,
+    PassageCache,
+    SemanticIndex,
+    fuse,
+    load_embedder,
+    passage_texts,
 )
 from bot.faq.store import (
     QUESTION_MAX,
@@ -69,6 +86,15 @@ DB_SOURCE = "数据库 faq_entry"
 # Only this much of a question is matched (a 10,000-character "question" is not one).
 QUERY_MAX = 200
 QUESTION_MIN = 2
+# Word-ranker candidates handed to the fusion (the semantic layer scores every entry).
+FUSE_POOL = 10
+# Up to this many new texts are embedded before a change returns; more go to the background.
+EMBED_INLINE_MAX = 64
+# A clause's word score counts for a little less than the whole message's: the clause was
+# picked because it scored best, which flatters it.
+CLAUSE_DISCOUNT = 0.8
+# A word score this high: the question normalises to one of the entry's phrasings.
+VERBATIM = 0.99
 # Chat answers may only name values: {{ contest.deadline }}, {{ min_chars }}.
 _PLACEHOLDER = re.compile(r"\{\{-?\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\s*-?\}\}")
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -215,7 +241,12 @@ class FaqService:
         sessions: Sessions,
         contest: Contest,
         commands: Mapping[str, str] | None = None,
+        *,
+        data_dir: Path | None = None,
+        semantic: bool = True,
     ) -> None:
+        """`data_dir`: where the embedding cache lives (None: in memory only); `semantic`:
+        use the semantic layer if it loads."""
         self.sessions = sessions
         self.contest = contest
         self.policy = contest.faq
@@ -228,6 +259,22 @@ class FaqService:
         self._entries: dict[str, FaqEntry] = {}
         self._ranker: Ranker | None = None
         self._lock = asyncio.Lock()
+        self._embedder: Embedder | None = load_embedder() if semantic else None
+        self._cache = PassageCache.open(data_dir / CACHE_FILE if data_dir else None)
+        self._semantic: SemanticIndex | None = None
+        self._embedding: asyncio.Task[None] | None = None
+        self._generation = 0
+
+    @property
+    def semantic(self) -> bool:
+        """Whether questions are being matched with the semantic layer right now."""
+        return self._semantic is not None
+
+    async def semantic_ready(self) -> bool:
+        """Wait for background embedding, if any; whether the semantic layer is in use."""
+        while self._embedding is not None and not self._embedding.done():
+            await asyncio.shield(self._embedding)
+        return self._semantic is not None
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -256,6 +303,52 @@ class FaqService:
         self._entries = {e.id: e for e in entries}
         self._ranker = _ranker_for(entries, self._synonyms, self.contest.bot.nickname)
         self.problems = [p for p in self.problems if p.file != DB_SOURCE] + problems
+        await self._attach_semantic(entries)
+
+    async def _attach_semantic(self, entries: Sequence[FaqEntry]) -> None:
+        """Build the semantic index for `entries`: now if their texts are (nearly) all
+        embedded, else in the background while the word ranker answers alone."""
+        embedder = self._embedder
+        if embedder is None:
+            return
+        self._generation += 1
+        generation = self._generation
+        texts = [t for e in entries for t in passage_texts(e)]
+        missing = self._cache.missing(embedder.name, texts)
+        if len(missing) <= EMBED_INLINE_MAX:
+            await self._embed(embedder, missing)
+            self._install(entries, texts, generation)
+            return
+        self._semantic = None
+        logger.info("FAQ: embedding {} texts in the background", len(missing))
+
+        async def embed_then_install() -> None:
+            try:
+                await self._embed(embedder, missing)
+            except Exception:
+                logger.exception("FAQ: embedding failed; answering with the word ranker only")
+                return
+            self._install(entries, texts, generation)
+
+        self._embedding = asyncio.create_task(embed_then_install())
+
+    async def _embed(self, embedder: Embedder, texts: Sequence[str]) -> None:
+        if texts:
+            matrix = await asyncio.to_thread(embedder.passages, texts)
+            self._cache.add(embedder.name, texts, matrix)
+
+    def _install(self, entries: Sequence[FaqEntry], texts: Sequence[str], generation: int) -> None:
+        embedder = self._embedder
+        if embedder is None or generation != self._generation:
+            return  # a later rebuild owns the index now
+        self._semantic = SemanticIndex.build(entries, embedder.name, self._cache)
+        self._cache.save()
+
+    async def question_vector(self, question: str) -> np.ndarray | None:
+        """The question's embedding, computed off the event loop (None without the layer)."""
+        if self._semantic is None or self._embedder is None:
+            return None
+        return await asyncio.to_thread(self._embedder.query, question[:QUERY_MAX])
 
     def _merge(self, rows: Sequence[FaqEntryRow]) -> tuple[list[FaqEntry], list[Problem]]:
         by_id = {row.id: row for row in rows}
@@ -316,19 +409,58 @@ class FaqService:
     def looks_like_question(self, text: str) -> bool:
         return looks_like_question(text[:QUERY_MAX], self.contest.bot.nickname)
 
-    def ask(self, question: str, *, passive: bool) -> Asked:
-        """Rank `question` and decide: answer, suggest (never in passive mode) or nothing."""
+    def ask(self, question: str, *, passive: bool, vector: np.ndarray | None = None) -> Asked:
+        """Rank `question` and decide: answer, suggest (never in passive mode) or nothing.
+
+        `vector`: the question's embedding from `question_vector` (computed here, on the
+        calling thread, when the semantic layer is on and it is not given)."""
         query = question[:QUERY_MAX]
-        matches = self._ranker.rank(query, k=3) if self._ranker is not None else []
+        matches, margin = self._rank(query, vector)
         asked = self.looks_like_question(query) if passive else True
-        decision = decide(matches, self.policy, passive=passive, question_like=asked)
-        # Passively, an answer whose question names a thing the knowledge base never mentions
-        # (医保卡密码, 电子税务局) is too likely about something else: say nothing.
-        unknown = self._ranker.unknown_words(query) if passive and self._ranker else []
-        if decision.kind == "answer" and unknown:
-            decision = unsure(decision, self.policy, passive=True)
+        decision = decide(matches, self.policy, passive=passive, question_like=asked, margin=margin)
+        # An answer whose question names a thing the knowledge base never mentions (医保卡密码,
+        # 电子税务局) may well be about something else. Passively: say nothing.
+        # Explicitly asked, it is answered only as surely as a passive answer would be;
+        # otherwise the candidates are listed.
+        if decision.kind == "answer" and (
+            passive or matches[0].score < self.policy.passive_threshold
+        ):
+            unknown = self._ranker.unknown_words(query) if self._ranker else []
+            if unknown:
+                decision = unsure(decision, self.policy, passive=passive)
         entries = tuple(self._entries[i] for i in decision.entry_ids if i in self._entries)
         return Asked(decision, entries, tuple(matches))
+
+    def _rank(self, query: str, vector: np.ndarray | None) -> tuple[list[Match], float]:
+        """The best three entries, fused with the semantic layer when it is on; the margin
+        that counts as "clearly ahead" for those scores."""
+        if self._ranker is None:
+            return [], MARGIN
+        index, embedder = self._semantic, self._embedder
+        if index is None or embedder is None or not self._ranker.has_content(query):
+            return self._ranker.rank(query, k=3), MARGIN
+        lexical = self._lexical(query)
+        if vector is None:
+            vector = embedder.query(query)
+        if lexical and lexical[0].score >= VERBATIM:
+            # Worded as one of an entry's phrasings: the word ranker decides, as it always has
+            # (a near twin, 博文里 / 微博里怎么插入图片, is close in meaning, not in words).
+            return lexical[:3], MARGIN
+        return fuse(lexical, index.similarities(vector), k=3), FUSED_MARGIN
+
+    def _lexical(self, query: str) -> list[Match]:
+        """The word ranker's best entries for the whole message or, in a long message, for
+        any of its clauses (context words dilute the whole's score: 我是七星街道的联络员，…，
+        不会把链接发给我). Fused with the whole message's meaning, a clause's winner must
+        also fit the message as a whole."""
+        assert self._ranker is not None
+        best = {m.id: m.score for m in self._ranker.rank(query, k=FUSE_POOL)}
+        for piece in clauses(query):
+            for m in self._ranker.rank(piece, k=FUSE_POOL):
+                score = m.score * CLAUSE_DISCOUNT
+                if score > best.get(m.id, 0.0):
+                    best[m.id] = score
+        return [Match(i, s) for i, s in sorted(best.items(), key=lambda x: (-x[1], x[0]))]
 
     # --- talking (see bot.faq.reply) -----------------------------------------------------------
 
@@ -429,7 +561,8 @@ class FaqService:
         passive = mode == "passive"
         if not question or len(question) > QUERY_MAX:
             return Silent() if passive else Usage("empty" if not question else "too_long")
-        asked = self.ask(question, passive=passive)
+        vector = await self.question_vector(question)
+        asked = self.ask(question, passive=passive, vector=vector)
         kind = asked.decision.kind
         if kind == "answer" and asked.entries:
             if not passive:
@@ -515,11 +648,10 @@ class FaqService:
             # The answer is out; a lost count must not become an error reply to the asker.
             logger.exception("FAQ: answer to {} not counted", entry.id)
 
-    def test(self, question: str) -> list[Match]:
-        """The best three entries with their scores (for /faq 测试)."""
-        if self._ranker is None:
-            return []
-        return self._ranker.rank(question[:QUERY_MAX], k=3)
+    async def test(self, question: str) -> list[Match]:
+        """The best three entries with their scores (for /faq 测试), as `ask` sees them."""
+        vector = await self.question_vector(question)
+        return self._rank(question[:QUERY_MAX], vector)[0]
 
     def list_entries(self) -> list[FaqEntry]:
         return list(self._entries.values())

@@ -420,7 +420,7 @@ async def _test(request: Request, faq: FaqService, rest: str) -> None:
     if not rest.strip():
         await request.ask_for(TEST_USAGE)
         return
-    matches = faq.test(rest)
+    matches = await faq.test(rest)
     if not matches:
         await request.reply(TEST_NONE)
         return

@@ -469,7 +469,7 @@ async def test_faq_test_lists_the_top_three_with_two_decimal_scores(
 
 
 async def test_faq_test_says_no_match_when_nothing_scores(app: App, runtime: Runtime) -> None:
-    event = group_message("/faq test 今天食堂几点开饭", user_id=ORGANIZER)
+    event = group_message("/faq test 。。。？", user_id=ORGANIZER)
     await exchange(app, event, reply_to(event, "无匹配"))
 
 
@@ -503,7 +503,7 @@ async def test_a_refused_change_is_explained(app: App, runtime: Runtime) -> None
 
 
 async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Runtime) -> None:
-    ask = group_message("/问 怎么分享给别人看")
+    ask = group_message("/问 党员证丢了怎么补办")
     await exchange(app, ask, reply_to(ask, CANNOT))
     assert runtime.faq is not None
     [row] = await runtime.faq.unanswered()
@@ -515,7 +515,7 @@ async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Ru
         reply_to(
             listing,
             "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）：\n"
-            f"{row.id}. 怎么分享给别人看（1次，最近 06-25 17:00）",
+            f"{row.id}. 党员证丢了怎么补办（1次，最近 06-25 17:00）",
         ),
     )
     teach = group_message(f"/faq 学习 {row.id} blog-link", user_id=ORGANIZER)
@@ -523,10 +523,10 @@ async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Ru
         app,
         teach,
         reply_to(
-            teach, "学会了：以后问“怎么分享给别人看”会回答“blog-link”（博客链接怎么复制？）。"
+            teach, "学会了：以后问“党员证丢了怎么补办”会回答“blog-link”（博客链接怎么复制？）。"
         ),
     )
-    again = group_message("/问 怎么分享给别人看")
+    again = group_message("/问 党员证丢了怎么补办")
     await exchange(app, again, _answer(again, LINK_ANSWER))
 
 

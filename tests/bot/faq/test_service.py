@@ -447,7 +447,7 @@ async def test_passive_mode_answers_only_clear_questions(faq: FaqService) -> Non
 async def test_a_huge_question_is_ranked_without_error(faq: FaqService) -> None:
     asked = faq.ask("图片" * 5_000, passive=False)
     assert asked.decision.kind in ("answer", "suggest", "none")
-    assert len(faq.test("字" * 10_000)) <= 3
+    assert len(await faq.test("字" * 10_000)) <= 3
 
 
 def test_question_key_ignores_width_case_spaces_and_punctuation() -> None:

