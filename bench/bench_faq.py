@@ -5,7 +5,9 @@
 Matches every question of tests/faq_eval (questions and chatter) against the shipped knowledge
 base, then against the base plus `--extra` synthetic entries (plausible questions about
 other services a district office answers: 社保, 党费, 会议室 …, from templates), and prints
-p50 / p99 / max latency per question and the build time of each index. Target: p99 ≤ 5 ms.
+p50 / p99 / max latency per question and the build time of each index; then the whole match with
+the semantic layer (the question embedded, then fused), over the legacy and dev-half questions.
+Target: p99 ≤ 10 ms with the semantic layer.
 It also prints how far the synthetic entries move the eval questions' top scores (scores are
 meant not to depend on the base's size).
 """
@@ -26,10 +28,18 @@ if str(ROOT) not in sys.path:
 
 from loguru import logger
 
-from bench.eval_faq import load_base, load_legacy, load_legacy_chatter
+from bench.eval_faq import load_base, load_half, load_legacy, load_legacy_chatter
 from bench.timing import percentile
 from bot.faq.entry import FaqEntry
 from bot.faq.ranker import Ranker
+from bot.faq.semantic import (
+    CACHE_FILE,
+    PassageCache,
+    SemanticIndex,
+    load_embedder,
+    match,
+    passage_texts,
+)
 
 _THINGS = (
     "社保卡",
@@ -161,6 +171,42 @@ def cold(ranker: Ranker, questions: list[str]) -> list[float]:
     return timings
 
 
+def semantic_timings(base: list[FaqEntry], ranker: Ranker, questions: list[str]) -> None:
+    """The whole match as the service runs it for a question: embed it, then
+    `bot.faq.semantic.match` (word ranker over the message and its clauses, fused). Passages
+    are embedded once (cached in data/, as the bot caches them) and not timed."""
+    embedder = load_embedder()
+    if embedder is None:
+        raise SystemExit("the semantic layer did not load")
+    cache = PassageCache.open(ROOT / "data" / CACHE_FILE)
+    texts = [t for e in base for t in passage_texts(e)]
+    missing = cache.missing(embedder.name, texts)
+    started = time.perf_counter()
+    for i in range(0, len(missing), 256):
+        chunk = missing[i : i + 256]
+        cache.add(embedder.name, chunk, embedder.passages(chunk))
+    cache.save()
+    embedded = time.perf_counter() - started
+    index = SemanticIndex.build(base, embedder.name, cache)
+    assert index is not None
+    for question in questions[:20]:
+        match(ranker, index, question, embedder.query(question))
+    timings: list[float] = []
+    embeds: list[float] = []
+    for question in questions:
+        started = time.perf_counter()
+        vector = embedder.query(question)
+        embeds.append(time.perf_counter() - started)
+        match(ranker, index, question, vector)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"{'':28} with semantic layer ({len(questions)} questions, {len(missing)} passages "
+        f"embedded in {embedded:.1f} s): p50 {_ms(statistics.median(timings))}  "
+        f"p99 {_ms(percentile(timings, 0.99))}  max {_ms(max(timings))}; embedding alone "
+        f"p50 {_ms(statistics.median(embeds))}  p99 {_ms(percentile(embeds, 0.99))}"
+    )
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:6.2f} ms"
 
@@ -169,6 +215,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[1])
     parser.add_argument("--extra", type=int, default=2000, help="synthetic entries to add")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the questions")
+    parser.add_argument(
+        "--semantic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the full match with the semantic layer (embedding + fusion)",
+    )
     args = parser.parse_args()
     logger.remove()
 
@@ -184,6 +236,7 @@ def main() -> None:
         f"shipped + {args.extra} synthetic": [*entries, *synthetic_entries(args.extra)],
     }
     top: dict[str, list[float]] = {}
+    semantic_questions = [q for _, q in labelled] + [q.text for q in load_half("dev").in_scope]
     for name, base in bases.items():
         ranker = Ranker.build(base, synonyms, nickname)
         timings = measure(ranker, questions, args.rounds)
@@ -204,6 +257,8 @@ def main() -> None:
             next((m.score for m in ranker.rank(q, k=50) if m.id == expected), 0.0)
             for expected, q in labelled
         ]
+        if args.semantic:
+            semantic_timings(base, ranker, semantic_questions)
     small, big = top.values()
     moves = [abs(a - b) for a, b in zip(small, big, strict=True)]
     print(

@@ -102,7 +102,9 @@ async def open_runtime(
     engine, sessions = storage.engine, storage.sessions
     units = await UnitDirectory.open(sessions, contest, clock())
     notify = tuple(sorted(contest.organizers | deployment.superusers))
-    faq = FaqService(sessions, contest, data_dir=deployment.data_dir)
+    faq = FaqService(
+        sessions, contest, data_dir=deployment.data_dir, semantic=deployment.faq_semantic
+    )
     await faq.load()
     runtime = Runtime(
         deployment=deployment,

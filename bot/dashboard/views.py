@@ -22,7 +22,7 @@ from sqlmodel import SQLModel, col, func, select
 
 from bot.dashboard.store import EntryScore
 from bot.faq.entry import FaqEntry
-from bot.faq.service import AnswerCount, FaqService, Unanswered
+from bot.faq.service import AnswerCount, FaqService, UnansweredGroup
 from bot.settings.contest import Contest
 from bot.storage.db import Sessions
 from bot.submissions.book import EntryBook, Progress
@@ -253,7 +253,7 @@ class EntryPage:
 @dataclass(frozen=True)
 class FaqView:
     available: bool
-    unanswered: list[Unanswered] = field(default_factory=list)
+    unanswered: list[UnansweredGroup] = field(default_factory=list)
     entries: list[FaqEntry] = field(default_factory=list)
     most_asked: list[AnswerCount] = field(default_factory=list)
     # Answers sent are counted per entry (bot.faq.store.FaqAsked) since revision 0006.
@@ -532,7 +532,7 @@ class DashboardViews:
         if self._faq is None:
             return FaqView(available=False)
         entries = sorted(self._faq.list_entries(), key=lambda e: e.question)
-        unanswered = await self._faq.unanswered(limit)
+        unanswered = await self._faq.unanswered_groups(limit)
         return FaqView(True, unanswered, entries, await self._faq.most_asked(most_asked))
 
 

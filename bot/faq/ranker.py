@@ -344,6 +344,19 @@ class Ranker:
         matches = [Match(self.entry_ids[e], calibrate(raw)) for e, raw in ranked[:k]]
         return [m for m in matches if m.score > 0.0]
 
+    def shared_words(self, question: str, entry_id: str) -> list[str]:
+        """The content words of `question` (as normalised: synonyms mapped, typos fixed) that
+        the entry's question, phrasings or keywords also use — why it matched."""
+        mine = {pid for pid, owner in enumerate(self.owner) if self.entry_ids[owner] == entry_id}
+        return [
+            token
+            for token in dict.fromkeys(self.normalizer.tokens(question))
+            if self.weigh(token)[1]
+            and any(
+                pid in mine for pid in [*self.by_word.get(token, ()), *self.by_extra.get(token, ())]
+            )
+        ]
+
     def has_content(self, question: str) -> bool:
         """Whether `question` has any word beyond function words (怎么办？ has none)."""
         return any(self.weigh(t)[1] for t in self.normalizer.tokens(question))

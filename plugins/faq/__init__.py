@@ -74,8 +74,11 @@ UNANSWERED_EMPTY = "暂无未解决的问题。"
 UNANSWERED_HEAD = "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）："
 UNANSWERED_LINE = "{id}. {text}（{count}次，最近 {last}）{mark}"
 UNANSWERED_MARKS = {"suggested": "【给了候选未选】", "wrong": "【答错：{entry}】"}
+# Under a line whose question has alike ones (学习 teaches them together).
+UNANSWERED_ALIKE = "\n  另有 {n} 种相近问法，如：{texts}"
 LEARN_USAGE = "请写明未解决问题的编号和条目编号"
 LEARNED = "学会了：以后问“{text}”会回答“{id}”（{question}）。"
+LEARNED_MANY = "学会了：以后问“{text}”等 {n} 种问法会回答“{id}”（{question}）。"
 RELOADED = "已重新读取问答库，共 {count} 条。"
 RELOAD_PROBLEMS = "有 {count} 处问题（有问题的条目未启用）："
 UNDONE = "已撤销 {who} 在 {when} 的{action}（{id}）。"
@@ -83,6 +86,9 @@ NOTHING_TO_UNDO = "没有可以撤销的修改。"
 TEST_USAGE = "请写上要测试的问题"
 TEST_HEAD = "匹配结果（前三名，分数 0~1）："
 TEST_NONE = "无匹配"
+# Under each `<id> <score>` line (tools read those lines; they stay as they are).
+TEST_HIT = "  ↳ 命中：{words}"
+TEST_MEANING = "无相同词语（按意思相近）"
 ACTIONS = {"add": "添加", "edit": "修改", "delete": "删除", "learn": "学习"}
 
 SHOWN_PROBLEMS = 5
@@ -357,7 +363,7 @@ async def _delete(request: Request, faq: FaqService, rest: str) -> None:
 
 @_sub("未解决", "unanswered", summary="查看没答上的问题", example="/faq 未解决")
 async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
-    rows = await faq.unanswered(UNANSWERED_SHOWN, now=request.runtime.clock())
+    rows = await faq.unanswered_groups(UNANSWERED_SHOWN, now=request.runtime.clock())
     if not rows:
         await request.reply(UNANSWERED_EMPTY)
         return
@@ -369,7 +375,12 @@ async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
             text=r.text[:60],
             count=r.count,
             last=f"{contest.local(r.last_at):%m-%d %H:%M}",
-            mark=UNANSWERED_MARKS.get(r.kind, "").format(entry=r.wrong_entry),
+            mark=UNANSWERED_MARKS.get(r.lead.kind, "").format(entry=r.lead.wrong_entry),
+        )
+        + (
+            UNANSWERED_ALIKE.format(n=len(r.others), texts="；".join(t[:20] for t in r.others[:2]))
+            if r.others
+            else ""
         )
         for r in rows
     ]
@@ -389,7 +400,14 @@ async def _learn(request: Request, faq: FaqService, rest: str) -> None:
         actor=request.identity.user_id,
         now=request.runtime.clock(),
     )
-    await request.reply(LEARNED.format(text=taught.text[:60], id=entry.id, question=entry.question))
+    first = taught[0]
+    if len(taught) == 1:
+        reply = LEARNED.format(text=first.text[:60], id=entry.id, question=entry.question)
+    else:
+        reply = LEARNED_MANY.format(
+            text=first.text[:60], n=len(taught), id=entry.id, question=entry.question
+        )
+    await request.reply(reply)
 
 
 @_sub("重载", "reload", summary="重新读取 config/faq.yaml", example="/faq 重载")
@@ -424,4 +442,8 @@ async def _test(request: Request, faq: FaqService, rest: str) -> None:
     if not matches:
         await request.reply(TEST_NONE)
         return
-    await request.reply("\n".join([TEST_HEAD, *(str(m) for m in matches)]))
+    lines = [TEST_HEAD]
+    for match in matches:
+        words = faq.shared_words(rest, match.id)
+        lines += [str(match), TEST_HIT.format(words="、".join(words) if words else TEST_MEANING)]
+    await request.reply("\n".join(lines))

@@ -415,6 +415,8 @@ async def test_organizer_attaches_an_unanswered_question_and_a_judge_may_not(
     await onebot.connect(app.ws_url)
     await onebot.post_group_message(GROUP_ID, 30_001, "/问 作品被退回来了咋办")
     await onebot.wait_sent(group_id=GROUP_ID)
+    await onebot.post_group_message(GROUP_ID, 30_002, "/问 作品被退回来了咋办呀")
+    await onebot.wait_sent(group_id=GROUP_ID)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as judge:
         async with await sign_in(judge, await login_link(onebot, JUDGE_ID)):
             pass
@@ -423,6 +425,8 @@ async def test_organizer_attaches_an_unanswered_question_and_a_judge_may_not(
         judge_csrf = re.search(r'name="csrf" value="([^"]+)"', html)
         assert judge_csrf
         assert "作品被退回来了咋办" in html
+        assert "另有 1 种相近问法：作品被退回来了咋办呀" in html
+        assert "步骤待核对的问答" in html  # the shipped faq.yaml has unchecked steps
         assert "归入</button>" not in html
         async with judge.get(f"{base(app)}/dashboard/api/faq") as data:
             question = (await data.json())["unanswered"][0]
@@ -450,5 +454,5 @@ async def test_organizer_attaches_an_unanswered_question_and_a_judge_may_not(
         left = (await data.json())["unanswered"]
 
     assert question["text"] == "作品被退回来了咋办"
-    assert question["count"] == 1
+    assert (question["count"], question["alike"]) == (2, ["作品被退回来了咋办呀"])
     assert left == []

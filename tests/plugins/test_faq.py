@@ -427,9 +427,11 @@ async def test_a_ten_thousand_character_question_gets_a_short_reply(
 
 
 class ScoreLines:
-    """Equals a OneBot message whose text is a heading, then lines `<id> <score>`."""
+    """Equals a OneBot message whose text is a heading, then lines `<id> <score>`, each
+    followed by a line `  ↳ 命中：<words>`."""
 
     LINE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)* (?:0\.\d\d|1\.00)")
+    HIT = re.compile(r"  ↳ 命中：\S.*")
 
     def __init__(self, first_id: str) -> None:
         self.first_id = first_id
@@ -440,10 +442,12 @@ class ScoreLines:
             return False
         lines = message_text(message).split("\n")
         self.lines = lines
-        scores = [float(line.split()[1]) for line in lines[1:] if self.LINE.fullmatch(line)]
+        scored, hits = lines[1::2], lines[2::2]
+        scores = [float(line.split()[1]) for line in scored if self.LINE.fullmatch(line)]
         return (
-            1 <= len(lines) - 1 <= 3
-            and len(scores) == len(lines) - 1
+            1 <= len(scored) <= 3
+            and len(scores) == len(scored) == len(hits)
+            and all(self.HIT.fullmatch(line) for line in hits)
             and lines[1].startswith(self.first_id + " ")
             and scores == sorted(scores, reverse=True)
         )
@@ -466,6 +470,7 @@ async def test_faq_test_lists_the_top_three_with_two_decimal_scores(
             "send_group_msg", {"group_id": event.group_id, "message": expected}, result={}
         )
     assert expected.lines[1] == "blog-link 1.00"
+    assert expected.lines[2] == "  ↳ 命中：博客、链接、复制"
 
 
 async def test_faq_test_says_no_match_when_nothing_scores(app: App, runtime: Runtime) -> None:
@@ -528,6 +533,38 @@ async def test_an_organizer_teaches_an_unanswered_question(app: App, runtime: Ru
     )
     again = group_message("/问 党员证丢了怎么补办")
     await exchange(app, again, _answer(again, LINK_ANSWER))
+
+
+async def test_alike_unanswered_questions_are_listed_once_and_taught_together(
+    app: App, runtime: Runtime
+) -> None:
+    for text in ("/问 党员证丢了怎么补办", "/问 党员证丢了怎么补办？", "/问 党员证丢了怎么补办呀"):
+        ask = group_message(text)
+        await exchange(app, ask, reply_to(ask, CANNOT))
+    assert runtime.faq is not None
+    [group] = await runtime.faq.unanswered_groups()
+    assert group.count == 3
+
+    listing = group_message("/faq 未解决", user_id=ORGANIZER)
+    await exchange(
+        app,
+        listing,
+        reply_to(
+            listing,
+            "未解决的问题（问得多的在前；用 /faq 学习 编号 条目编号 教给机器人）：\n"
+            f"{group.id}. 党员证丢了怎么补办？（3次，最近 06-25 17:00）\n"
+            "  另有 1 种相近问法，如：党员证丢了怎么补办呀",
+        ),
+    )
+    teach = group_message(f"/faq 学习 {group.id} rule-deadline", user_id=ORGANIZER)
+    await exchange(
+        app,
+        teach,
+        reply_starting(
+            teach, "学会了：以后问“党员证丢了怎么补办？”等 2 种问法会回答“rule-deadline”"
+        ),
+    )
+    assert await runtime.faq.unanswered_groups() == []
 
 
 async def test_an_organizer_undoes_a_deletion(app: App, runtime: Runtime) -> None:

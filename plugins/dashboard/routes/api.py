@@ -56,6 +56,7 @@ async def api_faq(d: ApiDep) -> Response:
             "count": u.count,
             "first_at": u.first_at.isoformat(),
             "last_at": u.last_at.isoformat(),
+            "alike": list(u.others),
         }
         for u in view.unanswered
     ]

@@ -323,7 +323,7 @@ async def test_learning_attaches_the_question_to_an_entry(faq: FaqService, now: 
     row = await faq.record_unanswered("博客网址从哪儿弄", group=1, user=11, now=now)
     assert row is not None
 
-    taught, entry = await faq.learn(row.id, "blog-link", actor=ORGANIZER, now=now)
+    [taught], entry = await faq.learn(row.id, "blog-link", actor=ORGANIZER, now=now)
 
     assert taught.learned_entry == "blog-link"
     assert "博客网址从哪儿弄" in entry.phrasings
@@ -356,6 +356,35 @@ async def test_learning_refuses_unknown_numbers_and_repeats(faq: FaqService, now
     await faq.learn(row.id, "blog-link", actor=ORGANIZER, now=now)
     with pytest.raises(FaqError, match="已经学习"):
         await faq.learn(row.id, "blog-image", actor=ORGANIZER, now=now)
+
+
+async def test_alike_unanswered_questions_are_one_line_and_taught_together(
+    faq: FaqService, now: datetime
+) -> None:
+    first = await faq.record_unanswered("党费怎么交", group=1, user=11, now=now)
+    await faq.record_unanswered("党费怎么交", group=1, user=12, now=now)
+    alike = await faq.record_unanswered("党费交给谁", group=1, user=13, now=now)
+    other = await faq.record_unanswered("食堂几点开饭", group=1, user=14, now=now)
+    assert first is not None
+    assert alike is not None
+    assert other is not None
+
+    groups = await faq.unanswered_groups()
+
+    assert [(g.id, g.count, g.others) for g in groups] == [
+        (first.id, 3, ("党费交给谁",)),
+        (other.id, 1, ()),
+    ]
+    taught, entry = await faq.learn(first.id, "rule-deadline", actor=ORGANIZER, now=now)
+    assert [t.id for t in taught] == [first.id, alike.id]
+    assert {"党费怎么交", "党费交给谁"} <= set(entry.phrasings)
+    assert [g.id for g in await faq.unanswered_groups()] == [other.id]
+
+    await faq.undo(actor=ORGANIZER, now=now)
+    assert [(g.id, g.count) for g in await faq.unanswered_groups()] == [
+        (first.id, 3),
+        (other.id, 1),
+    ]
 
 
 async def test_a_lesson_survives_a_restart(

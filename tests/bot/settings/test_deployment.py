@@ -314,3 +314,18 @@ def test_bad_reminders_heartbeat_is_a_problem(tmp_path: Path, seconds: str) -> N
 def test_misspelt_reminders_key_is_a_problem(tmp_path: Path) -> None:
     problems = load_bad({}, env_file(tmp_path, "REMINDER_AUTORUN=false\n"))
     assert "REMINDERS_AUTORUN" in problems["REMINDER_AUTORUN"].message
+
+
+@pytest.mark.parametrize(("value", "semantic"), [("off", False), ("on", True), ("", True)])
+def test_the_faq_semantic_layer_can_be_switched_off(
+    tmp_path: Path, value: str, semantic: bool
+) -> None:
+    path = env_file(tmp_path, f"FAQ_SEMANTIC={value}\n")
+    assert load_ok({}, path).faq_semantic is semantic
+
+
+def test_faq_semantic_that_is_not_a_switch_is_a_problem(tmp_path: Path) -> None:
+    problems = load_bad({"FAQ_SEMANTIC": "sometimes"}, env_file(tmp_path))
+    assert problems["FAQ_SEMANTIC"].message == (
+        "“sometimes”不是开关；应为 on（答疑时也按意思匹配）或 off（只按字词匹配）"
+    )
