@@ -178,7 +178,8 @@ def semantic_timings(base: list[FaqEntry], ranker: Ranker, questions: list[str])
     embedder = load_embedder()
     if embedder is None:
         raise SystemExit("the semantic layer did not load")
-    cache = PassageCache.open(ROOT / "data" / CACHE_FILE)
+    # Its own file: the bot's (data/faq-embeddings.npz) keeps only the shipped entries.
+    cache = PassageCache.open(ROOT / "data" / f"bench-{CACHE_FILE}")
     texts = [t for e in base for t in passage_texts(e)]
     missing = cache.missing(embedder.name, texts)
     started = time.perf_counter()

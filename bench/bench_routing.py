@@ -136,6 +136,27 @@ class RssSampler:
             self._task.cancel()
 
 
+def warm_faq_cache(config: Path, data_dir: Path) -> int:
+    """Put the knowledge base's passage embeddings in `data_dir`, as a bot that has run before
+    has them (start-up is measured with a warm cache); the number of texts."""
+    from bot.faq.knowledge import load_knowledge
+    from bot.faq.semantic import CACHE_FILE, PassageCache, load_embedder, passage_texts, text_key
+    from bot.settings.loader import load_contest
+
+    contest, problems = load_contest(config)
+    embedder = load_embedder()
+    if contest is None or embedder is None:
+        raise SystemExit(f"cannot warm the FAQ cache: {problems or 'no semantic layer'}")
+    entries, _ = load_knowledge(contest)
+    texts = [t for e in entries for t in passage_texts(e)]
+    source = PassageCache.open(REPO_ROOT / "data" / CACHE_FILE)
+    missing = source.missing(embedder.name, texts)
+    source.add(embedder.name, missing, embedder.passages(missing))
+    target = PassageCache(data_dir / CACHE_FILE, source.vectors)
+    target.save(keep=[text_key(embedder.name, t) for t in texts])
+    return len(texts)
+
+
 async def run_target(target: Target, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     data_dir = workdir / target.name / "data"
     data_dir.mkdir(parents=True)
@@ -150,6 +171,8 @@ async def run_target(target: Target, args: argparse.Namespace, workdir: Path) ->
                 "messages": {"burst": 1_000_000, "interval": 0.001},
             },
         )
+        warm = warm_faq_cache(config, data_dir)
+        print(f"  FAQ embedding cache warmed: {warm} texts", flush=True)
     env = app_env(
         port=free_port(),
         data_dir=data_dir,

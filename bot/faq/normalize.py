@@ -190,7 +190,7 @@ def strip_mentions(text: str, nickname: str = "") -> str:
 # Where a long message breaks into clauses: punctuation, spaces, line breaks.
 _CLAUSE_BREAK = re.compile(r"[，,。．.！!？?；;：:、…~～\s]+")
 CLAUSE_MIN = 4  # shorter pieces (好的, 请问) say nothing alone
-CLAUSES_MAX = 8
+CLAUSES_MAX = 4
 
 
 def clauses(text: str) -> list[str]:

@@ -126,10 +126,11 @@ class PassageCache:
 
     path: Path | None
     vectors: dict[str, np.ndarray]
-    dirty: bool = False
+    on_disk: frozenset[str] = frozenset()  # the keys the file holds
 
     @classmethod
     def open(cls, path: Path | None) -> PassageCache:
+        on_disk: frozenset[str] = frozenset()
         if path is not None and path.exists():
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -137,9 +138,10 @@ class PassageCache:
                     if matrix.ndim == 2 and len(keys) == len(matrix):
                         for i, key in enumerate(keys):
                             _MEMORY.setdefault(str(key), matrix[i])
+                        on_disk = frozenset(str(k) for k in keys)
             except Exception as error:  # a damaged cache is only a slower start
                 logger.warning("FAQ: ignoring embedding cache {} ({})", path, error)
-        return cls(path, _MEMORY, dirty=path is not None and not path.exists())
+        return cls(path, _MEMORY, on_disk)
 
     def missing(self, model: str, texts: Sequence[str]) -> list[str]:
         return list(dict.fromkeys(t for t in texts if text_key(model, t) not in self.vectors))
@@ -147,16 +149,18 @@ class PassageCache:
     def add(self, model: str, texts: Sequence[str], matrix: np.ndarray) -> None:
         for text, vector in zip(texts, matrix, strict=True):
             self.vectors[text_key(model, text)] = vector
-        self.dirty = self.dirty or bool(texts)
 
     def get(self, model: str, text: str) -> np.ndarray:
         return self.vectors[text_key(model, text)]
 
     def save(self, keep: Sequence[str] | None = None) -> None:
-        """Write the cache (only the `keep` keys, when given: the texts still in use)."""
-        if self.path is None or not self.dirty:
+        """Write the file with the `keep` keys (the texts in use; all, when None), unless it
+        holds exactly those already."""
+        if self.path is None:
             return
-        keys = [k for k in (keep if keep is not None else self.vectors) if k in self.vectors]
+        keys = list(dict.fromkeys(k for k in (keep or self.vectors) if k in self.vectors))
+        if frozenset(keys) == self.on_disk:
+            return
         matrix = (
             np.stack([self.vectors[k] for k in keys])
             if keys
@@ -172,7 +176,7 @@ class PassageCache:
             logger.warning("FAQ: could not write embedding cache {} ({})", self.path, error)
             Path(temp).unlink(missing_ok=True)
             return
-        self.dirty = False
+        self.on_disk = frozenset(keys)
 
 
 def passage_texts(entry: FaqEntry) -> list[str]:
@@ -187,6 +191,7 @@ class SemanticIndex:
     entry_ids: tuple[str, ...]
     matrix: np.ndarray  # (passages, dim), L2-normalised rows
     starts: np.ndarray  # first row of each entry (entries with passages, in order)
+    positions: dict[str, int]  # entry id → its place in `entry_ids`
 
     @classmethod
     def build(
@@ -203,32 +208,37 @@ class SemanticIndex:
             rows.extend(cache.get(model, t) for t in texts)
         if not rows:
             return None
-        return cls(tuple(ids), np.stack(rows).astype(np.float32), np.array(starts, dtype=np.intp))
-
-    def similarities(self, vector: np.ndarray) -> dict[str, float]:
-        """Entry id → cosine of its closest passage to `vector`."""
-        cosines = self.matrix @ vector
-        best = np.maximum.reduceat(cosines, self.starts)
-        return dict(zip(self.entry_ids, (float(x) for x in best), strict=True))
-
-
-def semantic_score(cosine: float) -> float:
-    return min(1.0, max(0.0, (cosine - COS_FLOOR) / COS_SPAN))
-
-
-def fuse(lexical: Sequence[Match], cosines: dict[str, float], k: int = 3) -> list[Match]:
-    """Word ranker's matches (any number, best first) and every entry's cosine → best `k`."""
-    words = {m.id: m.score for m in lexical}
-    fused = [
-        (
-            (1.0 - SEMANTIC_WEIGHT) * words.get(entry_id, 0.0)
-            + SEMANTIC_WEIGHT * semantic_score(cosine),
-            entry_id,
+        return cls(
+            tuple(ids),
+            np.stack(rows).astype(np.float32),
+            np.array(starts, dtype=np.intp),
+            {entry_id: i for i, entry_id in enumerate(ids)},
         )
-        for entry_id, cosine in cosines.items()
-    ]
-    fused.sort(key=lambda item: (-item[0], item[1]))
-    return [Match(entry_id, round(score, 4)) for score, entry_id in fused[:k] if score > 0.0]
+
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Each entry's (in `entry_ids` order) cosine of its closest passage to `vector`."""
+        return np.maximum.reduceat(self.matrix @ vector, self.starts)
+
+    def position(self, entry_id: str) -> int | None:
+        return self.positions.get(entry_id)
+
+
+def fuse(
+    lexical: Sequence[Match], index: SemanticIndex, cosines: np.ndarray, k: int = 3
+) -> list[Match]:
+    """Word ranker's matches (any number, best first) and every entry's cosine (in the
+    index's order) → the best `k`, half and half."""
+    fused = SEMANTIC_WEIGHT * np.clip((cosines - COS_FLOOR) / COS_SPAN, 0.0, 1.0)
+    for m in lexical:
+        position = index.position(m.id)
+        if position is not None:
+            fused[position] += (1.0 - SEMANTIC_WEIGHT) * m.score
+    count = min(k, len(fused))
+    if count == 0:
+        return []
+    top = np.argpartition(-fused, count - 1)[:count]
+    ranked = sorted(top, key=lambda i: (-fused[i], index.entry_ids[i]))
+    return [Match(index.entry_ids[i], round(float(fused[i]), 4)) for i in ranked if fused[i] > 0]
 
 
 # Word-ranker candidates handed to the fusion (the semantic layer scores every entry).
@@ -265,4 +275,4 @@ def match(
     lexical = [Match(i, s) for i, s in sorted(best.items(), key=lambda x: (-x[1], x[0]))]
     if lexical and lexical[0].score >= VERBATIM:
         return lexical[:3], MARGIN
-    return fuse(lexical, index.similarities(vector), k=3), FUSED_MARGIN
+    return fuse(lexical, index, index.similarities(vector), k=3), FUSED_MARGIN

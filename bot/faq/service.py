@@ -67,6 +67,7 @@ from bot.faq.semantic import (
     load_embedder,
     match,
     passage_texts,
+    text_key,
 )
 from bot.faq.store import (
     QUESTION_MAX,
@@ -381,7 +382,8 @@ class FaqService:
         if embedder is None or generation != self._generation:
             return  # a later rebuild owns the index now
         self._semantic = SemanticIndex.build(entries, embedder.name, self._cache)
-        self._cache.save()
+        # The file keeps what the knowledge base uses now: it cannot grow without bound.
+        self._cache.save(keep=[text_key(embedder.name, t) for t in texts])
 
     async def question_vector(self, question: str) -> np.ndarray | None:
         """The question's embedding, computed off the event loop (None without the layer)."""

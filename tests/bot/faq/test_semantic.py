@@ -20,6 +20,7 @@ from bot.faq.semantic import (
     CACHE_FILE,
     E5Embedder,
     PassageCache,
+    SemanticIndex,
     fuse,
     load_embedder,
     text_key,
@@ -198,7 +199,10 @@ async def test_a_message_of_punctuation_has_no_candidates(
 
 
 def test_fusion_mixes_words_and_meaning_half_and_half() -> None:
-    fused = fuse([Match("a", 0.8)], {"a": 0.92, "b": 0.80, "c": 0.98}, k=3)
+    index = SemanticIndex(
+        ("a", "b", "c"), np.eye(3, dtype=np.float32), np.arange(3), {"a": 0, "b": 1, "c": 2}
+    )
+    fused = fuse([Match("a", 0.8)], index, np.array([0.92, 0.80, 0.98]), k=3)
     assert fused[0] == Match("a", 0.9)  # 0.5 * 0.8 + 0.5 * 1.0
     assert fused[1] == Match("c", 0.5)  # meaning alone: half the score at most
     assert [m.id for m in fused] == ["a", "c"]  # b: no shared word, cosine at the floor
