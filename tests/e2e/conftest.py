@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -356,9 +357,36 @@ def contest_config(tmp_path: Path) -> ContestWriter:
     return write
 
 
+@pytest.fixture(scope="session")
+def faq_embeddings(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The shipped knowledge base's passage embeddings, as a bot that has run before keeps
+    them in its data dir: every app starts with the semantic layer on (and without spending
+    seconds of CPU embedding 386 texts in the background of each test). None without the
+    layer (tests/bot/faq/test_semantic.py fails then)."""
+    from bot.faq.knowledge import load_knowledge
+    from bot.faq.semantic import CACHE_FILE, PassageCache, load_embedder, passage_texts, text_key
+    from bot.settings.loader import load_contest
+
+    embedder = load_embedder()
+    contest, _ = load_contest(REPO_ROOT / "config" / "contest.toml")
+    if embedder is None or contest is None:
+        return None
+    entries, _ = load_knowledge(contest)
+    texts = [t for e in entries for t in passage_texts(e)]
+    path = tmp_path_factory.mktemp("faq-embeddings") / CACHE_FILE
+    cache = PassageCache.open(None)
+    missing = cache.missing(embedder.name, texts)
+    cache.add(embedder.name, missing, embedder.passages(missing))
+    PassageCache(path, cache.vectors).save(keep=[text_key(embedder.name, t) for t in texts])
+    return path
+
+
 @pytest.fixture
 async def start_app(
-    request: pytest.FixtureRequest, tmp_path: Path, contest_config: ContestWriter
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    contest_config: ContestWriter,
+    faq_embeddings: Path | None,
 ) -> AsyncIterator[AppStarter]:
     """`await start_app(command=None, config=None, token=TOKEN, env=None, **app_env kwargs)`.
 
@@ -379,6 +407,8 @@ async def start_app(
         index = len(apps)
         data_dir = tmp_path / f"data-{index}"
         data_dir.mkdir()
+        if faq_embeddings is not None:
+            shutil.copyfile(faq_embeddings, data_dir / faq_embeddings.name)
         settings.setdefault("port", free_port())
         app = AppProcess(
             app_env(

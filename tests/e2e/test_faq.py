@@ -32,7 +32,7 @@ OTHER_MEMBER_ID = 30_002
 CHATTER = ["收到", "好的谢谢", "今天开会吗", "明天几点集合", "辛苦了", "我刚插入了图片", "1"]
 # Asked of the shipped base: "改" could be the post or the account name, so it asks which.
 AMBIGUOUS = "怎么改"
-UNANSWERABLE = "作品被退回来了咋办"
+UNANSWERABLE = "会议室怎么预约"
 
 
 @pytest.fixture
