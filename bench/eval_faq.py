@@ -8,8 +8,8 @@ Two halves, written independently by annotators who saw only the list of topics
   misses;
 - the **test half** (tests/faq_eval/test_half.yaml) is frozen (its SHA-256 is in
   tests/faq_eval/FROZEN) and only measured: `-v` never lists its misses. CI asserts its last
-  measured figures (tests/faq_eval/RATCHET.json) minus one point; `--write-ratchet` records new
-  figures after an improvement.
+  measured figures (tests/faq_eval/RATCHET.json) minus one point; `--write-ratchet` records, for
+  each figure, the better of the recorded and the new one.
 
 Each question goes through the real `FaqService` (on a throwaway database): explicitly as `/问`
 (`respond(mode="command")`) and as a plain group message (`claim`, then `respond` in the mode
@@ -315,9 +315,14 @@ async def run(args: argparse.Namespace) -> None:
             raise SystemExit("the ratchet records the bot as shipped: --semantic on")
         if "test" not in reports:
             raise SystemExit("--write-ratchet needs the test half (--half test or both)")
-        RATCHET.write_text(
-            json.dumps(reports["test"].figures(), indent=2, sort_keys=True) + "\n", "utf-8"
-        )
+        # A ratchet: each figure keeps the better of what was recorded and what was measured.
+        recorded = json.loads(RATCHET.read_text("utf-8")) if RATCHET.exists() else {}
+        figures = reports["test"].figures()
+        for metric, value in recorded.items():
+            if metric in figures:
+                better = max if metric in HIGHER_IS_BETTER else min
+                figures[metric] = better(figures[metric], value)
+        RATCHET.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", "utf-8")
         print(f"\nwrote {RATCHET.relative_to(ROOT)}")
 
 

@@ -162,6 +162,36 @@ QUESTION_CUES: tuple[str, ...] = (
     "帮忙",
     "教教",
     "急死",
+    "谁",
+    # Wu yes-no questions: 阿 before the verb (阿好发 / 阿有办法 / 阿算数 / 阿来三)
+    "阿好",
+    "阿有",
+    "阿要",
+    "阿算",
+    "阿能",
+    "阿可以",
+    "阿来三",
+    "阿会",
+    "阿行",
+    # more stated problems: …不到 (搜不到, 收不到), …不掉, 被封, 不让
+    "不到",
+    "不掉",
+    "没收到",
+    "被封",
+    "封号",
+    "不让",
+    "乱了",
+    "全没了",
+    # pinyin and English question words, as typed on a phone without a Chinese keyboard
+    "zenme",
+    "zenyang",
+    "shenme",
+    "nali",
+    "how ",
+    "how to",
+    "where",
+    "what",
+    "why",
 )
 
 # "600字" / "五百字" / "一千五百字": a character count, whatever the number.

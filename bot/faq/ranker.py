@@ -108,8 +108,28 @@ def prior_weight(token: str, canonical: bool = False) -> float:
 _THING_POS = ("n", "nz", "nt", "eng", "vn")
 
 
+# Who and where a member is (学校, 居委, 财政局, 老婆, 工作人员) is context, not what they ask
+# about; nor are nouns that name no particular thing (办法, 地方, 原因).
+_CONTEXT_SUFFIXES = tuple(
+    word_list(
+        """
+        局 委 院 校 学 处 科 室 所 村 镇 乡 街道 社区 居委 单位 部门 支部 公司
+        人 员 生 子 婆 公 妈 爸 师 长 记 友 姐 哥 弟 妹 同志 干部 书记 领导 家里
+        """
+    )
+)
+_GENERIC_NOUNS: frozenset[str] = word_list(
+    """
+    办法 方法 地方 原因 范围 质量 情况 问题 东西 事情 事 时间 内容 样子 意思 结果 效果 数据 数字
+    体会 活动 工作 大家 别人 自己 今年 去年 明年 今天 昨天 明天 上午 下午 晚上 时候
+    """
+)
+
+
 @lru_cache(maxsize=65536)
 def _is_thing(token: str) -> bool:
+    if token in _GENERIC_NOUNS or token.endswith(_CONTEXT_SUFFIXES):
+        return False
     tags = _TAGGER.tag(token)
     return len(tags) == 1 and tags[0][1] in _THING_POS
 

@@ -114,6 +114,30 @@ def test_questions_look_like_questions(text: str) -> None:
     assert looks_like_question(text, NICK)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "谁可以参加",
+        "手机阿好发",
+        "验证码一直收不到",
+        "旧文章删不掉",
+        "账号被封了",
+        "boke zenme zhuce",
+    ],
+)
+def test_dialect_problems_and_pinyin_read_as_questions(text: str) -> None:
+    assert looks_like_question(text, NICK)
+
+
+def test_a_thing_the_base_never_mentions_is_noticed(ranker: Ranker) -> None:
+    assert "社保卡" in ranker.unknown_words("社保卡密码忘了怎么办")
+
+
+def test_who_and_where_the_asker_is_are_context_not_things(ranker: Ranker) -> None:
+    unknown = ranker.unknown_words("我们小学办公室的王老师问博客怎么加图片，办法有吗")
+    assert not {"小学", "办公室", "老师", "办法"} & set(unknown)
+
+
 @pytest.mark.parametrize("text", ["收到", "我刚发了一篇博客", "好的谢谢", "👍", "链接已经发群里了"])
 def test_statements_do_not_look_like_questions(text: str) -> None:
     assert not looks_like_question(text, NICK)
