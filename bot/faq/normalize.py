@@ -395,8 +395,9 @@ class Normalizer:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        raw = [t for t in self._segment(text) if t not in self.fillers]
-        result = tuple(self.canonical.get(t, t) for t in self._correct(raw))
+        # Typos first: a filler character may be half of a mistyped word (密马 → 密码).
+        raw = [t for t in self._correct(self._segment(text)) if t not in self.fillers]
+        result = tuple(self.canonical.get(t, t) for t in raw)
         if len(self._cache) > 4096:
             self._cache.clear()
         self._cache[text] = result

@@ -94,6 +94,11 @@ def test_a_homophone_typo_becomes_the_known_word() -> None:
     assert norm.tokens("登陆") == ("登录",)
 
 
+def test_a_typo_half_made_of_a_filler_is_corrected_before_fillers_go() -> None:
+    norm = Normalizer.build(["博客密码忘了怎么办"], nickname=NICK)
+    assert "密码" in norm.tokens("博客密吗忘了")  # 吗 alone would be dropped as a filler
+
+
 def test_a_real_word_with_a_different_sound_is_not_corrected() -> None:
     norm = Normalizer.build(["博客的链接"], nickname=NICK)
     assert norm.tokens("开会") == ("开会",)
