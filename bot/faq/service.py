@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -89,6 +90,7 @@ QUERY_MAX = 200
 QUESTION_MIN = 2
 # Up to this many new texts are embedded before a change returns; more go to the background.
 EMBED_INLINE_MAX = 64
+EMBED_BATCH = 32
 # Chat answers may only name values: {{ contest.deadline }}, {{ min_chars }}.
 _PLACEHOLDER = re.compile(r"\{\{-?\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\s*-?\}\}")
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -363,19 +365,25 @@ class FaqService:
         logger.info("FAQ: embedding {} texts in the background", len(missing))
 
         async def embed_then_install() -> None:
+            started = time.perf_counter()
             try:
                 await self._embed(embedder, missing)
             except Exception:
                 logger.exception("FAQ: embedding failed; answering with the word ranker only")
                 return
             self._install(entries, texts, generation)
+            seconds = time.perf_counter() - started
+            logger.info("FAQ: semantic layer ready ({} texts in {:.1f} s)", len(missing), seconds)
 
         self._embedding = asyncio.create_task(embed_then_install())
 
     async def _embed(self, embedder: Embedder, texts: Sequence[str]) -> None:
-        if texts:
-            matrix = await asyncio.to_thread(embedder.passages, texts)
-            self._cache.add(embedder.name, texts, matrix)
+        """Embed `texts` in a worker thread, a batch at a time (bounded memory; a reply
+        waiting for the engine waits for one batch at most)."""
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            matrix = await asyncio.to_thread(embedder.passages, batch)
+            self._cache.add(embedder.name, batch, matrix)
 
     def _install(self, entries: Sequence[FaqEntry], texts: Sequence[str], generation: int) -> None:
         embedder = self._embedder
