@@ -41,7 +41,7 @@ from bot.faq import knowledge
 from bot.faq.entry import FaqEntry
 from bot.faq.grouping import group_alike
 from bot.faq.guard import FaqGuards, parse_choice
-from bot.faq.normalize import fold, looks_like_question, strip_mentions
+from bot.faq.normalize import fold, looks_like_question, strip_mentions, word_list
 from bot.faq.ranker import MARGIN, Decision, Match, Ranker, decide, unsure
 from bot.faq.reply import (
     CHOICE_MAX,
@@ -91,6 +91,14 @@ QUESTION_MIN = 2
 # Up to this many new texts are embedded before a change returns; more go to the background.
 EMBED_INLINE_MAX = 64
 EMBED_BATCH = 32
+# Platforms and apps outside the contest's own (folded: lower case, simplified). A question
+# naming one is about that platform; an answer that never mentions it is for somewhere else.
+OTHER_PLATFORMS: frozenset[str] = word_list(
+    """
+    抖音 快手 今日头条 头条号 小红书 学习强国 知乎 b站 哔哩哔哩 视频号 百家号 网易号 搜狐号 qq空间
+    钉钉 淘宝 支付宝 美团 拼多多 京东 浙里办 随申办 粤省事 个人所得税 12306 腾讯会议 微信支付
+    """
+)
 # Chat answers may only name values: {{ contest.deadline }}, {{ min_chars }}.
 _PLACEHOLDER = re.compile(r"\{\{-?\s*[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\s*-?\}\}")
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -480,8 +488,24 @@ class FaqService:
             unknown = self._ranker.unknown_words(query) if self._ranker else []
             if unknown:
                 decision = unsure(decision, self.policy, passive=passive)
+        # 抖音密码忘了: the blog-password answer is about another platform's password.
+        if decision.kind == "answer" and self._names_another_platform(query, decision.entry_ids[0]):
+            decision = unsure(decision, self.policy, passive=passive)
         entries = tuple(self._entries[i] for i in decision.entry_ids if i in self._entries)
         return Asked(decision, entries, tuple(matches))
+
+    def _names_another_platform(self, query: str, entry_id: str) -> bool:
+        """The question names a platform or app (`OTHER_PLATFORMS`) that the entry's question,
+        phrasings, keywords and answer never mention: its steps are for somewhere else."""
+        entry = self._entries.get(entry_id)
+        if entry is None:
+            return False
+        folded = fold(query)
+        named = [p for p in OTHER_PLATFORMS if p in folded]
+        if not named:
+            return False
+        told = fold(" ".join([entry.question, *entry.phrasings, *entry.keywords, entry.answer]))
+        return any(p not in told for p in named)
 
     def _rank(self, query: str, vector: np.ndarray | None) -> tuple[list[Match], float]:
         """The best three entries and the margin that counts as "clearly ahead" for them

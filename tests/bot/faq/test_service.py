@@ -473,6 +473,15 @@ async def test_passive_mode_answers_only_clear_questions(faq: FaqService) -> Non
     assert faq.ask("收到", passive=True).decision.kind == "none"
 
 
+async def test_an_answer_for_another_platform_is_not_given_with_confidence(
+    faq: FaqService,
+) -> None:
+    """The blog-image steps are wrong for 抖音: explicitly listed, passively left alone."""
+    assert faq.ask("博文里怎么插入图片？", passive=False).decision.kind == "answer"
+    assert faq.ask("抖音里怎么插入图片？", passive=False).decision.kind == "suggest"
+    assert faq.ask("抖音里怎么插入图片？", passive=True).decision.kind == "none"
+
+
 async def test_a_huge_question_is_ranked_without_error(faq: FaqService) -> None:
     asked = faq.ask("图片" * 5_000, passive=False)
     assert asked.decision.kind in ("answer", "suggest", "none")
