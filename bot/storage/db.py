@@ -104,9 +104,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            # The busy timeout first: switching a new file to WAL takes a lock another
+            # process starting at the same moment may hold.
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
@@ -238,12 +240,17 @@ def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
 async def migrate(engine: AsyncEngine, target: str = "head") -> str:
     """Upgrade the schema to `target` (default: newest) in one transaction; the revision.
 
-    Raises `SchemaTooNew` or `SchemaUnversioned` without changing anything.
+    Raises `SchemaTooNew` or `SchemaUnversioned` without changing anything. Several processes
+    may call it at once on one database: the first migrates, the others wait for it (SQLite:
+    the transaction starts with BEGIN IMMEDIATE, so it waits for the writer up to the busy
+    timeout instead of failing with "database is locked" when its read turns into a write;
+    PostgreSQL: a transaction-level advisory lock) and then find nothing left to do.
     """
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as conn:
         if sqlite:
             await conn.run_sync(_sqlite_foreign_keys, False)
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
         try:
             revision = await conn.run_sync(_upgrade, target)
             await conn.commit()

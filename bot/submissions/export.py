@@ -9,8 +9,16 @@ What users typed (authors, titles of fetched pages) must never run as a formula 
 organizer opens the file: in the workbook such a cell is stored as text (and shown with
 Excel's quote prefix), in the CSV it gets a leading apostrophe.
 
-Files are written under `<data dir>/exports/` with the contest-local time in the name, first
-to a temporary name and then renamed, so a half-written file is never offered for download.
+Files are written under `<data dir>/exports/` with the contest-local time in the name. What
+the folder guarantees, however many exports run at once (dashboard downloads and /导出 share
+this code):
+- each export first claims its name (`submissions-<time>[-n]`) by creating a marker file
+  exclusively, so two exports started in the same second never pick the same name;
+- each file is written to a temporary file of its own (a unique name in the same folder) and
+  then linked into place, which fails rather than replace anything: a file once offered is never
+  changed while someone downloads it, and a half-written file is never offered;
+- every export removes files older than `KEEP_EXPORTS` (by their modification time; a reply
+  from /导出 points to its files for at least that long), and leftovers of a crashed export.
 The workbook is written in openpyxl's streaming mode: 100,000 entries stay cheap in memory.
 """
 
@@ -18,9 +26,11 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +46,10 @@ from bot.submissions.book import EntryView, Progress
 from bot.submissions.states import Flag, VerifyStatus
 
 PROGRESS_SHEET = "单位进度"
+# How long export files stay on disk; older ones are removed by the next export.
+KEEP_EXPORTS = timedelta(days=7)
+# A claim or temporary file this old belongs to an export that crashed.
+_LEFTOVER_AGE = timedelta(hours=1)
 ENTRIES_SHEET = "全部作品"
 PROGRESS_COLUMNS: tuple[tuple[str, float], ...] = (
     ("单位", 24),
@@ -135,36 +149,79 @@ def write_exports(
     entries: Sequence[EntryView],
     contest: Contest,
     now: datetime,
+    keep: timedelta = KEEP_EXPORTS,
 ) -> ExportFiles:
     """Write the workbook and the CSV under `directory/exports`; their paths.
 
-    Blocking file I/O (a second or two for 100,000 entries): call it in a worker thread.
+    Blocking file I/O (a second or two for 100,000 entries): call it in a worker thread. Safe to
+    run in several threads or processes at once (see the module's docstring).
     """
     require_aware(now)
     folder = directory / "exports"
     folder.mkdir(parents=True, exist_ok=True)
-    stem = _free_stem(folder, f"submissions-{contest.local(now):%Y%m%d-%H%M%S}")
-    xlsx = folder / f"{stem}.xlsx"
-    csv_path = folder / f"{stem}.csv"
-    rows = [entry_values(e, contest) for e in entries]
-    _atomic(xlsx, lambda tmp: _write_workbook(tmp, progress, rows, contest))
-    _atomic(csv_path, lambda tmp: _write_csv(tmp, rows))
+    remove_old_exports(folder, keep)
+    claim = _claim_stem(folder, f"submissions-{contest.local(now):%Y%m%d-%H%M%S}")
+    try:
+        stem = claim.name.removeprefix(".").removesuffix(".claim")
+        xlsx = folder / f"{stem}.xlsx"
+        csv_path = folder / f"{stem}.csv"
+        rows = [entry_values(e, contest) for e in entries]
+        _publish(xlsx, lambda tmp: _write_workbook(tmp, progress, rows, contest))
+        _publish(csv_path, lambda tmp: _write_csv(tmp, rows))
+    finally:
+        claim.unlink(missing_ok=True)
     return ExportFiles(xlsx=xlsx, csv=csv_path)
 
 
-def _free_stem(folder: Path, stem: str) -> str:
-    candidate, n = stem, 1
-    while (folder / f"{candidate}.xlsx").exists() or (folder / f"{candidate}.csv").exists():
+def remove_old_exports(folder: Path, keep: timedelta = KEEP_EXPORTS) -> list[Path]:
+    """Delete export files older than `keep` and leftovers of crashed exports; what went.
+
+    Ages come from the files' modification times and the machine's clock (the file system's
+    own), never from the contest's clock, which tests move freely.
+    """
+    removed: list[Path] = []
+    wall = time.time()
+    for path in folder.iterdir():
+        if not path.name.startswith(("submissions-", ".submissions-")) or not path.is_file():
+            continue
+        limit = _LEFTOVER_AGE if path.name.startswith(".") else keep
+        try:
+            if wall - path.stat().st_mtime > limit.total_seconds():
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # another export removed it first
+    return removed
+
+
+def _claim_stem(folder: Path, stem: str) -> Path:
+    """Create `.<stem>[-n].claim` exclusively for the first free name; the claim file."""
+    n = 1
+    while True:
+        candidate = stem if n == 1 else f"{stem}-{n}"
         n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
+        if (folder / f"{candidate}.xlsx").exists() or (folder / f"{candidate}.csv").exists():
+            continue
+        claim = folder / f".{candidate}.claim"
+        try:
+            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        # The files may have appeared between the check and the claim (an export finishing).
+        if (folder / f"{candidate}.xlsx").exists() or (folder / f"{candidate}.csv").exists():
+            claim.unlink(missing_ok=True)
+            continue
+        return claim
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+def _publish(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file of our own, then link it to `path` (never over a file)."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    tmp = Path(name)
     try:
         write(tmp)
-        os.replace(tmp, path)
+        os.link(tmp, path)  # unlike os.replace, fails if `path` exists
     finally:
         tmp.unlink(missing_ok=True)
 

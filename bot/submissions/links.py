@@ -5,9 +5,12 @@ Three pure steps, no I/O:
 1. `extract_candidates` finds link candidates (with the author's name when it stands right
    before a link) in a OneBot v11 segment array: plain text, QQ share cards (`json` and `xml`
    segments) included.
+   Invisible characters (zero-width spaces, joiners, BOMs) and bidirectional controls are
+   removed first: pasted from a phone they would cut a link in two or hide part of it.
 2. `check_link` refuses what must not be stored or fetched (other schemes, IP and loopback
-   hosts, userinfo tricks, CQ codes, odd ports, hosts off the contest's platform list), each
-   with its own short Chinese reason, and returns the normalised URL of an acceptable link.
+   hosts, userinfo tricks, CQ codes, odd ports, hosts off the contest's platform list) and
+   pages that are not one post (profiles, login, search, lists: `shapes.py`), each with its
+   own short Chinese reason, and returns the normalised URL of an acceptable link.
 3. `normalize` gives one canonical string per post, so a post submitted twice in different
    forms (mobile/desktop, with tracking parameters, ...) is recognised as the same entry.
 
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.messages.cq import cq_unescape
+from bot.submissions.shapes import page_kind
 from bot.submissions.states import EntryKind
 
 MAX_URL_LENGTH = 2048
@@ -122,6 +126,9 @@ _LINK = re.compile(
     rf"|(?<![A-Za-z0-9.@/_\-])(?:[A-Za-z0-9\-]+\.)+(?i:com|cn|net|org|gov|edu|info|top)"
     rf"(?::[0-9]{{1,5}})?/{_BODY}+"
 )
+# Zero-width characters, word joiner, BOM, and the bidirectional marks, embeddings, overrides
+# and isolates: invisible in chat, they are removed before links are looked for.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 # "https：//" (full-width colon, a common phone IME slip) is read as "https://".
 _FULLWIDTH_COLON_SCHEME = re.compile(r"(?<![A-Za-z])((?i:https?))：//")
 _TRAILING = set(".,;:!?'\"")
@@ -187,8 +194,13 @@ def extract_candidates(segments: Iterable[Mapping[str, Any]]) -> list[Candidate]
     return found
 
 
+def strip_invisible(text: str) -> str:
+    """`text` without zero-width characters and bidirectional controls."""
+    return _INVISIBLE.sub("", text)
+
+
 def _scan_text(gap: str, text: str, found: list[Candidate]) -> str:
-    text = _FULLWIDTH_COLON_SCHEME.sub(r"\1://", text)
+    text = _FULLWIDTH_COLON_SCHEME.sub(r"\1://", strip_invisible(text))
     position = 0
     for match in _LINK.finditer(text):
         link = _trim(match.group())
@@ -297,7 +309,7 @@ def _json_card_url(raw: str) -> str | None:
         url = html.unescape(value).strip()
         # `url` is also used for mini-program paths; only a web link counts there.
         if key != "url" or re.match(r"(?i)https?://", url):
-            return url
+            return strip_invisible(url)
     return None
 
 
@@ -317,7 +329,7 @@ def _xml_card_url(raw: str) -> str | None:
     if match is None:
         return None
     value = match.group(2) if match.group(2) is not None else match.group(4)
-    return html.unescape(value).strip() or None
+    return strip_invisible(html.unescape(value)).strip() or None
 
 
 T = TypeVar("T")
@@ -452,6 +464,9 @@ def check_link(given: str, platforms: Sequence[str]) -> LinkCheck:
             f"不是大赛指定的平台（可用：{listed}）",
         )
     name = platform_name(host, platform)
+    other_page = page_kind(url)
+    if other_page is not None:
+        return LinkCheck(given, None, platform, name, kind, other_page.reason)
     if url == f"https://{host}/":
         return LinkCheck(given, None, platform, name, kind, "这是网站首页，请发具体文章的链接")
     return LinkCheck(given, url, platform, name, kind, None)

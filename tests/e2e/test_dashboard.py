@@ -3,7 +3,10 @@ the read-only API token and what judges may not do."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
+import io
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -12,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import openpyxl
 import pytest
 
 from .conftest import (
@@ -353,6 +357,55 @@ async def test_refusals_are_answered_with_their_reason_and_status(
     async with client.post(f"{entries}/{receipt}/score", data={"csrf": csrf}) as not_a_judge:
         assert not_a_judge.status == 403
     assert await entry_status(app, receipt) == "accepted"
+
+
+# ------------------------------------------------------------------ downloads
+
+
+async def test_concurrent_downloads_and_chat_exports_all_give_complete_files(
+    start_app: AppStarter,
+    contest_config: ContestWriter,
+    tmp_path: Path,
+    onebot: FakeOneBot,
+    client: aiohttp.ClientSession,
+) -> None:
+    """Twelve downloads and two /导出 at once: every one a whole workbook (they used to share
+    one temporary file per second and break each other)."""
+    app = await seeded_app(start_app, contest_config, tmp_path)
+    await onebot.connect(app.ws_url)
+    onebot.on_action("upload_private_file", lambda params: None)
+    async with await sign_in(client, await login_link(onebot, ORGANIZER_ID)):
+        pass
+
+    async def download() -> tuple[int, bytes]:
+        async with client.get(f"{base(app)}/dashboard/downloads/xlsx") as answer:
+            return answer.status, await answer.read()
+
+    async def export_in_chat() -> None:
+        await onebot.post_private_message(ORGANIZER_ID, "/导出")
+
+    results = await asyncio.gather(
+        *[download() for _ in range(12)], *[export_in_chat() for _ in range(2)]
+    )
+    uploads = [await onebot.wait_call("upload_private_file", timeout=30) for _ in range(4)]
+
+    downloads = [r for r in results if r is not None]
+    assert [status for status, _ in downloads] == [200] * 12
+    workbooks = [body for _, body in downloads]
+    workbooks += [
+        base64.b64decode(u["file"].removeprefix("base64://"))
+        for u in uploads
+        if u["name"].endswith(".xlsx")
+    ]
+    assert len(workbooks) == 14
+    with sqlite3.connect(database_file(app)) as db:
+        total = db.execute("SELECT count(*) FROM entry").fetchone()[0]
+    for body in workbooks:
+        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+        assert book.sheetnames == ["单位进度", "全部作品"]
+        assert sum(1 for _ in book["全部作品"].iter_rows()) == total + 1
+    names = [u["name"] for u in uploads]
+    assert len(set(names)) == 4
 
 
 async def test_dashboard_command_in_a_group_sends_no_link(

@@ -271,6 +271,35 @@ async def test_link_with_a_control_character_is_refused(app: App, book: Runtime)
     assert await book.entries.all_entries() == []
 
 
+async def test_profile_login_and_search_pages_are_refused_and_nothing_changes(
+    app: App, book: Runtime
+) -> None:
+    await _expect(
+        app,
+        "/提交 https://weibo.com/u/1234567890 https://weibo.com/1234567890 "
+        "https://weibo.com/login.php https://weibo.com/search?q=x",
+        "未登记：weibo.com/u/1234567890 —— 这是个人主页，不是某一篇作品的链接\n"
+        "未登记：weibo.com/1234567890 —— 这是个人主页，不是某一篇作品的链接\n"
+        "未登记：weibo.com/login.php —— 这是登录页面，不是某一篇作品的链接\n"
+        "未登记：weibo.com/search?q=x —— 这是搜索页面，不是某一篇作品的链接\n"
+        "南湖街道 已提交 0/50",
+    )
+    assert await book.entries.all_entries() == []
+
+
+async def test_a_zero_width_space_inside_a_post_link_still_gives_the_post(
+    app: App, book: Runtime
+) -> None:
+    await _expect(
+        app,
+        text_message("/提交 https://wei\u200bbo.com/1234567890/\u200bAbc123"),
+        "#1 已登记\n南湖街道 已提交 1/50",
+    )
+    entry = await book.entries.get(1)
+    assert entry is not None
+    assert entry.url == WEIBO_STORED
+
+
 async def test_no_link_gets_the_usage(app: App, book: Runtime) -> None:
     await _expect(app, "/提交", SUBMIT_USAGE)
 

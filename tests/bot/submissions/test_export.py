@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,7 +14,7 @@ from openpyxl import load_workbook
 
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryView, Progress
-from bot.submissions.export import ENTRIES_SHEET, PROGRESS_SHEET, write_exports
+from bot.submissions.export import ENTRIES_SHEET, PROGRESS_SHEET, ExportFiles, write_exports
 from bot.submissions.states import EntryKind, EntryStatus, Flag, VerifyStatus
 
 NOW = datetime(2027, 7, 1, 10, 0, 5, tzinfo=UTC)  # 18:00:05 in Shanghai
@@ -247,3 +250,57 @@ def test_an_empty_contest_exports_headers_only(tmp_path: Path, contest: Contest)
     book = load_workbook(files.xlsx)
     assert [list(r) for r in book[ENTRIES_SHEET].iter_rows(values_only=True)] == [ENTRY_HEADER]
     assert files.csv.read_text(encoding="utf-8-sig").splitlines() == [",".join(ENTRY_HEADER)]
+
+
+def test_exports_started_in_the_same_second_in_parallel_all_complete(
+    tmp_path: Path, contest: Contest
+) -> None:
+    many = [entry(n) for n in range(1, 301)]
+
+    def one(_: int) -> ExportFiles:
+        return write_exports(tmp_path, PROGRESS, many, contest, NOW)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, range(12)))
+
+    assert len({files.xlsx for files in results}) == 12
+    assert len({files.csv for files in results}) == 12
+    for files in results:
+        assert len(load_workbook(files.xlsx)[ENTRIES_SHEET]["A"]) == 301
+        assert len(files.csv.read_text(encoding="utf-8-sig").splitlines()) == 301
+    assert not [p.name for p in (tmp_path / "exports").iterdir() if p.name.startswith(".")]
+
+
+def test_an_export_never_replaces_a_file_already_there(tmp_path: Path, contest: Contest) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "submissions-20270701-180005.xlsx").write_bytes(b"being downloaded")
+
+    files = write_exports(tmp_path, PROGRESS, ENTRIES, contest, NOW)
+
+    assert (folder / "submissions-20270701-180005.xlsx").read_bytes() == b"being downloaded"
+    assert files.xlsx.name == "submissions-20270701-180005-2.xlsx"
+    assert files.csv.name == "submissions-20270701-180005-2.csv"
+
+
+def test_exports_older_than_a_week_are_removed_by_the_next_export(
+    tmp_path: Path, contest: Contest
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    old = folder / "submissions-20270601-090000.xlsx"
+    recent = folder / "submissions-20270628-090000.xlsx"
+    stale_temp = folder / ".submissions-20270601-090000.xlsx.abc.tmp"
+    for path in (old, recent, stale_temp):
+        path.write_bytes(b"x")
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old, (eight_days_ago, eight_days_ago))
+    os.utime(stale_temp, (eight_days_ago, eight_days_ago))
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(recent, (two_days_ago, two_days_ago))
+
+    files = write_exports(tmp_path, PROGRESS, ENTRIES, contest, NOW)
+
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [recent.name, files.xlsx.name, files.csv.name]
+    )

@@ -269,6 +269,30 @@ def test_hostile_links_are_found_whole_so_they_can_be_refused(message: str, link
     assert not check_link(link, PLATFORMS).ok
 
 
+@pytest.mark.parametrize(
+    "invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202a", "\u202b",
+                  "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+)  # fmt: skip
+def test_invisible_and_direction_characters_inside_a_link_are_removed(invisible: str) -> None:
+    assert links_in(text(f"https://wei{invisible}bo.com/1234567890/{invisible}z0JH2lOMb")) == [
+        "https://weibo.com/1234567890/z0JH2lOMb"
+    ]
+
+
+def test_invisible_characters_around_a_name_and_a_link_are_removed() -> None:
+    found = extract_candidates(
+        [text("\u202e张\u200b三 \u2066https://blog.sina.com.cn/s/blog_4b3c\ufeff2a1d0102e5f6.html")]
+    )
+    assert found == [Candidate(SINA_BLOG, "张三")]
+
+
+def test_invisible_characters_in_a_share_card_link_are_removed() -> None:
+    card = json_card(
+        {"meta": {"news": {"jumpUrl": "https://weibo.com/1234567890/z0JH\u200b2lOMb"}}}
+    )
+    assert links_in(card) == ["https://weibo.com/1234567890/z0JH2lOMb"]
+
+
 def test_links_spread_over_text_segments_and_other_segments() -> None:
     found = extract_candidates(
         [
@@ -558,6 +582,90 @@ def test_bad_link_is_refused_with_its_reason(given: str, reason: str) -> None:
     assert result.given == given
 
 
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        # Weibo
+        ("https://weibo.com/u/1234567890", "个人主页"),
+        ("https://weibo.com/1234567890", "个人主页"),
+        ("https://www.weibo.com/1234567890?is_all=1", "个人主页"),
+        ("https://weibo.com/rmrb", "个人主页"),
+        ("https://weibo.com/n/张三", "个人主页"),
+        ("https://weibo.com/1234567890/profile", "个人主页"),
+        ("https://weibo.com/1234567890/follow", "个人主页"),
+        ("https://weibo.com/u/1234567890/home", "个人主页"),
+        ("https://m.weibo.cn/u/1234567890?luicode=10000011", "个人主页"),
+        ("https://m.weibo.cn/profile/1234567890", "个人主页"),
+        ("https://m.weibo.cn/1234567890", "个人主页"),
+        ("https://weibo.cn/u/1234567890", "个人主页"),
+        ("https://weibo.com/login.php", "登录"),
+        ("https://weibo.com/newlogin?tabtype=weibo", "登录"),
+        ("https://passport.weibo.com/signin/login", "登录"),
+        ("https://passport.weibo.cn/signin/login?entry=mweibo", "登录"),
+        ("https://weibo.com/search?q=x", "搜索"),
+        ("https://s.weibo.com/weibo?q=%E5%85%9A%E5%8F%B2", "搜索"),
+        ("https://m.weibo.cn/search?containerid=100103", "搜索"),
+        ("https://weibo.com/hot/search", "搜索"),
+        ("https://m.weibo.cn/p/index?containerid=1076031234567890", "列表"),
+        # Sina blog
+        ("https://blog.sina.com.cn/u/1234567890", "个人主页"),
+        ("http://blog.sina.com.cn/1234567890", "个人主页"),
+        ("http://blog.sina.com.cn/rmrb", "个人主页"),
+        ("http://blog.sina.com.cn/s/profile_1234567890.html", "个人主页"),
+        ("http://blog.sina.com.cn/s/articlelist_1234567890_0_1.html", "列表"),
+        ("https://search.sina.com.cn/?q=x&c=blog", "搜索"),
+        ("https://login.sina.com.cn/signup/signin.php", "登录"),
+        # Tencent
+        ("https://user.qzone.qq.com/10001", "个人主页"),
+        ("https://user.qzone.qq.com/10001/main", "个人主页"),
+        ("https://user.qzone.qq.com/10001/blog", "列表"),
+        ("https://t.qq.com/zhangsan", "个人主页"),
+        ("https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz=MzA5", "个人主页"),
+        ("https://mp.weixin.qq.com/cgi-bin/loginpage", "登录"),
+        ("https://xui.ptlogin2.qq.com/cgi-bin/xlogin?appid=1", "登录"),
+        # Xinhua, People's Daily
+        ("http://www.xinhuanet.com/politics/", "列表"),
+        ("http://www.xinhuanet.com/politics/index.htm", "列表"),
+        ("http://www.news.cn/politics/index.html", "列表"),
+        ("http://so.news.cn/#search/0/%E5%85%9A%E5%8F%B2/1/", "搜索"),
+        ("http://politics.people.com.cn/GB/1024/index.html", "列表"),
+        ("http://t.people.com.cn/zhangsan", "个人主页"),
+    ],
+)
+def test_a_page_that_is_not_one_post_is_refused_with_what_it_is(given: str, reason: str) -> None:
+    result = check_link(given, [*PLATFORMS, "sina.com.cn"])
+    assert not result.ok
+    assert result.url is None
+    assert result.reason is not None
+    assert reason in result.reason
+    assert "不是某一篇作品的链接" in result.reason
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://weibo.com/1234567890/z0JH2lOMb",
+        "https://m.weibo.cn/status/3501756485200075",
+        "https://weibo.com/ttarticle/p/show?id=2309404654321",
+        "https://card.weibo.com/article/m/show/id/2309404654321",
+        SINA_BLOG,
+        "https://blog.sina.cn/dpool/blog/s/blog_4b3c2a1d0102e5f6.html",
+        "https://mp.weixin.qq.com/s/AbCdEf123",
+        "https://mp.weixin.qq.com/s?__biz=MzA5&mid=2650&idx=1&sn=abc",
+        "https://user.qzone.qq.com/10001/blog/1625097600",
+        "https://new.qq.com/rain/a/20210701A0ABCD00",
+        "http://www.xinhuanet.com/politics/2021-07/01/c_1127615334.htm",
+        "http://www.news.cn/politics/20230701/0a1b2c3d4e5f/c.html",
+        "http://cpc.people.com.cn/n1/2021/0701/c64094-32146278.html",
+        "http://blog.people.com.cn/article/1625097600.html",
+        "https://t.cn/A6abcXYZ",
+    ],
+)
+def test_post_links_of_every_platform_are_not_taken_for_other_pages(given: str) -> None:
+    result = check_link(given, PLATFORMS)
+    assert result.ok, result.reason
+
+
 def test_link_whose_normalised_form_is_too_long_is_refused() -> None:
     """Percent-encoding turns each Chinese character into nine."""
     given = "https://people.com.cn/" + "党" * 1000
@@ -617,7 +725,7 @@ def test_refusal_does_not_echo_a_very_long_scheme() -> None:
         ("https://new.qq.com/rain/a/20210701A0ABCD00", "qq.com", "腾讯", "article"),
         ("https://mp.weixin.qq.com/s/AbCdEf123", "qq.com", "微信公众号", "article"),
         ("https://user.qzone.qq.com/10001/blog/1625097600", "qq.com", "腾讯", "blog"),
-        ("https://t.qq.com/zhangsan", "qq.com", "腾讯微博", "microblog"),
+        ("https://t.qq.com/p/t/123456789012345", "qq.com", "腾讯微博", "microblog"),
         (
             "http://www.xinhuanet.com/politics/2021-07/01/c_1127615334.htm",
             "xinhuanet.com",
