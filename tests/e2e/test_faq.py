@@ -224,3 +224,29 @@ async def test_saying_wrong_to_an_answer_records_a_miss(
     _, listing = await _ask(onebot, ORGANIZER_ID, "/faq 未解决")
     assert "博客链接怎么复制" in listing.text
     assert "【答错：blog-link】" in listing.text
+
+
+# --- the semantic layer in the running bot -------------------------------------------------
+
+
+async def test_a_question_sharing_no_word_with_the_entry_is_answered_by_meaning(
+    app: AppProcess, onebot: FakeOneBot, entries: dict[str, FaqEntry]
+) -> None:
+    """口令 / 记不起来 share no word with 密码 / 忘: by words alone this gets a list (the bot
+    starts with the embeddings a first run leaves in its data dir, see conftest)."""
+    await onebot.connect(app.ws_url)
+    _, answer = await _ask(onebot, MEMBER_ID, "/问 博客的口令记不起来了")
+    assert answer.text == _answer(entries["blog-password-forgot"])
+
+
+async def test_a_long_message_with_context_is_answered_from_its_question(
+    app: AppProcess, onebot: FakeOneBot, entries: dict[str, FaqEntry]
+) -> None:
+    await onebot.connect(app.ws_url)
+    _, answer = await _ask(
+        onebot,
+        MEMBER_ID,
+        "/问 各位老师好，我是城南社区负责报送的，今天下午开完会回来，"
+        "社区里一位老同志写好了文章，想问一下博客里面怎么插入照片",
+    )
+    assert answer.text == _answer(entries["blog-image"])
