@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.clock import require_aware
+from bot.dashboard.params import plain_int
 from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
 from bot.refusal import Refusal
 from bot.storage.db import Sessions, write_transaction
@@ -39,14 +40,26 @@ def clean_comment(text: str) -> str | None:
         for ch in unicodedata.normalize("NFC", text)
     ).strip()
     if len(kept) > COMMENT_MAX:
-        raise ScoreError(f"评语不能超过 {COMMENT_MAX} 个字（现在 {len(kept)} 个）。")
+        raise ScoreError(f"评语过长：不能超过 {COMMENT_MAX} 个字（现在 {len(kept)} 个）。")
     return kept or None
+
+
+QUALITY_RANGE = f"质量分应为 {QUALITY_MIN} 到 {QUALITY_MAX} 的整数。"
+COMMENT_TOO_LONG = f"评语过长：提交的内容太大，评语不能超过 {COMMENT_MAX} 个字。"
 
 
 def check_quality(quality: int) -> int:
     if not QUALITY_MIN <= quality <= QUALITY_MAX:
-        raise ScoreError(f"质量分应为 {QUALITY_MIN} 到 {QUALITY_MAX} 的整数。")
+        raise ScoreError(QUALITY_RANGE)
     return quality
+
+
+def parse_quality(text: str) -> int:
+    """A quality score as typed in a form ("8"); `ScoreError` for anything but 1-10 in 0-9."""
+    quality = plain_int(text, QUALITY_MAX)
+    if quality is None:
+        raise ScoreError(QUALITY_RANGE)
+    return check_quality(quality)
 
 
 class ScoreBook:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col, func, select
 
+from bot.dashboard.params import plain_int
 from bot.dashboard.store import EntryScore
 from bot.faq.entry import FaqEntry
 from bot.faq.service import AnswerCount, FaqService, UnansweredGroup
@@ -52,7 +53,7 @@ MAX_PER_PAGE = 500
 MAX_DAYS = 62
 # The FAQ page's most asked entries.
 MOST_ASKED = 20
-_RECEIPT = re.compile(r"#?(\d{1,9})")
+_RECEIPT = re.compile(r"#?([0-9]{1,9})")
 _ENTRY = SQLModel.metadata.tables[Entry.__tablename__]
 
 
@@ -168,8 +169,7 @@ class EntryFilter:
         """Lenient: a value that does not parse is ignored rather than refused."""
 
         def integer(key: str) -> int | None:
-            raw = params.get(key, "").strip()
-            return int(raw) if raw.isdigit() and len(raw) < 10 else None
+            return plain_int(params.get(key, ""))
 
         def day(key: str) -> date | None:
             try:

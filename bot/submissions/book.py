@@ -188,11 +188,14 @@ class EntryError(Refusal):
     """An entry command that cannot be done; the message is for the user (Chinese)."""
 
 
+RECEIPT_NOT_FOUND = "没有找到回执 #{ref}，请核对编号。"
+
+
 class EntryNotFound(EntryError, NotFound):
     def __init__(self, ref: int | str) -> None:
         self.ref = ref
         if isinstance(ref, int):
-            message = f"没有找到回执 #{ref}，请核对编号。"
+            message = RECEIPT_NOT_FOUND.format(ref=ref)
         else:
             message = "没有找到这个链接的提交记录，请核对链接，或改用回执编号。"
         super().__init__(message)

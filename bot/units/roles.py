@@ -54,6 +54,26 @@ class Identity:
         return False
 
 
+MSG_NEED_ORGANIZER = "抱歉，/{name} 仅限组织者使用。"
+MSG_NEED_JUDGE = "抱歉，/{name} 仅限评委和组织者使用。"
+MSG_NEED_SECRETARY = "抱歉，/{name} 仅限联络员和组织者使用。"
+MSG_NOT_BOUND = "您还没有绑定单位，请联系组织者发送“/单位 绑定 单位名 @您”为您绑定。"
+
+
+def refusal(need: Need, name: str, identity: Identity) -> str:
+    """Why `identity` may not use `/name` (a command, or a command and its subcommand).
+
+    Says which role the command is for; only a member without a role who uses a secretary's
+    command is told how to get bound, since they are most likely a secretary not yet bound. A
+    judge is never told to get bound: judging and submitting are different jobs.
+    """
+    if need is Need.SECRETARY:
+        return MSG_NEED_SECRETARY.format(name=name) if identity.judge else MSG_NOT_BOUND
+    if need is Need.JUDGE:
+        return MSG_NEED_JUDGE.format(name=name)
+    return MSG_NEED_ORGANIZER.format(name=name)
+
+
 def is_organizer(
     user_id: int, *, contest: Contest, superusers: frozenset[int], group_role: str | None
 ) -> bool:

@@ -4,7 +4,7 @@ A route asks for what it needs and gets it, or never runs:
 - `DashboardDep`: the state every route shares (built for the open runtime);
 - `ViewerDep` / `PageDep`: a signed-in person (else the browser goes to the sign-in page);
 - `OrganizerChange` / `JudgeChange` / `AnyChange`: a POST with a valid CSRF token from a person
-  with that role (else 403 with the reason);
+  with that role (else 403 with the reason), its form at most MAX_FORM_BYTES (else 413);
 - `ApiDep`: JSON for a session or the read-only `Authorization: Bearer` API token (else 401).
 Refusals are raised as exceptions; `errors.py` turns them, and the contest's own refusals
 (`bot.refusal`), into responses in one place.
@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from jinja2 import Environment
 
 from bot.dashboard.auth import LoginLinks, Session, SessionCodec, bearer_matches, load_secret
-from bot.dashboard.scores import ScoreBook
+from bot.dashboard.scores import COMMENT_TOO_LONG, ScoreBook
 from bot.dashboard.views import DashboardViews
 from bot.runtime import Runtime, current
 from plugins.dashboard.pages import (
@@ -31,6 +31,7 @@ from plugins.dashboard.pages import (
     MSG_CSRF,
     MSG_JUDGE_READ_ONLY,
     MSG_NOT_JUDGE,
+    MSG_TOO_LARGE,
     html,
     make_pages,
 )
@@ -130,6 +131,14 @@ class ApiSignInNeeded(Exception):
     """No session and no API token: JSON answers 401."""
 
 
+class FormTooLarge(Exception):
+    """A posted form over MAX_FORM_BYTES: 413 with the reason (not mistaken for a stale page)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 class Forbidden(Exception):
     """Signed in, but not allowed (wrong role, stale form): 403 with the reason."""
 
@@ -180,11 +189,19 @@ PageDep = Annotated[Page, Depends(page)]
 # --- a change: POST, CSRF, role ---------------------------------------------------------------
 
 
-async def form_of(request: Request) -> dict[str, str]:
-    """The posted form's fields (first value of each); an oversized body counts as empty."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+async def form_of(request: Request, too_large: str = MSG_TOO_LARGE) -> dict[str, str]:
+    """The posted form's fields (first value of each); `FormTooLarge` over MAX_FORM_BYTES.
+
+    The body is read only up to the limit: a huge upload is not held in memory first.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise FormTooLarge(too_large)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge(too_large)
     parsed = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {k: v[0] for k, v in parsed.items()}
 
@@ -197,12 +214,13 @@ class Change:
 
 
 def change(
-    role: Literal["organizer", "judge"] | None,
+    role: Literal["organizer", "judge"] | None, too_large: str = MSG_TOO_LARGE
 ) -> Callable[[Request, Dashboard, Viewer], Awaitable[Change]]:
-    """A dependency: a POST with a valid CSRF token from someone with `role` (None: anyone)."""
+    """A dependency: a POST with a valid CSRF token from someone with `role` (None: anyone);
+    `too_large` is what an oversized form is told."""
 
     async def checked(request: Request, d: DashboardDep, signed: ViewerDep) -> Change:
-        form = await form_of(request)
+        form = await form_of(request, too_large)
         if not d.codec.csrf_ok(signed.cookie, form.get("csrf")):
             raise Forbidden(MSG_CSRF, signed.session)
         if role == "organizer" and not signed.session.organizer:
@@ -216,7 +234,8 @@ def change(
 
 AnyChange = Annotated[Change, Depends(change(None))]
 OrganizerChange = Annotated[Change, Depends(change("organizer"))]
-JudgeChange = Annotated[Change, Depends(change("judge"))]
+# Judges post only scores: what makes their form too large is the comment.
+JudgeChange = Annotated[Change, Depends(change("judge", COMMENT_TOO_LONG))]
 
 
 # --- JSON -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 - `SignInNeeded` → the sign-in page (303); `ApiSignInNeeded` → 401 JSON with WWW-Authenticate;
 - `Forbidden` (a stale form, the wrong role) → 403 with the reason;
+- `FormTooLarge` → 413 with the reason;
 - the contest's own refusals (`bot.refusal`): `NotFound` → 404, any other `Refusal` → 400,
   with the Chinese text the domain wrote once.
 """
@@ -12,7 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from bot.refusal import NotFound, Refusal
-from plugins.dashboard.deps import ApiSignInNeeded, Forbidden, SignInNeeded, dashboard
+from plugins.dashboard.deps import (
+    ApiSignInNeeded,
+    Forbidden,
+    FormTooLarge,
+    SignInNeeded,
+    dashboard,
+)
 from plugins.dashboard.pages import MSG_SIGN_IN, PREFIX, json, redirect, secure
 
 
@@ -31,6 +38,13 @@ async def _forbidden(request: Request, error: Exception) -> Response:
     return dashboard().message(error.text, 403, error.viewer)
 
 
+async def _too_large(request: Request, error: Exception) -> Response:
+    assert isinstance(error, FormTooLarge)
+    d = dashboard()
+    viewer, _ = d.viewer(request)
+    return d.message(error.text, 413, viewer)
+
+
 async def _refused(request: Request, error: Exception) -> Response:
     d = dashboard()
     viewer, _ = d.viewer(request)
@@ -42,4 +56,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SignInNeeded, _sign_in)
     app.add_exception_handler(ApiSignInNeeded, _api_sign_in)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(FormTooLarge, _too_large)
     app.add_exception_handler(Refusal, _refused)

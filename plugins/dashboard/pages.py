@@ -39,6 +39,8 @@ MSG_JUDGE_READ_ONLY = "评委可以查看和评分，但不能更改作品状态
 MSG_NOT_JUDGE = "只有评委可以评分。"
 MSG_CSRF = "页面已过期，请返回刷新后再试。"
 MSG_NOT_FOUND = "没有这个页面。"
+MSG_NO_FILE = "没有这个文件。"
+MSG_TOO_LARGE = "提交的内容太大，请缩短后再试。"
 MSG_FAQ_OFF = "常见问题功能未启用。"
 DONE = {
     "withdrawn": "已撤回 #{r}。",

@@ -49,7 +49,7 @@ from plugins.router.table import (
     commands_for,
     listen,
     notice,
-    refusal,
+    refusal_of,
 )
 
 __all__ = [
@@ -232,7 +232,7 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
     found = _commands[call.key]
     request.example = found.example
     if not identity.allows(found.need):
-        await request.reply(refusal(found.need, found.name))
+        await request.reply(refusal_of(found, request))
         return
     try:
         await found.handler(request)

@@ -14,7 +14,7 @@ from nonebot.adapters.onebot.v11 import Bot, MessageEvent, NoticeEvent
 
 from bot.messages.commands import CommandTable
 from bot.runtime import Runtime
-from bot.units.roles import Identity, Need
+from bot.units.roles import Identity, Need, refusal
 from plugins.router.request import Request
 
 Handler = Callable[[Request], Awaitable[None]]
@@ -45,6 +45,7 @@ _table = CommandTable()
 _commands: dict[str, Command] = {}
 _notices: dict[str, list[NoticeHandler]] = {}
 _listeners: list[tuple[Wants, Handler]] = []
+_groups: dict[str, CommandGroup] = {}
 
 
 def command(
@@ -92,18 +93,14 @@ def commands_for(identity: Identity) -> list[Command]:
 
 # --- refusals by role --------------------------------------------------------------------------
 
-MSG_NEED_ORGANIZER = "抱歉，/{name} 仅限组织者使用。"
-MSG_NEED_JUDGE = "抱歉，/{name} 仅限评委和组织者使用。"
-MSG_NEED_SECRETARY = "您还没有绑定单位，请联系组织者发送“/单位 绑定 单位名 @您”为您绑定。"
 
-
-def refusal(need: Need, name: str) -> str:
-    """Why this user may not use `/name` (a command, or a command and its subcommand)."""
-    if need is Need.SECRETARY:
-        return MSG_NEED_SECRETARY
-    if need is Need.JUDGE:
-        return MSG_NEED_JUDGE.format(name=name)
-    return MSG_NEED_ORGANIZER.format(name=name)
+def refusal_of(found: Command, request: Request) -> str:
+    """Why `request`'s sender may not use `found`; for a command group, the subcommand they
+    typed decides (`/提醒 立即` is for organizers even though `/提醒 我` is for secretaries)."""
+    group = _groups.get(found.key)
+    if group is not None:
+        return group.refusal(request)
+    return refusal(found.need, found.name, request.identity)
 
 
 # --- command groups ----------------------------------------------------------------------------
@@ -131,8 +128,9 @@ class Sub:
 class CommandGroup:
     """A command whose first word picks a subcommand; declare them with `.sub(...)`."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, need: Need) -> None:
         self.name = name
+        self.need = need
         self._table = CommandTable()
         self._subs: dict[str, Sub] = {}
 
@@ -164,9 +162,20 @@ class CommandGroup:
             return
         found = self._subs[call.key]
         if not request.identity.allows(found.need):
-            await request.reply(refusal(found.need, f"{self.name} {found.name}"))
+            await request.reply(refusal(found.need, f"{self.name} {found.name}", request.identity))
             return
         await found.handler(replace(request, args=call.args, head=call.head, example=found.example))
+
+    def refusal(self, request: Request) -> str:
+        """Why the sender, who may not use this group at all, may not use what they typed:
+        the subcommand's own role when it needs more than the group (`/提醒 立即`), else the
+        group's (`/单位 列表` → "/单位 仅限组织者使用")."""
+        tail = request.event.get_plaintext()[request.head :]
+        call = self._table.resolve_word(tail, before=request.head)
+        found = self._subs[call.key] if call is not None else None
+        if found is None or found.need is self.need:
+            return refusal(self.need, self.name, request.identity)
+        return refusal(found.need, f"{self.name} {found.name}", request.identity)
 
     def _unknown(self, request: Request) -> str:
         usage = self.usage(request.identity)
@@ -183,6 +192,7 @@ def command_group(
     *names: str, need: Need, summary: str, example: str, order: int = 100
 ) -> CommandGroup:
     """Register a command made of subcommands (`/单位 列表|绑定|…`); returns the group."""
-    group = CommandGroup(names[0])
+    group = CommandGroup(names[0], need)
     command(*names, need=need, summary=summary, example=example, order=order)(group.dispatch)
+    _groups[names[0]] = group
     return group

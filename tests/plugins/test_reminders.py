@@ -80,8 +80,15 @@ async def test_secretary_gets_only_their_part_of_the_usage(app: App, runtime: Ru
     await _expect_reply(app, "/提醒", USAGE_SECRETARY, user_id=SECRETARY)
 
 
-async def test_member_is_refused(app: App, runtime: Runtime) -> None:
-    await _expect_reply(app, "/提醒 预览", NOT_A_SECRETARY, user_id=MEMBER)
+async def test_member_is_told_preview_is_for_organizers(app: App, runtime: Runtime) -> None:
+    # Being bound to a unit would not help: secretaries may not preview either.
+    await _expect_reply(app, "/提醒 预览", "抱歉，/提醒 预览 仅限组织者使用。", user_id=MEMBER)
+
+
+async def test_member_asking_for_their_units_progress_is_told_how_to_get_bound(
+    app: App, runtime: Runtime
+) -> None:
+    await _expect_reply(app, "/提醒 我", NOT_A_SECRETARY, user_id=MEMBER)
 
 
 async def test_secretary_cannot_pause_reminders(app: App, runtime: Runtime) -> None:

@@ -7,9 +7,11 @@ from nonebug import App
 
 from bot.runtime import Runtime
 from tests.fake import (
+    JUDGE,
     MEMBER,
     SELF_ID,
     NoMentions,
+    expect_reply,
     group_message,
     reply_starting,
     reply_to,
@@ -98,6 +100,39 @@ async def test_organizer_only_command_is_refused_politely(app: App, runtime: Run
         bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
         ctx.receive_event(bot, event)
         ctx.should_call_api(*reply_to(event, "抱歉，/单位 仅限组织者使用。"), result={})
+
+
+NOT_BOUND = "您还没有绑定单位，请联系组织者发送“/单位 绑定 单位名 @您”为您绑定。"
+
+
+async def test_a_judge_is_told_a_secretary_command_is_for_secretaries_and_organizers(
+    app: App, runtime: Runtime
+) -> None:
+    await expect_reply(app, "/撤回 2", "抱歉，/撤回 仅限联络员和组织者使用。", user_id=JUDGE)
+    await expect_reply(
+        app,
+        "/提交 https://blog.sina.com.cn/s/blog_1.html",
+        "抱歉，/提交 仅限联络员和组织者使用。",
+        user_id=JUDGE,
+    )
+
+
+async def test_a_judge_is_told_an_organizer_subcommand_is_for_organizers(
+    app: App, runtime: Runtime
+) -> None:
+    await expect_reply(app, "/提醒 立即", "抱歉，/提醒 立即 仅限组织者使用。", user_id=JUDGE)
+
+
+async def test_a_member_is_told_an_organizer_subcommand_is_for_organizers(
+    app: App, runtime: Runtime
+) -> None:
+    await expect_reply(app, "/提醒 立即", "抱歉，/提醒 立即 仅限组织者使用。")
+
+
+async def test_a_member_using_a_secretary_command_is_told_how_to_get_bound(
+    app: App, runtime: Runtime
+) -> None:
+    await expect_reply(app, "/撤回 2", NOT_BOUND)
 
 
 async def test_failed_send_does_not_break_the_next_command(app: App, runtime: Runtime) -> None:

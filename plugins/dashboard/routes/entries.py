@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.dashboard.scores import ScoreError
+from bot.dashboard.params import receipt_of
+from bot.dashboard.scores import parse_quality
 from bot.dashboard.views import EntryFilter
 from bot.refusal import Refusal
 from bot.submissions.book import EntryNotFound
@@ -30,22 +31,26 @@ async def entries(request: Request, page: PageDep) -> Response:
         units=d.runtime.units.list_units(),
         platforms=d.views.platforms(),
         back=request.url.path + (f"?{query}" if query else ""),
-        done=done.format(r=receipt if receipt.isdigit() else "") if done else None,
+        done=done.format(r=receipt if receipt.isascii() and receipt.isdigit() else "")
+        if done
+        else None,
     )
 
 
-@router.post(f"{PREFIX}/entries/{{receipt}}/withdraw")
-async def withdraw(receipt: int, change: OrganizerChange) -> Response:
+@router.post(f"{PREFIX}/entries/{{path_receipt}}/withdraw")
+async def withdraw(path_receipt: str, change: OrganizerChange) -> Response:
     d = change.d
+    receipt = receipt_of(path_receipt)
     await d.runtime.entries.withdraw(
         receipt, actor=change.viewer.user_id, unit_id=None, now=d.now()
     )
     return back(change.form, "withdrawn", receipt)
 
 
-@router.post(f"{PREFIX}/entries/{{receipt}}/restore")
-async def restore(receipt: int, change: OrganizerChange) -> Response:
+@router.post(f"{PREFIX}/entries/{{path_receipt}}/restore")
+async def restore(path_receipt: str, change: OrganizerChange) -> Response:
     d = change.d
+    receipt = receipt_of(path_receipt)
     entry = await d.runtime.entries.get(receipt)
     if entry is None:
         raise EntryNotFound(receipt)
@@ -59,15 +64,14 @@ async def restore(receipt: int, change: OrganizerChange) -> Response:
     return back(change.form, "restored", receipt)
 
 
-@router.post(f"{PREFIX}/entries/{{receipt}}/score")
-async def score(receipt: int, change: JudgeChange) -> Response:
-    quality = change.form.get("quality", "").strip()
-    if not quality.isdigit():
-        raise ScoreError("质量分应为 1 到 10 的整数。")
+@router.post(f"{PREFIX}/entries/{{path_receipt}}/score")
+async def score(path_receipt: str, change: JudgeChange) -> Response:
+    receipt = receipt_of(path_receipt)
+    quality = parse_quality(change.form.get("quality", ""))
     await change.d.scores.set(
         receipt,
         judge_id=change.viewer.user_id,
-        quality=int(quality),
+        quality=quality,
         comment=change.form.get("comment", ""),
         now=change.d.now(),
     )

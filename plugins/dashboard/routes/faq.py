@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from bot.dashboard.params import plain_int
 from bot.refusal import Refusal
 from plugins.dashboard.deps import OrganizerChange, PageDep
 from plugins.dashboard.pages import DONE, MSG_FAQ_OFF, PREFIX, redirect
@@ -24,9 +25,9 @@ async def learn(change: OrganizerChange) -> Response:
     service = change.d.runtime.faq
     if service is None:
         raise Refusal(MSG_FAQ_OFF)
-    question = change.form.get("unanswered", "")
+    question = plain_int(change.form.get("unanswered", ""))
     entry_id = change.form.get("entry", "")
-    if not question.isdigit() or not entry_id:
+    if question is None or not entry_id:
         raise Refusal("请选择要归入的常见问题条目。")
-    await service.learn(int(question), entry_id, actor=change.viewer.user_id, now=change.d.now())
+    await service.learn(question, entry_id, actor=change.viewer.user_id, now=change.d.now())
     return redirect(f"{PREFIX}/faq?done=learned")

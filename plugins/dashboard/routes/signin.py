@@ -10,8 +10,10 @@ from plugins.dashboard.pages import (
     COOKIE,
     HERE,
     MSG_LINK_INVALID,
+    MSG_NO_FILE,
     MSG_SIGN_IN,
     PREFIX,
+    html,
     redirect,
     secure,
 )
@@ -70,7 +72,7 @@ async def logout(change: AnyChange) -> Response:
 @router.get(f"{PREFIX}/static/{{name}}")
 async def static(name: str) -> Response:
     if name not in STATIC:
-        return Response(status_code=404)
+        return html(MSG_NO_FILE, 404)
     response = FileResponse(HERE / "static" / name, media_type=STATIC[name])
     response.headers["Cache-Control"] = "max-age=3600"
     return secure(response)
