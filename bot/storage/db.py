@@ -7,6 +7,7 @@ the bot (`SchemaTooNew`) or one whose tables were not made by Alembic (`SchemaUn
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from alembic.util.exc import CommandError
 from loguru import logger
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,6 +51,8 @@ OWN_TABLES = frozenset(
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Opening (and migrating) a SQLite file another process is creating at the same moment.
+OPEN_ATTEMPTS = 5
 # Serialises migrations of several bot processes sharing one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x6B6F7462  # arbitrary, fixed
 
@@ -134,13 +138,26 @@ class Storage:
 async def open_storage(url: str) -> Storage:
     """Connect to `url` and migrate it to the newest schema: the one way the bot (runtime and
     command line alike) opens its database. Raises `SchemaError` without changing anything."""
-    engine = make_engine(url)
-    try:
-        revision = await migrate(engine)
-    except BaseException:
-        await engine.dispose()
-        raise
-    return Storage(engine, session_maker(engine), revision)
+    for attempt in range(OPEN_ATTEMPTS):
+        engine = make_engine(url)
+        try:
+            revision = await migrate(engine)
+        except OperationalError as error:
+            await engine.dispose()
+            # Two processes creating one new SQLite file can still meet a lock SQLite will not
+            # wait for (switching the file to WAL, a lock upgrade it refuses to avoid a
+            # deadlock). The migration ran in one transaction, so trying again is safe.
+            locked = engine.dialect.name == "sqlite" and "locked" in str(error)
+            if not locked or attempt == OPEN_ATTEMPTS - 1:
+                raise
+            logger.warning("database is locked while opening it; trying again ({})", attempt + 1)
+            await asyncio.sleep(0.2 * 2**attempt)
+            continue
+        except BaseException:
+            await engine.dispose()
+            raise
+        return Storage(engine, session_maker(engine), revision)
+    raise AssertionError("unreachable")
 
 
 def session_maker(engine: AsyncEngine) -> Sessions:
