@@ -41,7 +41,7 @@ from loguru import logger
 from sqlalchemy import event
 
 from bench.timing import line, percentile, timed
-from bot.dashboard.auth import Grant, SessionCodec
+from bot.dashboard.auth import CsrfTokens, Grant, SessionBook
 from bot.dashboard.views import DashboardViews
 from bot.settings.contest import Category, Contest
 from bot.storage.db import make_engine, session_maker
@@ -94,8 +94,9 @@ async def run(args: argparse.Namespace) -> None:
         views = DashboardViews(sessions, units, EntryBook(sessions, units), contest)
         pages = make_pages()
         template = pages.get_template("overview.html")
-        codec = SessionCodec(SECRET.encode())
-        session, cookie = codec.start(Grant(ORGANIZER, True, False), now, 12)
+        codec = CsrfTokens(SECRET.encode())
+        book = SessionBook(sessions, contest, frozenset())
+        session, cookie = await book.start(Grant(ORGANIZER, True, False), now, 12)
         sizes: list[int] = []
 
         async def overview_only() -> None:

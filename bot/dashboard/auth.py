@@ -5,11 +5,11 @@
   the person does, so opening it (GET) must not use it: `peek` only looks. Pressing the sign-in
   button (POST) calls `redeem`, one conditional UPDATE: of two presses — or a press after
   expiry — at most one ever gets a grant, whatever the race.
-- A session is a cookie value signed with HMAC-SHA256 (`SessionCodec`): user id, roles and
-  expiry, nothing else; forms carry a CSRF token derived from the cookie.
-- The signing key is DASHBOARD_SECRET, or else a random key generated once and kept in
-  `<data dir>/dashboard.secret` (0600), so a restart keeps sessions and deleting the file
-  signs everybody out.
+- A session lives in the database (`SessionBook`); the cookie holds only a random token, the
+  database its SHA-256. Signing out ends it for every copy of the cookie; roles come from the
+  current config on every request. Forms carry a CSRF token derived from the cookie.
+- The CSRF key is DASHBOARD_SECRET, or else a random key generated once and kept in
+  `<data dir>/dashboard.secret` (0600).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,7 +29,8 @@ from loguru import logger
 from sqlmodel import col, select
 
 from bot.clock import require_aware
-from bot.dashboard.store import LoginToken
+from bot.dashboard.store import DashboardSession, LoginToken
+from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment
 from bot.storage.db import Sessions, write_transaction
 from bot.units.roles import Identity
@@ -148,6 +149,8 @@ def _usable(token: str, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
 
 @dataclass(frozen=True)
 class Session:
+    """A signed-in person as of this request: roles from the current config."""
+
     user_id: int
     organizer: bool
     judge: bool
@@ -162,54 +165,107 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-class SessionCodec:
-    """Session cookie values `<user>.<roles>.<expiry>.<signature>`, HMAC-SHA256 signed."""
+class SessionBook:
+    """Sessions kept in the database (table `dashboard_session`).
+
+    The cookie holds a random token; only its SHA-256 is stored. `find` answers a request:
+    the session must exist, be unexpired and not signed out, and its person must still be an
+    organizer or judge by the config the bot runs with — roles are never read from the cookie
+    or the row, so a person removed from `organizers` or `judges` loses access at the restart
+    that loads the change. An organizer only by being a served group's owner or admin stays
+    one for the session (the bot does not ask QQ on every click) while
+    `group_admins_are_organizers` holds. `end` signs one session out everywhere, `end_all`
+    every session of a person.
+    """
+
+    def __init__(self, sessions: Sessions, contest: Contest, superusers: frozenset[int]) -> None:
+        self._sessions = sessions
+        self._contest = contest
+        self._superusers = superusers
+
+    def _configured_organizer(self, user_id: int) -> bool:
+        return user_id in self._superusers or user_id in self._contest.organizers
+
+    def _now_as(self, row: DashboardSession) -> Session | None:
+        organizer = self._configured_organizer(row.user_id) or (
+            row.group_admin and self._contest.group_admins_are_organizers
+        )
+        judge = row.user_id in self._contest.judges
+        if not (organizer or judge):
+            return None
+        return Session(row.user_id, organizer, judge, row.expires_at)
+
+    async def start(self, grant: Grant, now: datetime, hours: int) -> tuple[Session, str]:
+        """A new session for `grant` lasting `hours`, and the token for its cookie."""
+        require_aware(now)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        row = DashboardSession(
+            token_hash=token_hash(token),
+            user_id=grant.user_id,
+            group_admin=grant.organizer and not self._configured_organizer(grant.user_id),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+        async with write_transaction(self._sessions) as session:
+            await session.exec(
+                sa.delete(DashboardSession).where(
+                    col(DashboardSession.expires_at) < now - KEEP_USED
+                )
+            )
+            session.add(row)
+        return Session(grant.user_id, grant.organizer, grant.judge, row.expires_at), token
+
+    async def find(self, token: str | None, now: datetime) -> Session | None:
+        """The session of a cookie's token as of now; None if unknown, expired, signed out,
+        or its person is no longer an organizer or judge."""
+        require_aware(now)
+        if not token or not _plausible(token):
+            return None
+        async with self._sessions() as session:
+            row = (
+                await session.exec(
+                    select(DashboardSession).where(
+                        col(DashboardSession.token_hash) == token_hash(token),
+                        col(DashboardSession.revoked_at).is_(None),
+                        col(DashboardSession.expires_at) > now,
+                    )
+                )
+            ).first()
+        return None if row is None else self._now_as(row)
+
+    async def end(self, token: str, now: datetime) -> bool:
+        """Sign this session out (everywhere its cookie was copied to); whether it was open."""
+        require_aware(now)
+        if not _plausible(token):
+            return False
+        return await self._revoke(col(DashboardSession.token_hash) == token_hash(token), now) > 0
+
+    async def end_all(self, user_id: int, now: datetime) -> int:
+        """Sign out every open session of `user_id`; how many there were."""
+        require_aware(now)
+        return await self._revoke(col(DashboardSession.user_id) == user_id, now)
+
+    async def _revoke(self, which: sa.ColumnElement[bool], now: datetime) -> int:
+        async with write_transaction(self._sessions) as session:
+            ended = await session.exec(
+                sa.update(DashboardSession)
+                .where(which, col(DashboardSession.revoked_at).is_(None))
+                .values(revoked_at=now)
+            )
+        return ended.rowcount or 0
+
+
+class CsrfTokens:
+    """The token a session's forms carry: HMAC-SHA256 of its cookie under the secret."""
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
-            raise ValueError("the session secret is too short")
+            raise ValueError("the CSRF secret is too short")
         self._secret = secret
 
-    def _sign(self, purpose: str, payload: str) -> str:
-        mac = hmac.new(self._secret, f"{purpose}|{payload}".encode(), hashlib.sha256)
-        return _b64(mac.digest())
-
-    def encode(self, session: Session) -> str:
-        require_aware(session.expires_at)
-        roles = ("o" if session.organizer else "") + ("j" if session.judge else "")
-        payload = f"{session.user_id}.{roles or '-'}.{int(session.expires_at.timestamp())}"
-        return f"{payload}.{self._sign('session', payload)}"
-
-    def start(self, grant: Grant, now: datetime, hours: int) -> tuple[Session, str]:
-        """A new session for `grant` lasting `hours`, and its cookie value."""
-        require_aware(now)
-        session = Session(grant.user_id, grant.organizer, grant.judge, now + timedelta(hours=hours))
-        return session, self.encode(session)
-
-    def decode(self, value: str | None, now: datetime) -> Session | None:
-        """The session in a cookie value; None if missing, forged, malformed or expired."""
-        require_aware(now)
-        if not value or len(value) > 200:
-            return None
-        payload, _, signature = value.rpartition(".")
-        if not hmac.compare_digest(signature.encode(), self._sign("session", payload).encode()):
-            return None
-        try:
-            user, roles, expiry = payload.split(".")
-            expires_at = datetime.fromtimestamp(int(expiry), UTC)
-            user_id = int(user)
-        except ValueError:
-            return None
-        if expires_at <= now or (roles != "-" and not set(roles) <= {"o", "j"}):
-            return None
-        session = Session(user_id, "o" in roles, "j" in roles, expires_at)
-        if not (session.organizer or session.judge):
-            return None
-        return session
-
     def csrf(self, cookie_value: str) -> str:
-        """The CSRF token forms of this session carry."""
-        return self._sign("csrf", cookie_value)
+        mac = hmac.new(self._secret, f"csrf|{cookie_value}".encode(), hashlib.sha256)
+        return _b64(mac.digest())
 
     def csrf_ok(self, cookie_value: str, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(

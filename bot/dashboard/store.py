@@ -1,6 +1,7 @@
-"""Dashboard tables: one-time sign-in links and judges' scores.
+"""Dashboard tables: one-time sign-in links, sessions and judges' scores.
 
-Revision 0005 (bot/storage/migrations/versions/0005_dashboard.py) creates these tables.
+Revision 0005 (bot/storage/migrations/versions/0005_dashboard.py) creates the links and
+scores, revision 0008 (0008_dashboard_sessions.py) the sessions.
 """
 
 from __future__ import annotations
@@ -40,6 +41,28 @@ class LoginToken(SQLModel, table=True):
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
     used_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in browser; the cookie holds a random token of which only the SHA-256 is here.
+
+    Roles are not stored: each request reads them from the current config (`bot.dashboard.auth`).
+    `group_admin` records that the person was an organizer only as a served group's owner or
+    admin when signing in (the bot cannot ask QQ on every click). Signing out sets
+    `revoked_at`, so a copied cookie stops working too.
+    """
+
+    __tablename__: ClassVar[Any] = "dashboard_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(
+        sa_column=sa.Column(sa.String(TOKEN_HASH_LENGTH), nullable=False, unique=True)
+    )
+    user_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False, index=True))
+    group_admin: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
 
 
 class EntryScore(SQLModel, table=True):

@@ -48,6 +48,7 @@ OWN_TABLES = frozenset(
         "reminder_state",
         "login_token",
         "entry_score",
+        "dashboard_session",
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000

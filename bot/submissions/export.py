@@ -221,7 +221,13 @@ def _publish(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(name)
     try:
         write(tmp)
-        os.link(tmp, path)  # unlike os.replace, fails if `path` exists
+        try:
+            os.link(tmp, path)  # unlike os.replace, fails if `path` exists
+        except FileExistsError:
+            raise
+        except OSError:
+            # A file system without hard links: the claim already makes the name ours alone.
+            os.rename(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -104,10 +104,17 @@ def base62_to_mid(base62: str) -> str:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A link as found in a message (trimmed of surrounding punctuation) and its author's name."""
+    """A link as found in a message (trimmed of surrounding punctuation) and its author's name.
+
+    `unread_author`: the word standing where the author's name goes (alone right before the
+    link, or after `作者：`) when it cannot be taken as a name (`=1+1`, a control character, a
+    CQ code): the entry is stored unsigned and the reply says so, instead of dropping the
+    name in silence.
+    """
 
     given: str
     author: str | None = None
+    unread_author: str | None = None
 
 
 # A link runs until whitespace, general punctuation (“ ” … ‘ ’) or any CJK / full-width /
@@ -189,7 +196,7 @@ def extract_candidates(segments: Iterable[Mapping[str, Any]]) -> list[Candidate]
             if isinstance(raw, str):
                 url = _json_card_url(raw) if kind == "json" else _xml_card_url(raw)
             if url:
-                found.append(Candidate(url, _author_before(gap)))
+                found.append(_candidate(url, gap))
         gap = ""
     return found
 
@@ -206,7 +213,7 @@ def _scan_text(gap: str, text: str, found: list[Candidate]) -> str:
         link = _trim(match.group())
         if not link:
             continue
-        found.append(Candidate(link, _author_before(gap + text[position : match.start()])))
+        found.append(_candidate(link, gap + text[position : match.start()]))
         gap = ""
         position = match.start() + len(link)
     return gap + text[position:]
@@ -232,6 +239,45 @@ def _trim(link: str) -> str:
         else:
             break
     return link[:end]
+
+
+def _candidate(link: str, gap: str) -> Candidate:
+    author = _author_before(gap)
+    return Candidate(link, author, None if author is not None else _unread_author(gap))
+
+
+# Numbering of a list of links ("1.", "（2）", "③"), not an author.
+_LIST_NUMBER = re.compile(
+    r"[(（]?(?:[0-9０-９]{1,3}|[一二三四五六七八九十]{1,2})[.、．)）:：]?|[①-⑳]"
+)
+_UNREAD_MAX = 30
+_LEADING_LABEL = re.compile(r"(?:作者名?|姓名|名字)\s*[:：]\s*")
+
+
+def _unread_author(gap: str) -> str | None:
+    """The word in the author's place when `_author_before` found no name in it (see
+    `Candidate.unread_author`); None when nothing there looks like an attempt at a name."""
+    text = gap.rstrip()
+    if text == gap:
+        return None  # glued to the link, or nothing before it
+    text = text.rstrip(":：").rstrip()
+    if not text:
+        return None
+    word = text.rsplit(None, 1)[-1]
+    prefix = text[: len(text) - len(word)]
+    label = _LEADING_LABEL.match(word)
+    if label is not None:  # "作者：=1+1", written without a space
+        prefix, word = prefix + word[: label.end()], word[label.end() :]
+    alone = not prefix.strip(_LIST_SEPARATORS) or _AUTHOR_LABEL.search(prefix[-20:])
+    if not alone or len(word) > _UNREAD_MAX or _LIST_NUMBER.fullmatch(word):
+        return None
+    if word.startswith(("《", "【", "“", "「", "『", "#", "http")) or _AUTHOR_LABEL.search(word):
+        return None  # a title, share text, a topic, a label without a name
+    if _NOT_IN_NAMES.intersection(word) or any(w in word for w in _NOT_NAMES):
+        return None  # a sentence or a word about the link
+    if word.lower().strip(":：") in _NOT_ASCII_NAMES or "，" in word or "。" in word:
+        return None
+    return word
 
 
 def _author_before(gap: str) -> str | None:

@@ -30,6 +30,8 @@ class LinkResult:
     given: str
     author: str | None
     outcome: Outcome
+    # The word in the author's place that was not read as a name (`Candidate.unread_author`).
+    unread_author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,12 @@ async def submit_links(
         )
     )
     results = tuple(
-        LinkResult(candidate.given, candidate.author, outcome or next(booked))
+        LinkResult(
+            candidate.given,
+            candidate.author,
+            outcome or next(booked),
+            None if candidate.author else candidate.unread_author,
+        )
         for candidate, outcome in zip(kept, checked, strict=True)
     )
     return Submitted(unit, results, dropped, late, await book.progress(unit))

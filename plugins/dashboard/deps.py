@@ -22,7 +22,14 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from jinja2 import Environment
 
-from bot.dashboard.auth import LoginLinks, Session, SessionCodec, bearer_matches, load_secret
+from bot.dashboard.auth import (
+    CsrfTokens,
+    LoginLinks,
+    Session,
+    SessionBook,
+    bearer_matches,
+    load_secret,
+)
 from bot.dashboard.scores import COMMENT_TOO_LONG, ScoreBook
 from bot.dashboard.views import DashboardViews
 from bot.runtime import Runtime, current
@@ -44,7 +51,8 @@ class Dashboard:
     """What the routes share, built on the first request (the runtime opens at start-up)."""
 
     runtime: Runtime
-    codec: SessionCodec
+    codec: CsrfTokens
+    book: SessionBook
     links: LoginLinks
     scores: ScoreBook
     views: DashboardViews
@@ -57,10 +65,10 @@ class Dashboard:
     def now(self) -> datetime:
         return self.runtime.clock()
 
-    def viewer(self, request: Request) -> tuple[Session | None, str]:
+    async def viewer(self, request: Request) -> tuple[Session | None, str]:
         """The session of the request's cookie (None: not signed in) and the cookie itself."""
         value = request.cookies.get(COOKIE, "")
-        return self.codec.decode(value, self.now()), value
+        return await self.book.find(value, self.now()), value
 
     def render(
         self,
@@ -86,7 +94,8 @@ class Dashboard:
 def build_state(runtime: Runtime) -> Dashboard:
     return Dashboard(
         runtime=runtime,
-        codec=SessionCodec(load_secret(runtime.deployment)),
+        codec=CsrfTokens(load_secret(runtime.deployment)),
+        book=SessionBook(runtime.sessions, runtime.contest, runtime.deployment.superusers),
         links=LoginLinks(runtime.sessions),
         scores=ScoreBook(runtime.sessions),
         views=DashboardViews(
@@ -157,8 +166,8 @@ class Viewer:
     cookie: str
 
 
-def viewer(request: Request, d: DashboardDep) -> Viewer:
-    session, cookie = d.viewer(request)
+async def viewer(request: Request, d: DashboardDep) -> Viewer:
+    session, cookie = await d.viewer(request)
     if session is None:
         raise SignInNeeded
     return Viewer(session, cookie)
@@ -241,8 +250,8 @@ JudgeChange = Annotated[Change, Depends(change("judge", COMMENT_TOO_LONG))]
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def api_access(request: Request, d: DashboardDep) -> Dashboard:
-    session, _ = d.viewer(request)
+async def api_access(request: Request, d: DashboardDep) -> Dashboard:
+    session, _ = await d.viewer(request)
     token = d.runtime.deployment.dashboard_api_token
     if session is None and not bearer_matches(request.headers.get("authorization"), token):
         raise ApiSignInNeeded

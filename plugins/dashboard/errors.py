@@ -41,13 +41,13 @@ async def _forbidden(request: Request, error: Exception) -> Response:
 async def _too_large(request: Request, error: Exception) -> Response:
     assert isinstance(error, FormTooLarge)
     d = dashboard()
-    viewer, _ = d.viewer(request)
+    viewer, _ = await d.viewer(request)
     return d.message(error.text, 413, viewer)
 
 
 async def _refused(request: Request, error: Exception) -> Response:
     d = dashboard()
-    viewer, _ = d.viewer(request)
+    viewer, _ = await d.viewer(request)
     return d.message(str(error), 404 if isinstance(error, NotFound) else 400, viewer)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import unicodedata
 from typing import Any
 
 from loguru import logger
@@ -55,6 +56,8 @@ DUPLICATE_WITHDRAWN = "重复：{url} 曾由「{unit}」提交后撤回（#{rece
 REFUSED = "未登记：{url} —— {reason}"
 CAPPED = "一次最多处理 {limit} 个链接，其余 {dropped} 个未处理，请分开发送。"
 LATE_MARK = "（逾期补交）"
+UNREAD_AUTHOR = "（作者“{name}”无法识别，已按未署名登记；可用 /改作者 {receipt} 姓名 更正）"
+UNREAD_SHOWN = 20
 PROGRESS = "{unit} 已提交 {accepted}/{quota}"
 PROGRESS_MARKS = "（含逾期 {late}，存疑 {flagged}）"
 FOLLOWUP_HEAD = "以下作品已登记，但请留意："
@@ -180,7 +183,10 @@ async def _submit(request: Request) -> None:
         source_message_id=request.event.message_id,
     )
     # One line per link, in the order the links were written.
-    lines = [_outcome_line(r.outcome, r.author, late=done.late) for r in done.results]
+    lines = [
+        _outcome_line(r.outcome, r.author, late=done.late, unread=r.unread_author)
+        for r in done.results
+    ]
     if done.dropped:
         limit = runtime.contest.submission.max_links
         lines.append(CAPPED.format(limit=limit, dropped=done.dropped))
@@ -190,11 +196,15 @@ async def _submit(request: Request) -> None:
         runtime.spawn(_verify_and_follow_up(request, done.accepted))
 
 
-def _outcome_line(outcome: Outcome, author: str | None, *, late: bool) -> str:
+def _outcome_line(
+    outcome: Outcome, author: str | None, *, late: bool, unread: str | None = None
+) -> str:
     if isinstance(outcome, Accepted):
         extra = f"（{author}）" if author else ""
         if late:
             extra += LATE_MARK
+        if unread:
+            extra += UNREAD_AUTHOR.format(name=_shown_name(unread), receipt=outcome.receipt)
         template = RESTORED if outcome.restored else ACCEPTED
         return template.format(receipt=outcome.receipt, extra=extra)
     if isinstance(outcome, Duplicate):
@@ -207,6 +217,12 @@ def _outcome_line(outcome: Outcome, author: str | None, *, late: bool) -> str:
             url=_short(outcome.url), unit=outcome.unit_name, receipt=outcome.receipt
         )
     return REFUSED.format(url=_short(outcome.url), reason=outcome.reason)
+
+
+def _shown_name(text: str) -> str:
+    """A word the secretary typed, shown back: control characters as "?", cut short."""
+    shown = "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return shown if len(shown) <= UNREAD_SHOWN else shown[:UNREAD_SHOWN] + "…"
 
 
 async def _verify_and_follow_up(request: Request, receipts: list[int]) -> None:

@@ -211,6 +211,64 @@ async def test_without_a_session_pages_redirect_and_json_is_401(
     assert await entry_status(app, receipt) == "accepted"
 
 
+async def test_a_cookie_copied_before_logout_opens_nothing_afterwards(
+    start_app: AppStarter,
+    contest_config: ContestWriter,
+    tmp_path: Path,
+    onebot: FakeOneBot,
+    client: aiohttp.ClientSession,
+) -> None:
+    app = await seeded_app(start_app, contest_config, tmp_path)
+    await onebot.connect(app.ws_url)
+    receipt = await first_accepted(app)
+    async with await sign_in(client, await login_link(onebot, ORGANIZER_ID)):
+        pass
+    csrf = await csrf_of(client, app)
+    copied = {c.key: c.value for c in client.cookie_jar}
+
+    async with client.post(
+        f"{base(app)}/dashboard/logout", data={"csrf": csrf}, allow_redirects=False
+    ) as out:
+        assert out.status == 303
+
+    async with aiohttp.ClientSession(cookies=copied) as thief:
+        async with thief.get(f"{base(app)}/dashboard/", allow_redirects=False) as page:
+            assert page.status == 303
+            assert page.headers["Location"] == "/dashboard/login"
+        async with thief.get(f"{base(app)}/dashboard/api/units") as data:
+            assert data.status == 401
+        async with thief.post(
+            f"{base(app)}/dashboard/entries/{receipt}/withdraw",
+            data={"csrf": csrf},
+            allow_redirects=False,
+        ) as change:
+            assert change.status == 303
+    assert await entry_status(app, receipt) == "accepted"
+
+
+async def test_a_judge_removed_from_the_config_loses_access_at_the_restart(
+    start_app: AppStarter,
+    contest_config: ContestWriter,
+    tmp_path: Path,
+    onebot: FakeOneBot,
+    client: aiohttp.ClientSession,
+) -> None:
+    app = await seeded_app(start_app, contest_config, tmp_path)
+    await onebot.connect(app.ws_url)
+    async with await sign_in(client, await login_link(onebot, JUDGE_ID)):
+        pass
+    async with client.get(f"{base(app)}/dashboard/api/units") as before:
+        assert before.status == 200
+
+    app.env["BOT_CONFIG"] = str(open_contest(contest_config, judges=()))
+    await app.restart()
+
+    async with client.get(f"{base(app)}/dashboard/api/units") as after:
+        assert after.status == 401
+    async with client.get(f"{base(app)}/dashboard/", allow_redirects=False) as page:
+        assert page.status == 303
+
+
 async def test_a_forged_cookie_gets_no_data(
     start_app: AppStarter, contest_config: ContestWriter, tmp_path: Path
 ) -> None:

@@ -300,6 +300,24 @@ async def test_a_zero_width_space_inside_a_post_link_still_gives_the_post(
     assert entry.url == WEIBO_STORED
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [("=1+1", "=1+1"), ("张\x07三", "张?三"), ("[CQ:at,qq=all]", "[CQ:at,qq=all]")],
+)
+async def test_an_author_name_that_cannot_be_read_is_reported_in_the_receipt_line(
+    app: App, book: Runtime, typed: str, shown: str
+) -> None:
+    await _expect(
+        app,
+        text_message(f"/提交 {typed} {BLOG}"),
+        f"#1 已登记（作者“{shown}”无法识别，已按未署名登记；可用 /改作者 1 姓名 更正）\n"
+        "南湖街道 已提交 1/50",
+    )
+    entry = await book.entries.get(1)
+    assert entry is not None
+    assert entry.author is None
+
+
 async def test_no_link_gets_the_usage(app: App, book: Runtime) -> None:
     await _expect(app, "/提交", SUBMIT_USAGE)
 

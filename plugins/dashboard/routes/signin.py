@@ -31,7 +31,7 @@ async def root() -> Response:
 @router.get(f"{PREFIX}/login")
 async def login_page(request: Request, d: DashboardDep, t: str = "") -> Response:
     if not t:
-        viewer, _ = d.viewer(request)
+        viewer, _ = await d.viewer(request)
         if viewer is not None:
             return redirect(f"{PREFIX}/")
         return d.render("login.html", 401, token="", text=MSG_SIGN_IN)
@@ -48,7 +48,7 @@ async def login(request: Request, d: DashboardDep) -> Response:
     if grant is None:
         return d.render("login.html", 400, token="", text=MSG_LINK_INVALID)
     hours = d.runtime.deployment.dashboard_session_hours
-    _, value = d.codec.start(grant, d.now(), hours)
+    _, value = await d.book.start(grant, d.now(), hours)
     response = redirect(f"{PREFIX}/")
     response.set_cookie(
         COOKIE,
@@ -63,7 +63,9 @@ async def login(request: Request, d: DashboardDep) -> Response:
 
 
 @router.post(f"{PREFIX}/logout")
-async def logout(change: AnyChange) -> Response:
+async def logout(request: Request, change: AnyChange) -> Response:
+    # Ends the session itself, not only this browser's cookie: a copy opens nothing either.
+    await change.d.book.end(request.cookies.get(COOKIE, ""), change.d.now())
     response = redirect(f"{PREFIX}/login")
     response.delete_cookie(COOKIE, path=PREFIX)
     return response

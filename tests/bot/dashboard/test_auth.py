@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import stat
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -10,15 +12,16 @@ from sqlmodel import select
 
 from bot.dashboard.auth import (
     SECRET_FILE,
+    CsrfTokens,
     Grant,
     LoginLinks,
-    Session,
-    SessionCodec,
+    SessionBook,
     bearer_matches,
     grant_for,
     load_secret,
 )
-from bot.dashboard.store import LoginToken
+from bot.dashboard.store import DashboardSession, LoginToken
+from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment
 from bot.storage.db import Sessions
 from bot.units.roles import Identity
@@ -113,61 +116,125 @@ async def test_naive_time_is_refused(links: LoginLinks) -> None:
         await links.issue(ORGANIZER, datetime(2027, 6, 20, 9, 30))
 
 
-# ------------------------------------------------------------------ session cookies
+# ------------------------------------------------------------------ sessions
+
+GROUP_ADMIN = Grant(30001, organizer=True, judge=False)
 
 
-def test_a_session_cookie_round_trips(now: datetime) -> None:
-    codec = SessionCodec(SECRET)
-    session, value = codec.start(JUDGE, now, hours=12)
+@pytest.fixture
+def book(sessions: Sessions, contest: Contest) -> SessionBook:
+    return SessionBook(sessions, replace(contest, judges=frozenset({20001})), frozenset({10009}))
 
-    assert codec.decode(value, now + timedelta(hours=11)) == session
+
+async def test_a_session_is_found_by_its_token_until_it_expires(
+    book: SessionBook, now: datetime
+) -> None:
+    session, token = await book.start(JUDGE, now, hours=12)
+
+    assert await book.find(token, now + timedelta(hours=11)) == session
     assert session.expires_at == now + timedelta(hours=12)
     assert session.grant == JUDGE
-
-
-def test_an_expired_session_is_refused(now: datetime) -> None:
-    codec = SessionCodec(SECRET)
-    _, value = codec.start(ORGANIZER, now, hours=12)
-    assert codec.decode(value, now + timedelta(hours=12)) is None
+    assert await book.find(token, now + timedelta(hours=12)) is None
 
 
 @pytest.mark.parametrize(
     "forge",
     [
-        lambda v: v.replace("20001.j.", "20001.oj.", 1),  # promote oneself to organizer
-        lambda v: v.replace("20001.", "10000.", 1),  # become someone else
-        lambda v: v[:-2] + ("AA" if not v.endswith("AA") else "BB"),  # tamper the signature
-        lambda v: v.rpartition(".")[0],  # no signature
+        lambda v: v[:-2] + ("AA" if not v.endswith("AA") else "BB"),
+        lambda v: v + "x",
         lambda v: "",
+        lambda v: "10000.o.9999999999.signature",  # the old signed-cookie form
+        lambda v: "好" * 20,
+        lambda v: "x" * 500,
     ],
 )
-def test_a_forged_cookie_is_refused(now: datetime, forge: object) -> None:
-    codec = SessionCodec(SECRET)
-    _, value = codec.start(JUDGE, now, hours=12)
+async def test_an_unknown_or_forged_token_finds_nothing(
+    book: SessionBook, now: datetime, forge: object
+) -> None:
+    _, token = await book.start(ORGANIZER, now, hours=12)
     assert callable(forge)
-    assert codec.decode(forge(value), now) is None
+    assert await book.find(forge(token), now) is None
 
 
-def test_a_cookie_signed_with_another_secret_is_refused(now: datetime) -> None:
-    _, value = SessionCodec(b"o" * 32).start(ORGANIZER, now, hours=12)
-    assert SessionCodec(SECRET).decode(value, now) is None
+async def test_only_the_hash_of_a_session_token_is_stored(
+    book: SessionBook, sessions: Sessions, now: datetime
+) -> None:
+    _, token = await book.start(ORGANIZER, now, hours=12)
+    async with sessions() as db:
+        row = (await db.exec(select(DashboardSession))).one()
+    assert token not in row.token_hash
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 
-def test_a_session_without_a_role_is_refused(now: datetime) -> None:
-    codec = SessionCodec(SECRET)
-    value = codec.encode(Session(5, False, False, now + timedelta(hours=1)))
-    assert codec.decode(value, now) is None
+async def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
+    book: SessionBook, now: datetime
+) -> None:
+    _, token = await book.start(ORGANIZER, now, hours=12)
+    _, other = await book.start(ORGANIZER, now, hours=12)
+
+    assert await book.end(token, now)
+    assert await book.find(token, now) is None
+    assert not await book.end(token, now)  # already ended
+    assert await book.find(other, now) is not None  # another browser stays signed in
 
 
-def test_csrf_token_belongs_to_its_session(now: datetime) -> None:
-    codec = SessionCodec(SECRET)
-    _, mine = codec.start(ORGANIZER, now, hours=12)
-    _, other = codec.start(JUDGE, now, hours=12)
+async def test_every_session_of_a_person_can_be_ended_at_once(
+    book: SessionBook, now: datetime
+) -> None:
+    tokens = [(await book.start(JUDGE, now, hours=12))[1] for _ in range(3)]
+    _, organizer = await book.start(ORGANIZER, now, hours=12)
 
-    assert codec.csrf_ok(mine, codec.csrf(mine))
-    assert not codec.csrf_ok(mine, codec.csrf(other))
-    assert not codec.csrf_ok(mine, None)
-    assert not codec.csrf_ok(mine, "")
+    assert await book.end_all(JUDGE.user_id, now) == 3
+    assert [await book.find(t, now) for t in tokens] == [None, None, None]
+    assert await book.find(organizer, now) is not None
+
+
+async def test_roles_come_from_the_current_config_not_the_sign_in(
+    sessions: Sessions, contest: Contest, now: datetime
+) -> None:
+    signed_in = SessionBook(sessions, replace(contest, judges=frozenset({20001})), frozenset())
+    _, judge = await signed_in.start(JUDGE, now, hours=12)
+    _, organizer = await signed_in.start(Grant(10000, True, True), now, hours=12)
+
+    restarted = SessionBook(sessions, replace(contest, organizers=frozenset()), frozenset())
+    assert await restarted.find(judge, now) is None  # no longer a judge: no session
+    assert await restarted.find(organizer, now) is None
+
+    promoted = SessionBook(sessions, replace(contest, organizers=frozenset({20001})), frozenset())
+    found = await promoted.find(judge, now)
+    assert found is not None
+    assert (found.organizer, found.judge) == (True, False)
+
+
+async def test_a_group_admin_stays_an_organizer_only_while_admins_count(
+    sessions: Sessions, contest: Contest, now: datetime
+) -> None:
+    _, token = await SessionBook(sessions, contest, frozenset()).start(GROUP_ADMIN, now, 12)
+
+    still = await SessionBook(sessions, contest, frozenset()).find(token, now)
+    assert still is not None
+    assert still.organizer
+    switched_off = replace(contest, group_admins_are_organizers=False)
+    assert await SessionBook(sessions, switched_off, frozenset()).find(token, now) is None
+
+
+async def test_old_sessions_are_cleaned_up_when_new_ones_start(
+    book: SessionBook, sessions: Sessions, now: datetime
+) -> None:
+    await book.start(JUDGE, now - timedelta(days=3), hours=12)
+    await book.start(JUDGE, now, hours=12)
+    async with sessions() as db:
+        assert len((await db.exec(select(DashboardSession))).all()) == 1
+
+
+def test_csrf_token_belongs_to_its_session() -> None:
+    tokens = CsrfTokens(SECRET)
+
+    assert tokens.csrf_ok("mine", tokens.csrf("mine"))
+    assert not tokens.csrf_ok("mine", tokens.csrf("other"))
+    assert not tokens.csrf_ok("mine", CsrfTokens(b"o" * 32).csrf("mine"))
+    assert not tokens.csrf_ok("mine", None)
+    assert not tokens.csrf_ok("mine", "")
 
 
 # ------------------------------------------------------------------ API token, secret

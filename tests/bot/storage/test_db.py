@@ -122,6 +122,17 @@ def _seed_0007(conn: Connection) -> None:
     )
 
 
+def _seed_0008(conn: Connection) -> None:
+    _seed_0007(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO dashboard_session (token_hash, user_id, group_admin, created_at,"
+            " expires_at) VALUES (:h, 10000, false, :t, :t)"
+        ),
+        {"h": "cd" * 32, "t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -145,6 +156,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0005": _seed_0005,
     "0006": _seed_0006,
     "0007": _seed_0007,
+    "0008": _seed_0008,
 }
 
 

@@ -304,3 +304,18 @@ def test_exports_older_than_a_week_are_removed_by_the_next_export(
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [recent.name, files.xlsx.name, files.csv.name]
     )
+
+
+def test_exports_work_on_a_file_system_without_hard_links(
+    tmp_path: Path, contest: Contest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(*_: object) -> None:
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    files = write_exports(tmp_path, PROGRESS, ENTRIES, contest, NOW)
+
+    assert len(load_workbook(files.xlsx)[ENTRIES_SHEET]["A"]) == 4
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == sorted(
+        [files.xlsx.name, files.csv.name]
+    )

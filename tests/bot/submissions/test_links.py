@@ -293,6 +293,42 @@ def test_invisible_characters_in_a_share_card_link_are_removed() -> None:
     assert links_in(card) == ["https://weibo.com/1234567890/z0JH2lOMb"]
 
 
+@pytest.mark.parametrize(
+    ("message", "unread"),
+    [
+        ("=1+1 https://weibo.com/1/Abc123", "=1+1"),
+        ("张\x07三 https://weibo.com/1/Abc123", "张\x07三"),
+        ("[CQ:at,qq=all] https://weibo.com/1/Abc123", "[CQ:at,qq=all]"),
+        ("作者：@张三 https://weibo.com/1/Abc123", "@张三"),
+        ("张三 https://weibo.com/1/Abc123 李四123 https://weibo.com/1/Abc124", "李四123"),
+    ],
+)
+def test_a_word_in_the_authors_place_that_is_no_name_is_kept_to_be_reported(
+    message: str, unread: str
+) -> None:
+    found = extract_candidates([text(message)])
+    assert (found[-1].author, found[-1].unread_author) == (None, unread)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "张三 https://weibo.com/1/Abc123",
+        "https://weibo.com/1/Abc123",
+        "今天学习了党史 https://weibo.com/1/Abc123",
+        "分享 https://weibo.com/1/Abc123",
+        "链接： https://weibo.com/1/Abc123",
+        "1. https://weibo.com/1/Abc123",
+        "（2） https://weibo.com/1/Abc123",
+        "《红船精神永放光芒》 https://weibo.com/1/Abc123",
+        "【张三的微博】 https://weibo.com/1/Abc123",
+        "请看这篇文章，写得很好 https://weibo.com/1/Abc123",
+    ],
+)
+def test_no_unread_author_without_an_attempt_at_one(message: str) -> None:
+    assert extract_candidates([text(message)])[0].unread_author is None
+
+
 def test_links_spread_over_text_segments_and_other_segments() -> None:
     found = extract_candidates(
         [
@@ -342,7 +378,8 @@ def test_malformed_segments_are_skipped(segment: dict[str, Any]) -> None:
 def test_author_search_over_a_long_run_of_spaces_finishes() -> None:
     """An end-anchored regex over this gap took seconds (quadratic); walking back is linear."""
     message = "\u3000" * 200_000 + "x https://t.cn/A6x"
-    assert extract_candidates([text(message)]) == [Candidate("https://t.cn/A6x", None)]
+    # "x" stands where a name goes but is none: kept to be reported.
+    assert extract_candidates([text(message)]) == [Candidate("https://t.cn/A6x", None, "x")]
 
 
 def test_hostile_run_of_brackets_is_trimmed_in_linear_time() -> None:
