@@ -140,7 +140,7 @@ def warm_faq_cache(config: Path, data_dir: Path) -> int:
     """Put the knowledge base's passage embeddings in `data_dir`, as a bot that has run before
     has them (start-up is measured with a warm cache); the number of texts."""
     from bot.faq.knowledge import load_knowledge
-    from bot.faq.semantic import CACHE_FILE, PassageCache, load_embedder, passage_texts, text_key
+    from bot.faq.semantic import CACHE_FILE, load_embedder, prepare_cache
     from bot.settings.loader import load_contest
 
     contest, problems = load_contest(config)
@@ -148,13 +148,7 @@ def warm_faq_cache(config: Path, data_dir: Path) -> int:
     if contest is None or embedder is None:
         raise SystemExit(f"cannot warm the FAQ cache: {problems or 'no semantic layer'}")
     entries, _ = load_knowledge(contest)
-    texts = [t for e in entries for t in passage_texts(e)]
-    source = PassageCache.open(REPO_ROOT / "data" / CACHE_FILE)
-    missing = source.missing(embedder.name, texts)
-    source.add(embedder.name, missing, embedder.passages(missing))
-    target = PassageCache(data_dir / CACHE_FILE, source.vectors)
-    target.save(keep=[text_key(embedder.name, t) for t in texts])
-    return len(texts)
+    return prepare_cache(entries, data_dir / CACHE_FILE, embedder)
 
 
 async def run_target(target: Target, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -179,6 +179,18 @@ class PassageCache:
         self.on_disk = frozenset(keys)
 
 
+def prepare_cache(entries: Sequence[FaqEntry], path: Path, embedder: Embedder) -> int:
+    """Write the embedding cache a bot that has run before would have for `entries` (for
+    benchmarks of a warm start and for end-to-end tests); the number of texts."""
+    texts = [t for e in entries for t in passage_texts(e)]
+    cache = PassageCache.open(None)
+    missing = cache.missing(embedder.name, texts)
+    if missing:
+        cache.add(embedder.name, missing, embedder.passages(missing))
+    PassageCache(path, cache.vectors).save(keep=[text_key(embedder.name, t) for t in texts])
+    return len(texts)
+
+
 def passage_texts(entry: FaqEntry) -> list[str]:
     """What an entry is embedded as: its question and each phrasing."""
     return list(dict.fromkeys([entry.question, *entry.phrasings]))

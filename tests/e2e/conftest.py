@@ -364,7 +364,7 @@ def faq_embeddings(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     seconds of CPU embedding 386 texts in the background of each test). None without the
     layer (tests/bot/faq/test_semantic.py fails then)."""
     from bot.faq.knowledge import load_knowledge
-    from bot.faq.semantic import CACHE_FILE, PassageCache, load_embedder, passage_texts, text_key
+    from bot.faq.semantic import CACHE_FILE, load_embedder, prepare_cache
     from bot.settings.loader import load_contest
 
     embedder = load_embedder()
@@ -372,12 +372,8 @@ def faq_embeddings(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     if embedder is None or contest is None:
         return None
     entries, _ = load_knowledge(contest)
-    texts = [t for e in entries for t in passage_texts(e)]
     path = tmp_path_factory.mktemp("faq-embeddings") / CACHE_FILE
-    cache = PassageCache.open(None)
-    missing = cache.missing(embedder.name, texts)
-    cache.add(embedder.name, missing, embedder.passages(missing))
-    PassageCache(path, cache.vectors).save(keep=[text_key(embedder.name, t) for t in texts])
+    prepare_cache(entries, path, embedder)
     return path
 
 
