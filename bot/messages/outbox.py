@@ -84,14 +84,34 @@ class TokenBucket:
 
 
 class SendFailed(Exception):
-    """A send the OneBot side refused (`retcode`) or that never got there (retcode None)."""
+    """A send the OneBot side refused (`retcode`) or that never got there (retcode None).
 
-    def __init__(self, retcode: int | None, message: str) -> None:
+    `unanswered`: the request went out but no answer came (the API call timed out), so the
+    message may well have been shown. `since` is the wall-clock time (epoch seconds) just
+    before the request, `segments` the message that went unanswered and `left` how many
+    messages of the same send were not attempted after it: what a history lookup needs to
+    tell "shown" from "lost".
+    """
+
+    def __init__(
+        self,
+        retcode: int | None,
+        message: str,
+        *,
+        unanswered: bool = False,
+        since: float | None = None,
+    ) -> None:
         super().__init__(retcode, message)
         self.retcode = retcode
         self.message = message
+        self.unanswered = unanswered
+        self.since = since
+        self.segments: list[Segment] = []
+        self.left = 0
 
     def __str__(self) -> str:
+        if self.unanswered:
+            return f"no answer: {self.message}"
         where = "no connection" if self.retcode is None else f"retcode={self.retcode}"
         return f"{where}: {self.message}"
 
@@ -200,6 +220,8 @@ class Outbox:
                 try:
                     message_id = await transport.send(target, message)
                 except SendFailed as error:
+                    error.segments = message
+                    error.left = len(messages) - index - 1
                     self._failed_total += 1
                     delivery.ok = False
                     delivery.failed = error

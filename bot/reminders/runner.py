@@ -28,6 +28,11 @@ Decisions:
 - A process killed in the middle of a send leaves its row "sending"; after `LEASE` it becomes
   "abandoned" and is not retried — the message may well have arrived, and never twice comes
   first. (The window is the few milliseconds between the claim and OneBot's answer.)
+- A send OneBot never answered (the call timed out) may have been shown. The group's history
+  is searched for it (`confirm`, see bot.messages.history): found, it counts as sent; provably
+  absent, it is retried like any failure; otherwise the row becomes "abandoned" (reason
+  "unanswered"), nothing is resent, and the organizers are told privately that they can use
+  `/提醒 立即`. The same notice follows a row abandoned after a crash.
 - `send_now` (`/提醒 立即`) ignores quiet hours and the pause, goes through the same sender
   (pacing, @ cap), is recorded as a "manual" row, and neither consumes nor supersedes a slot.
 - With `private` on, an offset reminder is also sent privately to each behind unit's
@@ -46,6 +51,7 @@ from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
+from bot.messages.history import FOUND, Verdict
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Part, Target, Text
 from bot.reminders.compose import (
@@ -73,11 +79,21 @@ from bot.units.directory import UnitDirectory
 Sender = Callable[[Target, Sequence[Part]], Awaitable[Delivery]]
 """Sends one message through the outbox to a target; the plugin layer provides it."""
 
+Confirm = Callable[[Target, SendFailed], Awaitable[Verdict | None]]
+"""Whether a send that was never answered was shown after all (from the group's history)."""
+
 # Waits between attempts of a failed send: 5 s, 10 s, 20 s, 40 s, then every minute.
 BACKOFF: tuple[timedelta, ...] = tuple(timedelta(seconds=s) for s in (5, 10, 20, 40, 60))
 # How long a send may stay "sending" before its process is taken for dead.
 LEASE = timedelta(minutes=15)
 NO_SENDER = "没有已连接的 OneBot 账号"
+# `abandoned` rows: why the outcome is unknown.
+UNANSWERED = "unanswered"
+INTERRUPTED = "interrupted"
+MAYBE_DELIVERED = (
+    "提醒可能未送达：发往群 {group} 的提醒没有收到 QQ 端的回应，也无法从聊天记录确认。"
+    "为避免重复 @ 各单位，机器人没有重发；如群里没有这条提醒，请发送 /提醒 立即 补发。"
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -102,10 +118,16 @@ class ManualResult:
     delivered: tuple[int, ...]
     failed: tuple[tuple[int, str], ...]
     messages: int
+    # Groups whose send went unanswered and could not be confirmed: maybe shown, not resent.
+    unconfirmed: tuple[int, ...] = ()
 
 
 async def _no_sender(target: Target, parts: Sequence[Part]) -> Delivery:
     return Delivery(target, ok=False, failed=SendFailed(None, NO_SENDER))
+
+
+async def _no_history(target: Target, error: SendFailed) -> Verdict | None:
+    return None
 
 
 class ReminderRunner:
@@ -120,6 +142,7 @@ class ReminderRunner:
         *,
         notify: Sequence[int] = (),
         sender: Sender | None = None,
+        confirm: Confirm | None = None,
         owner: str | None = None,
     ) -> None:
         self.contest = contest
@@ -129,6 +152,7 @@ class ReminderRunner:
         self.entries = entries
         self.notify = tuple(notify)
         self.sender: Sender = sender or _no_sender
+        self.confirm: Confirm = confirm or _no_history
         # Identifies this process's claims in the database (for the logs and the lease).
         self.owner = owner or uuid.uuid4().hex[:12]
         self.slots: list[Slot] = plan(contest, self.policy)
@@ -170,6 +194,7 @@ class ReminderRunner:
                 logger.warning(
                     "提醒 {} → {} 发送中断（进程退出？），结果未知，不再重发", row.key, row.target
                 )
+                await self._tell_organizers(row)
             paused = (await self.store.pause_state()).paused
             wake: list[datetime] = []
             for target in self._group_targets():
@@ -288,23 +313,51 @@ class ReminderRunner:
     # ------------------------------------------------------------------ sending
 
     async def _attempt(
-        self, record: SendRecord, now: datetime, sender: Sender | None = None
+        self,
+        record: SendRecord,
+        now: datetime,
+        sender: Sender | None = None,
+        confirm: Confirm | None = None,
     ) -> SendRecord:
         """One attempt at a claimed row: send the pieces not yet delivered, record the outcome."""
         send = sender or self.sender
         pieces = await self._pieces(record, now)
         done = record.pieces_sent
         failure: SendFailed | None = None
+        unknown: SendFailed | None = None
         for piece in pieces[done:]:
             delivery = await send(piece.target, piece.parts)
             if not delivery.ok:
                 error = delivery.failed or SendFailed(None, "unknown")
-                if piece.private and error.retcode is not None:
-                    logger.warning("提醒私聊 {} 未送达（{}），跳过", piece.target, error)
+                verdict = await self._confirm(piece, error, confirm or self.confirm)
+                if verdict == FOUND:
+                    logger.info(
+                        "提醒 {} → {} 未获回应，但已在聊天记录中找到", record.key, piece.target
+                    )
+                elif piece.private and (error.retcode is not None or error.unanswered):
+                    logger.warning("提醒私聊 {} 未送达或未获回应（{}），跳过", piece.target, error)
+                elif error.unanswered and verdict is None:
+                    unknown = error
+                    break
                 else:
                     failure = error
                     break
             done += 1
+        if unknown is not None:
+            # Maybe shown: never sent again (a double @ of every secretary is worse than one
+            # missing reminder); the organizers are told privately.
+            await self.store.finish(
+                record.id, now, "abandoned", reason=UNANSWERED, pieces_sent=done, error=str(unknown)
+            )
+            logger.warning(
+                "提醒 {} → {} 未获回应，聊天记录中也无法确认；为免重复，不再重发",
+                record.key,
+                record.target,
+            )
+            reloaded = await self._reload(record)
+            if record.kind != "manual":  # `/提醒 立即` answers its organizer itself
+                await self._tell_organizers(reloaded, sender)
+            return reloaded
         if failure is None:
             await self.store.finish(record.id, now, "sent", pieces_sent=done)
             logger.info(
@@ -333,6 +386,30 @@ class ReminderRunner:
                 record.attempts,
             )
         return await self._reload(record)
+
+    async def _confirm(self, piece: Piece, error: SendFailed, confirm: Confirm) -> Verdict | None:
+        """FOUND only when the unanswered message was the last of its piece and is in history."""
+        if not error.unanswered or piece.target.kind != "group":
+            return None
+        try:
+            verdict = await confirm(piece.target, error)
+        except Exception:
+            logger.exception("looking up {} in its history failed", piece.target)
+            return None
+        if verdict == FOUND and error.left:
+            return None  # shown, but the rest of the piece was not sent: cannot resume safely
+        return verdict
+
+    async def _tell_organizers(self, row: SendRecord, sender: Sender | None = None) -> None:
+        """A group reminder that may not have arrived: tell the organizers privately."""
+        if not row.target.startswith("group:"):
+            return
+        send = sender or self.sender
+        text = MAYBE_DELIVERED.format(group=row.target.removeprefix("group:"))
+        for organizer in self.notify:
+            delivery = await send(Target.private(organizer), [Text(text)])
+            if not delivery.ok:
+                logger.warning("未能私聊告知组织者 {}：{}", organizer, delivery.failed)
 
     async def _reload(self, record: SendRecord) -> SendRecord:
         return await self.store.get(record.target, record.key) or record
@@ -406,6 +483,7 @@ class ReminderRunner:
         groups: Sequence[int] | None = None,
         *,
         sender: Sender | None = None,
+        confirm: Confirm | None = None,
     ) -> ManualResult:
         """`/提醒 立即`: the reminder as of now, to `groups` (default: every served group).
 
@@ -414,6 +492,7 @@ class ReminderRunner:
         """
         delivered: list[int] = []
         failed: list[tuple[int, str]] = []
+        unconfirmed: list[int] = []
         messages = 0
         for group_id in groups if groups is not None else sorted(self.contest.groups):
             record = await self.store.claim(
@@ -428,13 +507,15 @@ class ReminderRunner:
             )
             if record is None:  # the same organizer twice in one microsecond
                 continue
-            result = await self._attempt(record, now, sender)
+            result = await self._attempt(record, now, sender, confirm)
             messages += result.pieces_sent
             if result.status == "sent":
                 delivered.append(group_id)
+            elif result.status == "abandoned":
+                unconfirmed.append(group_id)
             else:
                 failed.append((group_id, result.error or ""))
-        return ManualResult(tuple(delivered), tuple(failed), messages)
+        return ManualResult(tuple(delivered), tuple(failed), messages, tuple(unconfirmed))
 
     async def preview(self, now: datetime) -> str:
         """`/提醒 预览`: what the next automatic message would say and when (nothing sent)."""

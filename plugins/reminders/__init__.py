@@ -24,6 +24,7 @@ require("nonebot_plugin_apscheduler")
 
 from nonebot_plugin_apscheduler import scheduler
 
+from bot.messages.history import Verdict
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.runner import NO_SENDER, ReminderRunner
@@ -44,6 +45,10 @@ RESUMED = "已恢复自动提醒。发送 /提醒 预览 可查看下一次提�
 ALREADY_RUNNING = "自动提醒正在运行，无需恢复。"
 SENT_TO_GROUPS = "已发送进度提醒到 {count} 个群。"
 SEND_FAILED = "群 {group} 的提醒发送失败（{error}），请稍后再试。"
+SEND_UNCONFIRMED = (
+    "群 {group} 的提醒没有收到 QQ 端的回应，可能已经发出。为避免重复 @，机器人没有重发；"
+    "如群里没有这条提醒，请一分钟后再发送 /提醒 立即。"
+)
 NOTHING_SENT = "没有可发送的提醒：目前没有参赛单位。"
 TOO_SOON = "刚刚已发送过提醒，请 {seconds} 秒后再试。"
 NO_UNIT = "您没有绑定单位。组织者可用 /提醒 预览 查看下一次提醒。"
@@ -79,6 +84,14 @@ async def send(target: Target, parts: Sequence[Part]) -> Delivery:
     return await current().outbox.send(OneBotTransport(bot), target, parts)
 
 
+async def confirm(target: Target, error: SendFailed) -> Verdict | None:
+    """The runner's history lookup for a send that was never answered."""
+    bot = _connected_bot()
+    if bot is None:
+        return None
+    return await OneBotTransport(bot).confirm(target, error)
+
+
 def _runner() -> ReminderRunner | None:
     try:
         runtime = current()
@@ -93,6 +106,7 @@ async def wake() -> datetime | None:
     if runner is None:
         return None
     runner.sender = send
+    runner.confirm = confirm
     now = current().clock()
     try:
         upcoming = await (runner.tick(now) if runner.started else runner.start(now))
@@ -218,12 +232,16 @@ async def _now(request: Request) -> None:
         return await request.runtime.outbox.send(transport, target, parts)
 
     result = await runner.send_now(
-        request.runtime.clock(), request.identity.user_id, groups, sender=through_this_bot
+        request.runtime.clock(),
+        request.identity.user_id,
+        groups,
+        sender=through_this_bot,
+        confirm=transport.confirm,
     )
-    if result.failed:
-        await request.reply(
-            "\n".join(SEND_FAILED.format(group=g, error=e or "未知原因") for g, e in result.failed)
-        )
+    if result.failed or result.unconfirmed:
+        lines = [SEND_FAILED.format(group=g, error=e or "未知原因") for g, e in result.failed]
+        lines += [SEND_UNCONFIRMED.format(group=g) for g in result.unconfirmed]
+        await request.reply("\n".join(lines))
     elif not result.delivered or not result.messages:
         await request.reply(NOTHING_SENT)
     elif request.group_id is None:

@@ -19,6 +19,8 @@ from nonebot.adapters.onebot.v11 import (
     ActionFailed,
     Bot,
     Event,
+    GroupAdminNoticeEvent,
+    GroupDecreaseNoticeEvent,
     GroupMessageEvent,
     MessageEvent,
     NetworkError,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from loguru import logger
 from nonebot.adapters.onebot.v11 import (
     ActionFailed,
     Bot,
@@ -16,11 +18,16 @@ from nonebot.adapters.onebot.v11 import (
 from nonebot.exception import ApiNotAvailable
 
 from bot.messages.commands import segments_after
+from bot.messages.history import HISTORY_COUNT, Verdict, find_sent, history_messages, text_head
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Part, Quote, Target, Text
 from bot.runtime import Runtime
 from bot.units.directory import UnitView
 from bot.units.roles import Identity
+
+# The newest message id seen in each group (events and the bot's own sends): Lagrange.OneBot's
+# get_group_msg_history reads back from a given message id.
+latest_message: dict[int, int] = {}
 
 
 class OneBotTransport:
@@ -29,7 +36,42 @@ class OneBotTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
+    async def confirm(self, target: Target, error: SendFailed) -> Verdict | None:
+        """Whether an unanswered group message was shown, from the group's history.
+
+        Asks NapCat's way first (newest messages, no `message_seq`), then Lagrange.OneBot's
+        (back from the newest message id seen in the group). None: cannot tell.
+        """
+        if target.kind != "group" or not error.unanswered or error.since is None:
+            return None
+        head = text_head(error.segments)
+        styles: list[tuple[dict[str, Any], bool]] = [({}, True)]
+        if target.id in latest_message:
+            styles.append(({"message_id": latest_message[target.id]}, False))
+        for extra, from_latest in styles:
+            try:
+                data = await self.bot.call_api(
+                    "get_group_msg_history", group_id=target.id, count=HISTORY_COUNT, **extra
+                )
+            except (ActionFailed, NetworkError, ApiNotAvailable) as failed:
+                logger.info("get_group_msg_history {} failed: {}", extra or "(latest)", failed)
+                continue
+            messages = history_messages(data)
+            if messages is None:
+                continue
+            verdict = find_sent(
+                messages,
+                self_id=self.bot.self_id,
+                head=head,
+                since=error.since,
+                from_latest=from_latest,
+            )
+            if verdict is not None:
+                return verdict
+        return None
+
     async def send(self, target: Target, message: list[dict[str, Any]]) -> int | None:
+        since = time.time()
         try:
             if target.kind == "group":
                 result = await self.bot.call_api(
@@ -44,9 +86,18 @@ class OneBotTransport:
             raise SendFailed(
                 info.get("retcode"), str(info.get("wording") or info.get("msg") or "")
             ) from error
-        except (NetworkError, ApiNotAvailable) as error:
+        except NetworkError as error:
+            # NoneBot's adapter raises "WebSocket call api … timeout" when the request went out
+            # and nothing answered: the message may have been shown.
+            text = str(error) or type(error).__name__
+            raise SendFailed(
+                None, text, unanswered="timeout" in text.lower(), since=since
+            ) from error
+        except ApiNotAvailable as error:
             raise SendFailed(None, str(error) or type(error).__name__) from error
         if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+            if target.kind == "group":
+                latest_message[target.id] = result["message_id"]
             return result["message_id"]
         return None
 

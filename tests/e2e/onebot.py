@@ -11,6 +11,11 @@ The bot under test talks to it over a real WebSocket, in either direction:
 Both build events exactly as OneBot v11 posts them (segment arrays plus the CQ-string
 `raw_message`), record every API call the bot makes, answer with realistic data, and can be
 told to fail an action the way go-cqhttp does (`retcode` 100, `SEND_MSG_API_ERROR`).
+
+They can also show a message and never answer the call (`never_answer`: the group sees it,
+the bot's request times out), and answer `get_group_msg_history` the way NapCat does
+(`message_seq`, `count`: the newest messages), the way Lagrange.OneBot does (`message_id`,
+`count`: back from that message; no `message_id` is an error), or fail it (`history_style`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ MessageInput = str | Segment | Sequence[Segment]
 ActionHandler = Callable[[dict[str, Any]], Any]
 
 SEND_ACTIONS = frozenset({"send_group_msg", "send_private_msg", "send_msg"})
+HISTORY_STYLES = frozenset({"napcat", "lagrange", "error", "missing"})
 ROLES = frozenset({"owner", "admin", "member"})
 
 
@@ -261,6 +267,10 @@ class OneBotImplementation:
         self._consumed: set[int] = set()
         self._changed = asyncio.Event()
         self._ws: Any = None
+        # Calls shown but never answered, per action (see never_answer).
+        self._unanswered: dict[str, int] = {}
+        # How get_group_msg_history behaves: "napcat", "lagrange", "error" or "missing".
+        self.history_style = "napcat"
 
     # -- transport hooks
 
@@ -286,7 +296,9 @@ class OneBotImplementation:
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
             request = json.loads(frame.data)
-            await ws.send_str(json.dumps(self.answer(request), ensure_ascii=False))
+            answer = self.answer(request)
+            if answer is not None:
+                await ws.send_str(json.dumps(answer, ensure_ascii=False))
 
     # -- tables
 
@@ -450,6 +462,16 @@ class OneBotImplementation:
             duration=duration if sub_type == "ban" else 0,
         )
 
+    def admin_changed(self, group_id: int, user_id: int, *, admin: bool) -> dict[str, Any]:
+        """group_admin: `user_id` made an admin (set) or no longer one (unset)."""
+        self.set_role(group_id, user_id, "admin" if admin else "member")
+        return self._notice(
+            "group_admin",
+            sub_type="set" if admin else "unset",
+            group_id=group_id,
+            user_id=user_id,
+        )
+
     def group_decrease(
         self,
         group_id: int,
@@ -501,6 +523,11 @@ class OneBotImplementation:
         """Every call of `action` fails until `recover()`."""
         self._persistent_failures[action] = _Failure(retcode, msg, wording)
 
+    def never_answer(self, action: str, times: int = 1) -> None:
+        """The next `times` calls of `action` take effect (a message is shown in the group and
+        kept in its history) but are never answered: the bot's call times out."""
+        self._unanswered[action] = self._unanswered.get(action, 0) + times
+
     def recover(self, action: str | None = None) -> None:
         """Stop failing `action` (or every action)."""
         if action is None:
@@ -510,8 +537,8 @@ class OneBotImplementation:
             self._persistent_failures.pop(action, None)
             self._one_shot_failures.pop(action, None)
 
-    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Record an API request and build the response frame."""
+    def answer(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """Record an API request and build the response frame (None: never answered)."""
         action = str(request.get("action", ""))
         params = request.get("params") or {}
         echo = request.get("echo")
@@ -550,6 +577,9 @@ class OneBotImplementation:
         if action in SEND_ACTIONS and isinstance(data, dict) and "message_id" in data:
             # Like NapCat and go-cqhttp, get_msg also finds the messages the bot sent.
             self._sent_by_id[int(data["message_id"])] = (action, params, int(time.time()))
+        if self._unanswered.get(action):
+            self._unanswered[action] -= 1
+            return None
         return {"status": "ok", "retcode": 0, "data": data, "echo": echo}
 
     def _data(self, action: str, params: dict[str, Any]) -> Any:
@@ -570,6 +600,8 @@ class OneBotImplementation:
             return [self._group_info(group_id) for group_id in self.groups]
         if action == "get_group_info":
             return self._group_info(int(params["group_id"]))
+        if action == "get_group_msg_history":
+            return self._history(params)
         if action == "get_stranger_info":
             user_id = int(params["user_id"])
             return {
@@ -622,6 +654,42 @@ class OneBotImplementation:
                 "group_id": params.get("group_id"),
             }
         raise MessageNotFound(message_id)
+
+    def _timeline(self, group_id: int) -> list[dict[str, Any]]:
+        """A group's messages, oldest first: members' events and what the bot sent there."""
+        ids = [
+            e["message_id"]
+            for e in self.events
+            if e.get("message_type") == "group" and e.get("group_id") == group_id
+        ]
+        ids += [
+            message_id
+            for message_id, (action, params, _at) in self._sent_by_id.items()
+            if action != "send_private_msg" and int(params.get("group_id") or 0) == group_id
+        ]
+        messages = [self._message(message_id) for message_id in ids]
+        return sorted(messages, key=lambda m: (m["time"], m["message_id"]))
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """get_group_msg_history as NapCat or Lagrange.OneBot answers it (`history_style`)."""
+        if self.history_style == "missing":
+            raise LookupError("get_group_msg_history")
+        if self.history_style == "error":
+            raise MessageNotFound(0)
+        timeline = self._timeline(int(params["group_id"]))
+        count = max(1, min(int(params.get("count") or 20), 100))
+        if self.history_style == "lagrange":
+            if "message_id" not in params:
+                raise MessageNotFound(0)  # Lagrange reads back from a message it must find
+            anchor = int(params["message_id"])
+            positions = [i for i, m in enumerate(timeline) if m["message_id"] == anchor]
+            if not positions:
+                raise MessageNotFound(anchor)
+            return {"messages": timeline[max(0, positions[0] + 1 - count) : positions[0] + 1]}
+        seq = int(params.get("message_seq") or 0)
+        if seq:
+            timeline = [m for m in timeline if m["message_id"] <= seq]
+        return {"messages": timeline[-count:]}
 
     def _member_info(self, group_id: int, user_id: int) -> dict[str, Any]:
         member = self.members.get((group_id, user_id)) or {

@@ -319,3 +319,56 @@ def test_app_env_ignores_the_developers_bot_settings(
 
     assert env["DATABASE_URL"] == f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     assert env["ONEBOT_WS_URLS"] == "[]"
+
+
+def _history_call(ob: FakeOneBot, **params: Any) -> dict[str, Any]:
+    answer = ob.answer(
+        {"action": "get_group_msg_history", "params": {"group_id": GROUP_ID, **params}, "echo": 9}
+    )
+    assert answer is not None
+    return answer
+
+
+def test_a_never_answered_send_is_shown_and_kept_in_history() -> None:
+    ob = FakeOneBot(SELF_ID)
+    ob.never_answer("send_group_msg")
+    request = {"action": "send_group_msg", "params": {"group_id": GROUP_ID, "message": "提醒"}}
+
+    first = ob.answer({**request, "echo": "1"})
+    second = ob.answer({**request, "echo": "2"})
+
+    assert first is None  # shown, never answered
+    assert second is not None
+    assert second["status"] == "ok"
+    assert ob.sent_texts(group_id=GROUP_ID) == ["提醒", "提醒"]
+    history = _history_call(ob, count=20)["data"]["messages"]
+    assert [m["sender"]["user_id"] for m in history] == [SELF_ID, SELF_ID]
+    assert history[0]["message"] == [text("提醒")]
+
+
+def test_history_napcat_style_is_the_newest_and_lagrange_style_reads_back_from_an_id() -> None:
+    ob = FakeOneBot(SELF_ID)
+    ob.events.append(ob.group_message(GROUP_ID, MEMBER, "第一条"))
+    ob.events.append(ob.group_message(GROUP_ID, MEMBER, "第二条"))
+    ob.events.append(ob.group_message(GROUP_ID + 1, MEMBER, "别的群"))
+    first_id = ob.events[0]["message_id"]
+
+    napcat = _history_call(ob, count=1)["data"]["messages"]
+    ob.history_style = "lagrange"
+    lagrange = _history_call(ob, message_id=first_id, count=5)["data"]["messages"]
+    without_id = _history_call(ob, count=5)
+
+    assert [m["raw_message"] for m in napcat] == ["第二条"]
+    assert [m["raw_message"] for m in lagrange] == ["第一条"]
+    assert (without_id["status"], without_id["retcode"]) == ("failed", 100)
+
+
+def test_history_can_fail_or_be_missing() -> None:
+    ob = FakeOneBot(SELF_ID)
+    ob.history_style = "error"
+    failing = _history_call(ob, count=5)
+    ob.history_style = "missing"
+    missing = _history_call(ob, count=5)
+
+    assert (failing["status"], failing["retcode"]) == ("failed", 100)
+    assert (missing["status"], missing["retcode"]) == ("failed", 1404)

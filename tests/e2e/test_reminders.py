@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .conftest import GROUP_ID, AppStarter, ContestWriter
+from .conftest import GROUP_ID, ORGANIZER_ID, AppStarter, ContestWriter
 from .onebot import FakeOneBot, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -112,3 +112,68 @@ async def test_a_failed_reminder_is_delivered_after_the_peer_recovers(
     assert len(_reminders(onebot)) == 1
     attempts = [m for m in onebot.sent(group_id=GROUP_ID) if m.text.startswith(REMINDER_HEAD)]
     assert [m.failed for m in attempts] == [True, True, False]
+
+
+# --- a send that is shown but never answered ----------------------------------------------------
+
+# The bot's calls time out after 2 s instead of 30 s, so the lookup comes quickly.
+UNANSWERED_ENV = {**AUTORUN, "API_TIMEOUT": "2"}
+MAYBE_NOTICE = "提醒可能未送达"
+
+
+async def _unanswered_reminder(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> SentMessage:
+    config, _deadline = _contest(contest_config, 40, ["30s"])
+    app = await start_app(config=config, env=UNANSWERED_ENV)
+    await onebot.connect(app.ws_url)
+    onebot.never_answer("send_group_msg")
+    return await onebot.wait_sent(group_id=GROUP_ID, predicate=_is_reminder, timeout=25)
+
+
+async def test_an_unanswered_reminder_found_in_napcat_history_is_not_sent_again(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    await _unanswered_reminder(start_app, contest_config, onebot)
+
+    lookup = await onebot.wait_call("get_group_msg_history", timeout=10)
+    await onebot.expect_silence(8.0, group_id=GROUP_ID)
+
+    assert "message_id" not in lookup  # NapCat's way first: the newest messages
+    assert len(_reminders(onebot)) == 1
+    assert not any(MAYBE_NOTICE in t for t in onebot.sent_texts(user_id=ORGANIZER_ID))
+
+
+async def test_an_unanswered_reminder_found_through_lagrange_history_is_not_sent_again(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    onebot.history_style = "lagrange"
+    await _unanswered_reminder(start_app, contest_config, onebot)
+    # A member answers in the group while the bot still waits: Lagrange reads back from there.
+    chatter = await onebot.post_group_message(GROUP_ID, 30_001, "收到")
+
+    lagrange = [
+        await onebot.wait_call("get_group_msg_history", timeout=10),
+        await onebot.wait_call("get_group_msg_history", timeout=10),
+    ]
+    await onebot.expect_silence(8.0, group_id=GROUP_ID)
+
+    assert lagrange[1]["message_id"] == chatter["message_id"]
+    assert len(_reminders(onebot)) == 1
+    assert not any(MAYBE_NOTICE in t for t in onebot.sent_texts(user_id=ORGANIZER_ID))
+
+
+async def test_an_unanswered_reminder_history_cannot_confirm_is_not_resent_and_organizers_told(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    onebot.history_style = "error"
+    await _unanswered_reminder(start_app, contest_config, onebot)
+
+    notice = await onebot.wait_sent(
+        user_id=ORGANIZER_ID, predicate=lambda m: MAYBE_NOTICE in m.text, timeout=15
+    )
+    await onebot.expect_silence(8.0, group_id=GROUP_ID)
+
+    assert len(_reminders(onebot)) == 1  # shown once; a duplicate @ is worse than none
+    assert "/提醒 立即" in notice.text
+    assert notice.mentions == []

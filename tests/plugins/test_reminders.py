@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import partial
 
 import pytest
-from nonebot.adapters.onebot.v11 import ActionFailed, Bot
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot, NetworkError
 from nonebug import App
 
 from bot.reminders.runner import ReminderRunner
@@ -215,6 +215,37 @@ async def test_a_failed_send_now_is_reported(app: App, runtime: Runtime) -> None
         )
         ctx.should_call_api(
             *reply_to(event, f"群 {GROUP} 的提醒发送失败（retcode=120: 禁言中），请稍后再试。"),
+            result={"message_id": 2},
+        )
+
+
+async def test_an_unanswered_send_now_is_not_resent_and_the_organizer_is_told(
+    app: App, runtime: Runtime
+) -> None:
+    from plugins.router.request import latest_message
+
+    latest_message.clear()  # no message seen in the group: only NapCat's way can be tried
+    runtime.clock = lambda: AFTERNOON
+    event = private_message("/提醒 立即", user_id=ORGANIZER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_msg",
+            {"group_id": GROUP, "message": TextStarts(REMINDER_HEAD)},
+            exception=NetworkError("WebSocket call api send_group_msg timeout"),
+        )
+        ctx.should_call_api(
+            "get_group_msg_history",
+            {"group_id": GROUP, "count": 50},
+            exception=ActionFailed(status="failed", retcode=1404, msg="API_NOT_FOUND"),
+        )
+        ctx.should_call_api(
+            *reply_to(
+                event,
+                f"群 {GROUP} 的提醒没有收到 QQ 端的回应，可能已经发出。为避免重复 @，机器人没有"
+                "重发；如群里没有这条提醒，请一分钟后再发送 /提醒 立即。",
+            ),
             result={"message_id": 2},
         )
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import pytest
 
+from bot.messages.history import ABSENT, FOUND, Verdict
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.compose import LATE_NOTE
@@ -84,6 +85,7 @@ class FakeSender:
     failing: SendFailed | None = None
     fail_after: int | None = None  # succeed this many more times, then fail
     refuse_private: bool = False
+    only_groups: bool = False  # `failing` applies to group messages only
 
     async def __call__(self, target: Target, parts: Sequence[Part]) -> Delivery:
         self.attempts += 1
@@ -94,7 +96,7 @@ class FakeSender:
                 self.fail_after = None
             else:
                 self.fail_after -= 1
-        if self.failing is not None:
+        if self.failing is not None and not (self.only_groups and target.kind != "group"):
             return Delivery(target, ok=False, failed=self.failing)
         if self.refuse_private and target.kind == "private":
             return Delivery(target, ok=False, failed=SendFailed(100, "not a friend"))
@@ -446,8 +448,122 @@ async def test_a_send_interrupted_by_a_crash_is_not_sent_again(
     await runner.start(DUE_3D + timedelta(seconds=10))
     await runner.tick(DUE_3D + timedelta(minutes=20))
 
-    assert sender.sent == []
+    assert sender.to(Target.group(GROUP)) == []
     assert (await store.get(group_target(GROUP), key)).status == "abandoned"  # type: ignore[union-attr]
+    [notice] = sender.to(Target.private(ORGANIZER))
+    assert "可能未送达" in notice.text
+    assert "/提醒 立即" in notice.text
+
+
+# --- sends that are never answered ----------------------------------------------------------
+
+UNANSWERED = SendFailed(
+    None, "WebSocket call api send_group_msg timeout", unanswered=True, since=1.0
+)
+
+
+@dataclass
+class FakeHistory:
+    """The runner's `confirm`: answers a fixed verdict (or raises) and counts the lookups."""
+
+    verdict: str | None = None
+    raises: bool = False
+    asked: list[Target] = field(default_factory=list)
+
+    async def __call__(self, target: Target, error: SendFailed) -> Verdict | None:
+        self.asked.append(target)
+        if self.raises:
+            raise RuntimeError("history exploded")
+        return self.verdict  # type: ignore[return-value]
+
+
+async def _unanswered_once(
+    runner_for: RunnerFactory, history: FakeHistory
+) -> tuple[FakeSender, ReminderRunner]:
+    sender = FakeSender(failing=UNANSWERED, only_groups=True)
+    runner = await runner_for(sender=sender)
+    runner.confirm = history
+    await runner.start(DUE_3D)
+    sender.failing = None
+    for minutes in (1, 5, 30):
+        await runner.tick(DUE_3D + timedelta(minutes=minutes))
+    return sender, runner
+
+
+async def test_an_unanswered_send_that_history_cannot_confirm_is_never_resent(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    history = FakeHistory(verdict=None)
+
+    sender, _runner = await _unanswered_once(runner_for, history)
+
+    assert history.asked == [Target.group(GROUP)]
+    assert sender.to(Target.group(GROUP)) == []  # the one attempt was unanswered; no resend
+    [record] = await _group_records(sessions)
+    assert (record.status, record.reason) == ("abandoned", "unanswered")
+    [notice] = sender.to(Target.private(ORGANIZER))
+    assert notice.text.startswith("提醒可能未送达")
+    assert str(GROUP) in notice.text
+    assert "/提醒 立即" in notice.text
+    assert notice.mentions == []
+
+
+async def test_an_unanswered_send_found_in_history_counts_as_sent(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    sender, _runner = await _unanswered_once(runner_for, FakeHistory(verdict=FOUND))
+
+    assert sender.sent == []  # nothing resent, nobody bothered
+    [record] = await _group_records(sessions)
+    assert record.status == "sent"
+
+
+async def test_an_unanswered_send_provably_absent_is_retried_once(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    sender, _runner = await _unanswered_once(runner_for, FakeHistory(verdict=ABSENT))
+
+    [message] = sender.to(Target.group(GROUP))
+    assert "南湖街道 0/50" in message.text
+    assert sender.to(Target.private(ORGANIZER)) == []
+    [record] = await _group_records(sessions)
+    assert (record.status, record.attempts) == ("sent", 2)
+
+
+async def test_a_history_lookup_that_fails_counts_as_cannot_tell(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    sender, _runner = await _unanswered_once(runner_for, FakeHistory(raises=True))
+
+    assert sender.to(Target.group(GROUP)) == []
+    [record] = await _group_records(sessions)
+    assert (record.status, record.reason) == ("abandoned", "unanswered")
+
+
+async def test_a_refused_send_is_not_looked_up_in_history(runner_for: RunnerFactory) -> None:
+    history = FakeHistory(verdict=FOUND)
+    sender = FakeSender(failing=SendFailed(100, "SEND_MSG_API_ERROR"), only_groups=True)
+    runner = await runner_for(sender=sender)
+    runner.confirm = history
+
+    await runner.start(DUE_3D)
+
+    assert history.asked == []
+
+
+async def test_an_unanswered_send_now_is_reported_as_unconfirmed_not_failed(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    sender = FakeSender(failing=UNANSWERED, only_groups=True)
+    runner = await runner_for(sender=sender)
+
+    result = await runner.send_now(DUE_3D - timedelta(hours=1), ORGANIZER)
+
+    assert (result.delivered, result.failed, result.unconfirmed) == ((), (), (GROUP,))
+    assert sender.sent == []  # the organizer who asked is answered by the command itself
+    assert [(r.status, r.reason) for r in await _group_records(sessions)] == [
+        ("abandoned", "unanswered")
+    ]
 
 
 # --- quiet hours -----------------------------------------------------------------------------
