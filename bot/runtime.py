@@ -28,6 +28,7 @@ from bot.submissions.book import EntryBook
 from bot.submissions.verify.fetch import StaticResolver, Verifier
 from bot.submissions.verify.run import verify_pending
 from bot.units.directory import UnitDirectory
+from bot.units.group_roles import GroupRoles
 
 
 @dataclass
@@ -48,6 +49,9 @@ class Runtime:
     faq: FaqService | None = None
     # Automatic reminders; the chat layer gives it a sender and calls start/tick.
     reminders: ReminderRunner | None = None
+    # People's roles in the served groups as last heard (messages, notices): no QQ call per
+    # dashboard click.
+    group_roles: GroupRoles = field(default_factory=GroupRoles)
 
     # Work started in the background (verification after a receipt, at start-up): kept here so
     # it is not garbage-collected mid-way and is cancelled at shutdown.

@@ -33,6 +33,7 @@ from bot.dashboard.store import DashboardSession, LoginToken
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment
 from bot.storage.db import Sessions, write_transaction
+from bot.units.group_roles import GroupRoles
 from bot.units.roles import Identity
 
 LOGIN_TTL = timedelta(minutes=10)
@@ -161,6 +162,18 @@ class Session:
         return Grant(self.user_id, self.organizer, self.judge)
 
 
+@dataclass(frozen=True)
+class OpenSessions:
+    """One person's open sessions (signed in, not expired, not signed out)."""
+
+    user_id: int
+    count: int
+    last_started: datetime
+    expires_at: datetime
+    # Their role as of now ("" when they are no longer an organizer or judge).
+    role_name: str
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -173,22 +186,32 @@ class SessionBook:
     organizer or judge by the config the bot runs with — roles are never read from the cookie
     or the row, so a person removed from `organizers` or `judges` loses access at the restart
     that loads the change. An organizer only by being a served group's owner or admin stays
-    one for the session (the bot does not ask QQ on every click) while
-    `group_admins_are_organizers` holds. `end` signs one session out everywhere, `end_all`
-    every session of a person.
+    one while `group_admins_are_organizers` holds and the bot has not since heard (from the
+    groups' messages and admin notices, `GroupRoles`; QQ is never asked per click) that they
+    are an admin of none of the served groups: a demoted admin loses access at the next click.
+    `end` signs one session out everywhere, `end_all` every session of a person.
     """
 
-    def __init__(self, sessions: Sessions, contest: Contest, superusers: frozenset[int]) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        contest: Contest,
+        superusers: frozenset[int],
+        group_roles: GroupRoles | None = None,
+    ) -> None:
         self._sessions = sessions
         self._contest = contest
         self._superusers = superusers
+        self._group_roles = group_roles or GroupRoles()
 
     def _configured_organizer(self, user_id: int) -> bool:
         return user_id in self._superusers or user_id in self._contest.organizers
 
     def _now_as(self, row: DashboardSession) -> Session | None:
         organizer = self._configured_organizer(row.user_id) or (
-            row.group_admin and self._contest.group_admins_are_organizers
+            row.group_admin
+            and self._contest.group_admins_are_organizers
+            and self._group_roles.admin(row.user_id, self._contest.groups) is not False
         )
         judge = row.user_id in self._contest.judges
         if not (organizer or judge):
@@ -232,6 +255,35 @@ class SessionBook:
                 )
             ).first()
         return None if row is None else self._now_as(row)
+
+    async def open_sessions(self, now: datetime) -> list[OpenSessions]:
+        """Everyone with an open session, most recently signed in first."""
+        require_aware(now)
+        async with self._sessions() as session:
+            rows = (
+                await session.exec(
+                    select(DashboardSession).where(
+                        col(DashboardSession.revoked_at).is_(None),
+                        col(DashboardSession.expires_at) > now,
+                    )
+                )
+            ).all()
+        people: dict[int, list[DashboardSession]] = {}
+        for row in rows:
+            people.setdefault(row.user_id, []).append(row)
+        found: list[OpenSessions] = []
+        for user_id, own in people.items():
+            as_now = [s for s in (self._now_as(r) for r in own) if s is not None]
+            found.append(
+                OpenSessions(
+                    user_id=user_id,
+                    count=len(own),
+                    last_started=max(r.created_at for r in own),
+                    expires_at=max(r.expires_at for r in own),
+                    role_name=as_now[0].grant.role_name if as_now else "",
+                )
+            )
+        return sorted(found, key=lambda o: (o.last_started, o.user_id), reverse=True)
 
     async def end(self, token: str, now: datetime) -> bool:
         """Sign this session out (everywhere its cookie was copied to); whether it was open."""

@@ -13,10 +13,12 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.dashboard.auth import LoginLinks, grant_for
+from bot.dashboard.auth import LoginLinks, SessionBook, grant_for
+from bot.dashboard.params import plain_int
 from bot.runtime import current
 from bot.units.roles import Need
 from plugins.dashboard.errors import install_handlers
+from plugins.dashboard.routes.sessions import QQ_MAX
 from plugins.dashboard.web import build_router, redact_access_log
 from plugins.router import Request, command
 
@@ -33,6 +35,17 @@ LINK = (
     "打开后点击“登录后台”按钮即可；登录后 {hours} 小时内无需再次登录。"
 )
 
+END_WORDS = frozenset({"注销", "退出", "登出", "logout"})
+END_MAX = 10
+END_WHO = "请 @ 要注销的人，或写上其 QQ 号，例如：/后台 注销 @张三"
+ENDED_OWN = "已注销您的 {count} 个后台登录，所有设备上均已失效。"
+NONE_OPEN_OWN = "您目前没有登录后台。"
+END_OTHERS_ORGANIZERS_ONLY = (
+    "抱歉，注销他人的后台登录仅限组织者。发送 /后台 注销 可注销您自己的登录。"
+)
+ENDED_OTHER = "已注销 {who} 的 {count} 个后台登录，所有设备上均已失效。"
+NONE_OPEN_OTHER = "{who} 目前没有登录后台。"
+
 
 @command(
     "后台",
@@ -43,6 +56,10 @@ LINK = (
     order=95,
 )
 async def _dashboard(request: Request) -> None:
+    words = request.args.split(maxsplit=1)
+    if words and words[0] in END_WORDS:
+        await _end_sessions(request, words[1] if len(words) > 1 else "")
+        return
     if request.group_id is not None:
         await request.reply(ONLY_PRIVATE)
         return
@@ -61,6 +78,38 @@ async def _dashboard(request: Request) -> None:
             hours=deployment.dashboard_session_hours,
         )
     )
+
+
+async def _end_sessions(request: Request, rest: str) -> None:
+    """`/后台 注销`: one's own sessions; `/后台 注销 @成员` (or a QQ number): an organizer
+    ends someone else's, at once and on every device."""
+    runtime = request.runtime
+    book = SessionBook(
+        runtime.sessions, runtime.contest, runtime.deployment.superusers, runtime.group_roles
+    )
+    targets = request.mentioned()
+    if not targets and rest.strip():
+        number = plain_int(rest, QQ_MAX)
+        if number is None or number < 1:
+            await request.reply(END_WHO)
+            return
+        targets = [number]
+    if not targets:
+        count = await book.end_all(request.identity.user_id, runtime.clock())
+        await request.reply(ENDED_OWN.format(count=count) if count else NONE_OPEN_OWN)
+        return
+    if not request.identity.organizer:
+        await request.reply(END_OTHERS_ORGANIZERS_ONLY)
+        return
+    lines = []
+    for user_id in targets[:END_MAX]:
+        count = await book.end_all(user_id, runtime.clock())
+        lines.append(
+            ENDED_OTHER.format(who=user_id, count=count)
+            if count
+            else NONE_OPEN_OTHER.format(who=user_id)
+        )
+    await request.reply("\n".join(lines))
 
 
 redact_access_log()

@@ -95,7 +95,12 @@ def build_state(runtime: Runtime) -> Dashboard:
     return Dashboard(
         runtime=runtime,
         codec=CsrfTokens(load_secret(runtime.deployment)),
-        book=SessionBook(runtime.sessions, runtime.contest, runtime.deployment.superusers),
+        book=SessionBook(
+            runtime.sessions,
+            runtime.contest,
+            runtime.deployment.superusers,
+            runtime.group_roles,
+        ),
         links=LoginLinks(runtime.sessions),
         scores=ScoreBook(runtime.sessions),
         views=DashboardViews(

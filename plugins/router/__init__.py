@@ -35,7 +35,7 @@ from bot.messages.commands import CommandCall, has_prefix
 from bot.refusal import Refusal
 from bot.runtime import Runtime, current, install, is_open, start_from_files
 from bot.units.roles import Identity, identify
-from plugins.router.request import OneBotTransport, Request
+from plugins.router.request import OneBotTransport, Request, latest_message
 from plugins.router.table import (
     Command,
     CommandGroup,
@@ -84,6 +84,9 @@ _admin_cache: dict[int, tuple[float, bool]] = {}
 
 async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bool:
     """Whether a private-chat user is owner/admin of a served group (cached for ten minutes)."""
+    heard = runtime.group_roles.admin(user_id, runtime.contest.groups)
+    if heard is not None:
+        return heard  # from the groups' own messages and notices: fresher than any lookup
     cached = _admin_cache.get(user_id)
     if cached and time.monotonic() - cached[0] < _ADMIN_TTL:
         return cached[1]
@@ -93,6 +96,8 @@ async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bo
             info = await bot.call_api("get_group_member_info", group_id=group_id, user_id=user_id)
         except (ActionFailed, NetworkError, ApiNotAvailable):
             continue
+        if isinstance(info, dict):
+            runtime.group_roles.note(group_id, user_id, info.get("role"))
         if isinstance(info, dict) and info.get("role") in ("owner", "admin"):
             admin = True
             break
@@ -124,6 +129,22 @@ async def identify_sender(bot: Bot, event: MessageEvent, runtime: Runtime) -> Id
             group_role="admin",
         )
     return identity
+
+
+@notice("group_admin")
+async def _admin_changed(bot: Bot, event: NoticeEvent, runtime: Runtime) -> None:
+    """An admin set or unset: a demoted admin loses organizer rights at the next click."""
+    if isinstance(event, GroupAdminNoticeEvent):
+        role = "admin" if event.sub_type == "set" else "member"
+        runtime.group_roles.note(event.group_id, event.user_id, role)
+        _admin_cache.pop(event.user_id, None)
+
+
+@notice("group_decrease")
+async def _member_left(bot: Bot, event: NoticeEvent, runtime: Runtime) -> None:
+    if isinstance(event, GroupDecreaseNoticeEvent):
+        runtime.group_roles.left(event.group_id, event.user_id)
+        _admin_cache.pop(event.user_id, None)
 
 
 # --- the runtime under other entry points ---------------------------------------------------
@@ -166,6 +187,8 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
         if isinstance(event, GroupMessageEvent):
             if event.group_id not in runtime.contest.groups:
                 return False
+            latest_message[event.group_id] = event.message_id
+            runtime.group_roles.note(event.group_id, event.user_id, event.sender.role)
         elif event.message_type != "private":
             return False
         text = event.get_plaintext()

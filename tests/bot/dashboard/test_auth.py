@@ -24,6 +24,7 @@ from bot.dashboard.store import DashboardSession, LoginToken
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment
 from bot.storage.db import Sessions
+from bot.units.group_roles import GroupRoles
 from bot.units.roles import Identity
 
 ORGANIZER = Grant(10000, organizer=True, judge=False)
@@ -216,6 +217,57 @@ async def test_a_group_admin_stays_an_organizer_only_while_admins_count(
     assert still.organizer
     switched_off = replace(contest, group_admins_are_organizers=False)
     assert await SessionBook(sessions, switched_off, frozenset()).find(token, now) is None
+
+
+async def test_a_group_admin_heard_demoted_in_every_served_group_loses_the_session(
+    sessions: Sessions, contest: Contest, now: datetime
+) -> None:
+    roles = GroupRoles()
+    book = SessionBook(sessions, contest, frozenset(), roles)
+    _, token = await book.start(GROUP_ADMIN, now, 12)
+    [group] = sorted(contest.groups)
+
+    unknown = await book.find(token, now)  # nothing heard since start: trusted
+    roles.note(group, GROUP_ADMIN.user_id, "admin")
+    admin = await book.find(token, now)
+    roles.note(group, GROUP_ADMIN.user_id, "member")
+    demoted = await book.find(token, now)
+
+    assert unknown is not None
+    assert unknown.organizer
+    assert admin is not None
+    assert demoted is None
+
+
+async def test_open_sessions_are_listed_per_person_with_their_role_now(
+    book: SessionBook, now: datetime
+) -> None:
+    await book.start(JUDGE, now - timedelta(hours=2), hours=12)
+    await book.start(JUDGE, now - timedelta(hours=1), hours=12)
+    _, ended = await book.start(ORGANIZER, now, hours=12)
+    await book.end(ended, now)
+    await book.start(Grant(55555, organizer=False, judge=True), now, hours=12)  # not a judge now
+
+    listed = await book.open_sessions(now)
+
+    assert [(o.user_id, o.count, o.role_name) for o in listed] == [
+        (55555, 1, ""),
+        (JUDGE.user_id, 2, "评委"),
+    ]
+    assert listed[1].last_started == now - timedelta(hours=1)
+
+
+def test_group_roles_say_admin_if_any_group_does_and_not_only_when_all_are_known() -> None:
+    roles = GroupRoles()
+    roles.note(1, 7, "member")
+    roles.note(2, 7, "superuser")  # not a QQ role: ignored
+
+    assert roles.admin(7, [1, 2]) is None  # group 2 unknown
+    roles.note(2, 7, "owner")
+    assert roles.admin(7, [1, 2]) is True
+    roles.left(2, 7)
+    assert roles.admin(7, [1, 2]) is False
+    assert roles.role(2, 7) == "member"
 
 
 async def test_old_sessions_are_cleaned_up_when_new_ones_start(
