@@ -7,9 +7,9 @@ The chat plugins, the CLI and later the dashboard reach it through `current()`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, redact_url
 from bot.storage.db import Sessions, open_storage
-from bot.submissions.book import EntryBook
+from bot.submissions.book import EntryBook, EntryView, Progress
+from bot.submissions.export import Exporter, ExportFiles
 from bot.submissions.verify.fetch import StaticResolver, Verifier
 from bot.submissions.verify.run import verify_pending
 from bot.units.directory import UnitDirectory
@@ -52,6 +53,8 @@ class Runtime:
     # People's roles in the served groups as last heard (messages, notices): no QQ call per
     # dashboard click.
     group_roles: GroupRoles = field(default_factory=GroupRoles)
+    # Export jobs (/导出 and the dashboard's downloads): one at a time, shared when unchanged.
+    exporter: Exporter | None = None
 
     # Work started in the background (verification after a receipt, at start-up): kept here so
     # it is not garbage-collected mid-way and is cancelled at shutdown.
@@ -122,10 +125,25 @@ async def open_runtime(
         clock=clock,
         notify=notify,
         faq=faq,
+        exporter=Exporter(deployment.data_dir, keep=timedelta(days=deployment.exports_keep_days)),
     )
     runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
     install(runtime)
     return runtime
+
+
+async def export_now(runtime: Runtime) -> ExportFiles:
+    """Export every entry and each unit's progress (/导出, the dashboard's downloads)."""
+    if runtime.exporter is None:
+        runtime.exporter = Exporter(
+            runtime.deployment.data_dir,
+            keep=timedelta(days=runtime.deployment.exports_keep_days),
+        )
+
+    async def load() -> tuple[Sequence[Progress], Sequence[EntryView]]:
+        return await runtime.entries.progress_all(), await runtime.entries.all_entries()
+
+    return await runtime.exporter.export(load, runtime.contest, runtime.clock())
 
 
 def is_open() -> bool:

@@ -33,6 +33,8 @@ ENV_SOURCE = "环境变量"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 DEFAULT_SESSION_HOURS = 12
 MAX_SESSION_HOURS = 24 * 30
+DEFAULT_EXPORT_DAYS = 7
+MAX_EXPORT_DAYS = 365
 # Shorter secrets could be guessed; token_urlsafe(32) gives 43 characters.
 MIN_API_TOKEN_LENGTH = 16
 MIN_SECRET_LENGTH = 32
@@ -58,6 +60,7 @@ OWN_KEYS = (
     "DASHBOARD_API_TOKEN",
     "DASHBOARD_SECRET",
     "DASHBOARD_SESSION_HOURS",
+    "EXPORTS_KEEP_DAYS",
     "REMINDERS_AUTORUN",
     "REMINDERS_HEARTBEAT",
     "FAQ_SEMANTIC",
@@ -104,6 +107,8 @@ class Deployment:
     dashboard_api_token: str | None = field(default=None, repr=False)
     dashboard_secret: str | None = field(default=None, repr=False)
     dashboard_session_hours: int = DEFAULT_SESSION_HOURS
+    # How many days export files (/导出, dashboard downloads) stay under <data>/exports.
+    exports_keep_days: int = DEFAULT_EXPORT_DAYS
     # The automatic reminders: whether they run on their own (start at start-up, wake when due;
     # chat tests turn this off and call plugins.reminders.wake() themselves), and how often to
     # look in even when nothing is due (catches a clock jump, a database shared with another
@@ -125,6 +130,7 @@ class Deployment:
             f"log_level={self.log_level!r}, dashboard_url={self.dashboard_url!r}, "
             f"dashboard_api_token={api_token}, dashboard_secret={secret}, "
             f"dashboard_session_hours={self.dashboard_session_hours!r}, "
+            f"exports_keep_days={self.exports_keep_days!r}, "
             f"reminders_autorun={self.reminders_autorun!r}, faq_semantic={self.faq_semantic!r}, "
             f"reminders_heartbeat={self.reminders_heartbeat!r})"
         )
@@ -404,6 +410,22 @@ def _session_hours(merged: _Values, default_file: str) -> tuple[int, list[Proble
     ]
 
 
+def _export_days(merged: _Values, default_file: str) -> tuple[int, list[Problem]]:
+    raw = (merged.get("EXPORTS_KEEP_DAYS") or "").strip()
+    if not raw:
+        return DEFAULT_EXPORT_DAYS, []
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_EXPORT_DAYS:
+        return int(raw), []
+    where = merged.source("EXPORTS_KEEP_DAYS", default_file)
+    return DEFAULT_EXPORT_DAYS, [
+        Problem(
+            where,
+            "EXPORTS_KEEP_DAYS",
+            f"“{raw}”不是有效的天数；应为 1 到 {MAX_EXPORT_DAYS} 的整数，如 7",
+        )
+    ]
+
+
 SWITCHES = {
     "REMINDERS_AUTORUN": "true（自动提醒按时发送）或 false（关闭自动提醒）",
     "FAQ_SEMANTIC": "on（答疑时也按意思匹配）或 off（只按字词匹配）",
@@ -502,6 +524,8 @@ def load_deployment(
     problems += found
     session_hours, found = _session_hours(merged, file)
     problems += found
+    export_days, found = _export_days(merged, file)
+    problems += found
     autorun, found = _switch(merged, "REMINDERS_AUTORUN", file)
     problems += found
     heartbeat, found = _heartbeat(merged, file)
@@ -526,6 +550,7 @@ def load_deployment(
             dashboard_api_token=api_token,
             dashboard_secret=secret,
             dashboard_session_hours=session_hours,
+            exports_keep_days=export_days,
             reminders_autorun=autorun,
             reminders_heartbeat=heartbeat,
             faq_semantic=semantic,

@@ -18,17 +18,21 @@ this code):
   then linked into place, which fails rather than replace anything: a file once offered is never
   changed while someone downloads it, and a half-written file is never offered;
 - every export removes files older than `KEEP_EXPORTS` (by their modification time; a reply
-  from /导出 points to its files for at least that long), and leftovers of a crashed export.
+  from /导出 points to its files for at least that long), and leftovers of a crashed export;
+- `Exporter` runs one export job at a time per process, and requests for data unchanged since
+  the last job share its files (single flight keyed by the content).
 The workbook is written in openpyxl's streaming mode: 100,000 entries stay cheap in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,6 +52,8 @@ from bot.submissions.states import Flag, VerifyStatus
 PROGRESS_SHEET = "单位进度"
 # How long export files stay on disk; older ones are removed by the next export.
 KEEP_EXPORTS = timedelta(days=7)
+# An export of unchanged data is handed out again for this long.
+REUSE_FOR = timedelta(hours=1)
 # A claim or temporary file this old belongs to an export that crashed.
 _LEFTOVER_AGE = timedelta(hours=1)
 ENTRIES_SHEET = "全部作品"
@@ -171,6 +177,62 @@ def write_exports(
     finally:
         claim.unlink(missing_ok=True)
     return ExportFiles(xlsx=xlsx, csv=csv_path)
+
+
+Loader = Callable[[], Awaitable[tuple[Sequence[Progress], Sequence[EntryView]]]]
+
+
+def content_key(
+    progress: Sequence[Progress], entries: Sequence[EntryView], contest: Contest
+) -> str:
+    """A digest of everything an export would contain: equal keys, equal files."""
+    digest = hashlib.sha256()
+    for values in (
+        *(progress_values(p, contest) for p in progress),
+        (None,),  # between the two sheets
+        *(entry_values(e, contest) for e in entries),
+    ):
+        digest.update(repr(values).encode())
+    return digest.hexdigest()
+
+
+class Exporter:
+    """Export jobs of one process: one at a time, and requests for unchanged data share one.
+
+    Twelve people pressing "download" at once make one workbook, not twelve: each request
+    waits for the job in progress, then reads the data again; if nothing changed since (same
+    `content_key`) and the files are still there, it gets the same files.
+    """
+
+    def __init__(self, directory: Path, keep: timedelta = KEEP_EXPORTS) -> None:
+        self.directory = directory
+        self.keep = keep
+        self.jobs = 0  # files actually written (for tests and the log)
+        self._lock = asyncio.Lock()
+        self._last: tuple[str, ExportFiles] | None = None
+
+    async def export(self, load: Loader, contest: Contest, now: datetime) -> ExportFiles:
+        async with self._lock:
+            progress, entries = await load()
+            key = await asyncio.to_thread(content_key, progress, entries, contest)
+            last = self._last
+            if last is not None and last[0] == key and _fresh(last[1]):
+                return last[1]
+            files = await asyncio.to_thread(
+                write_exports, self.directory, progress, entries, contest, now, self.keep
+            )
+            self.jobs += 1
+            self._last = (key, files)
+            return files
+
+
+def _fresh(files: ExportFiles) -> bool:
+    """Both files still there and made within the hour (far from being cleaned up)."""
+    try:
+        ages = [time.time() - path.stat().st_mtime for path in (files.xlsx, files.csv)]
+    except FileNotFoundError:
+        return False
+    return max(ages) < REUSE_FOR.total_seconds()
 
 
 def remove_old_exports(folder: Path, keep: timedelta = KEEP_EXPORTS) -> list[Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import unicodedata
@@ -18,6 +17,7 @@ require("plugins.router")
 
 from bot.messages.commands import split_args
 from bot.messages.parts import Mention, Part, Target, Text
+from bot.runtime import export_now
 from bot.submissions.book import (
     Accepted,
     Duplicate,
@@ -28,7 +28,6 @@ from bot.submissions.book import (
     Progress,
     clean_author,
 )
-from bot.submissions.export import write_exports
 from bot.submissions.links import Candidate, extract_candidates, normalize
 from bot.submissions.states import Flag, flag_reason
 from bot.submissions.submit import submit_links
@@ -465,17 +464,7 @@ async def _rank(request: Request) -> None:
     order=86,
 )
 async def _export(request: Request) -> None:
-    runtime = request.runtime
-    progress = await runtime.entries.progress_all()
-    entries = await runtime.entries.all_entries()
-    files = await asyncio.to_thread(
-        write_exports,
-        runtime.deployment.data_dir,
-        progress,
-        entries,
-        runtime.contest,
-        runtime.clock(),
-    )
+    files = await export_now(request.runtime)
     user_id = request.identity.user_id
     failures: list[str] = []
     for path in (files.xlsx, files.csv):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 from loguru import logger
 
-from bot.submissions.export import write_exports
+from bot.runtime import export_now
 from plugins.dashboard.deps import PageDep
 from plugins.dashboard.pages import MSG_NOT_FOUND, PREFIX, secure
 
@@ -30,12 +28,7 @@ async def download(kind: str, page: PageDep) -> Response:
     d = page.d
     if kind not in MEDIA:
         return d.message(MSG_NOT_FOUND, 404, page.viewer)
-    rt = d.runtime
-    progress = await rt.entries.progress_all()
-    every = await rt.entries.all_entries()
-    files = await asyncio.to_thread(
-        write_exports, rt.deployment.data_dir, progress, every, rt.contest, d.now()
-    )
+    files = await export_now(d.runtime)
     path = files.xlsx if kind == "xlsx" else files.csv
     logger.info("{} 从后台下载了 {}", page.viewer.user_id, path.name)
     response = FileResponse(path, media_type=MEDIA[kind], filename=path.name)

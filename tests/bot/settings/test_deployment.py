@@ -264,6 +264,17 @@ def test_bad_session_hours_is_a_problem(tmp_path: Path, hours: str) -> None:
     assert "DASHBOARD_SESSION_HOURS" in problems
 
 
+def test_export_files_are_kept_a_week_unless_configured(tmp_path: Path) -> None:
+    assert load_ok({}, env_file(tmp_path)).exports_keep_days == 7
+    assert load_ok({"EXPORTS_KEEP_DAYS": "30"}, env_file(tmp_path)).exports_keep_days == 30
+
+
+@pytest.mark.parametrize("days", ["0", "abc", "366", "-3", "７", "99999999999999999999"])
+def test_bad_export_days_is_a_problem(tmp_path: Path, days: str) -> None:
+    problems = load_bad({"EXPORTS_KEEP_DAYS": days}, env_file(tmp_path))
+    assert "1 到 365" in problems["EXPORTS_KEEP_DAYS"].message
+
+
 def test_dashboard_secrets_never_appear_in_repr(tmp_path: Path) -> None:
     deployment = load_ok(
         {"DASHBOARD_API_TOKEN": API_TOKEN, "DASHBOARD_SECRET": SECRET}, env_file(tmp_path)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import time
@@ -14,7 +15,14 @@ from openpyxl import load_workbook
 
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryView, Progress
-from bot.submissions.export import ENTRIES_SHEET, PROGRESS_SHEET, ExportFiles, write_exports
+from bot.submissions.export import (
+    ENTRIES_SHEET,
+    PROGRESS_SHEET,
+    Exporter,
+    ExportFiles,
+    content_key,
+    write_exports,
+)
 from bot.submissions.states import EntryKind, EntryStatus, Flag, VerifyStatus
 
 NOW = datetime(2027, 7, 1, 10, 0, 5, tzinfo=UTC)  # 18:00:05 in Shanghai
@@ -319,3 +327,53 @@ def test_exports_work_on_a_file_system_without_hard_links(
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == sorted(
         [files.xlsx.name, files.csv.name]
     )
+
+
+# --- one export job at a time, shared while the data is unchanged -----------------------------
+
+
+async def test_concurrent_exports_of_unchanged_data_share_one_job(
+    tmp_path: Path, contest: Contest
+) -> None:
+    exporter = Exporter(tmp_path)
+    loads = 0
+
+    async def load() -> tuple[list[Progress], list[EntryView]]:
+        nonlocal loads
+        loads += 1
+        return PROGRESS, ENTRIES
+
+    results = await asyncio.gather(*(exporter.export(load, contest, NOW) for _ in range(12)))
+
+    assert exporter.jobs == 1
+    assert loads == 12  # each request reads the data again after the job before it
+    assert len({files.xlsx for files in results}) == 1
+    assert len(load_workbook(results[0].xlsx)[ENTRIES_SHEET]["A"]) == len(ENTRIES) + 1
+    assert sorted(p.suffix for p in (tmp_path / "exports").iterdir()) == [".csv", ".xlsx"]
+
+
+async def test_a_change_in_the_data_makes_a_new_export(tmp_path: Path, contest: Contest) -> None:
+    exporter = Exporter(tmp_path)
+    data = [ENTRIES]
+
+    async def load() -> tuple[list[Progress], list[EntryView]]:
+        return PROGRESS, data[0]
+
+    first = await exporter.export(load, contest, NOW)
+    data[0] = [*ENTRIES, entry(4, author="王五")]
+    second = await exporter.export(load, contest, NOW)
+    first.xlsx.unlink()  # a file cleaned up (or removed by hand) is never handed out again
+    data[0] = [*ENTRIES]
+    third = await exporter.export(load, contest, NOW)
+
+    assert exporter.jobs == 3
+    assert len({first.xlsx, second.xlsx, third.xlsx}) == 3
+    assert len(load_workbook(second.xlsx)[ENTRIES_SHEET]["A"]) == len(ENTRIES) + 2
+
+
+def test_the_content_key_changes_with_any_cell(contest: Contest) -> None:
+    base = content_key(PROGRESS, ENTRIES, contest)
+
+    assert content_key(PROGRESS, ENTRIES, contest) == base
+    assert content_key(PROGRESS, [*ENTRIES[:2], replace(ENTRIES[2], author="改")], contest) != base
+    assert content_key(PROGRESS[:2], ENTRIES, contest) != base
