@@ -128,8 +128,20 @@ async def open_runtime(
         exporter=Exporter(deployment.data_dir, keep=timedelta(days=deployment.exports_keep_days)),
     )
     runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
+    runtime.spawn(_recheck_link_shapes(runtime))
     install(runtime)
     return runtime
+
+
+async def _recheck_link_shapes(runtime: Runtime) -> None:
+    """Flag stored entries whose links a newer shape table knows are not posts (never withdrawn)."""
+    try:
+        changed = await runtime.entries.recheck_link_shapes(runtime.clock())
+    except Exception:
+        logger.exception("re-checking the stored links' shapes failed")
+        return
+    if changed:
+        logger.info("按链接形式重新检查已登记作品：{} 篇的存疑标记有变化", changed)
 
 
 async def export_now(runtime: Runtime) -> ExportFiles:

@@ -50,7 +50,8 @@ from bot.submissions.models import (
     Entry,
     ReceiptCounter,
 )
-from bot.submissions.states import EntryKind, EntryStatus, Flag, VerifyStatus
+from bot.submissions.shapes import link_flags
+from bot.submissions.states import LINK_FLAGS, EntryKind, EntryStatus, Flag, VerifyStatus
 from bot.units.directory import UnitDirectory, UnitView
 
 _FORBIDDEN_IN_AUTHORS = set("[]&<>@#/\\")
@@ -340,8 +341,8 @@ class EntryBook:
                         source_group=source_group,
                         source_message_id=source_message_id,
                         verify_status=VerifyStatus.PENDING,
-                        flags=[],
-                        flagged=False,
+                        flags=[f.value for f in link_flags(link.url)],
+                        flagged=bool(link_flags(link.url)),
                     )
                 )
                 await session.flush()
@@ -485,9 +486,10 @@ class EntryBook:
         if unknown:
             raise ValueError(f"unknown flags {sorted(unknown)}")
         status = VerifyStatus(status)
-        ordered = [f for f in Flag if f in flags]
         async with write_transaction(self._sessions) as session:
             row = await _locked(session, receipt)
+            kept = {Flag(f) for f in row.flags if f in LINK_FLAGS}  # the link's shape: not ours
+            ordered = [f for f in Flag if f in flags or f in kept]
             row.verify_status = status
             row.title = title[:TITLE_MAX] if title else None
             row.text_length = text_length
@@ -499,6 +501,30 @@ class EntryBook:
             detail = {"receipt": receipt, "status": status, "flags": ordered}
             session.add(ChangeLog(at=now, actor=None, action="entry.verify", detail=detail))
         return self._view(row)
+
+    async def recheck_link_shapes(self, now: datetime) -> int:
+        """Give every stored entry the link-shape flags its URL earns today (shapes.link_flags):
+        entries stored before a shape was known get flagged; nothing is ever withdrawn. Run at
+        start-up; how many entries changed."""
+        require_aware(now)
+        async with self._sessions() as session:
+            rows = (await session.exec(select(Entry.receipt, Entry.url, Entry.flags))).all()
+        stale: dict[int, list[Flag]] = {}
+        for receipt, url, flags in rows:
+            wanted = set(link_flags(url))
+            if {Flag(f) for f in flags if f in LINK_FLAGS} != wanted:
+                stale[receipt] = list(wanted)
+        for receipt, wanted in stale.items():
+            async with write_transaction(self._sessions) as session:
+                row = await _locked(session, receipt)
+                kept = {Flag(f) for f in row.flags if f in set(Flag) and f not in LINK_FLAGS}
+                ordered = [f for f in Flag if f in kept or f in wanted]
+                row.flags = [f.value for f in ordered]
+                row.flagged = bool(ordered)
+                session.add(row)
+                detail = {"receipt": receipt, "flags": ordered}
+                session.add(ChangeLog(at=now, actor=None, action="entry.link_shape", detail=detail))
+        return len(stale)
 
     async def log(
         self, action: str, detail: dict[str, Any], *, actor: int | None, now: datetime

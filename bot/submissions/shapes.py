@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
 
+from bot.submissions.states import Flag
+
 
 class PageKind(Enum):
     """What a link is when it is not one post; `reason` is what the secretary is told."""
@@ -98,6 +100,56 @@ NOT_POSTS: tuple[Shape, ...] = (
 _COMPILED = tuple((re.compile(s.host), re.compile(s.path), s.kind) for s in NOT_POSTS)
 
 
+# Post shapes of the default platforms: a link on one of these hosts matching none of its
+# platform's post shapes still counts, but carries the flag "链接形式少见" for organizers.
+# (host, path, query) regular expressions, matched in full; query None: any query.
+_XINHUA = r"(?:[a-z0-9-]+\.)*(?:xinhuanet\.com|news\.cn)"
+_PEOPLE = r"(?:[a-z0-9-]+\.)*people\.com\.cn"
+POSTS: tuple[tuple[str, str, str | None], ...] = (
+    (_SINA_BLOG, r"/s/blog_[0-9a-z]+\.html?", None),
+    (r"m\.weibo\.cn", r"/(?:status|detail)/[0-9a-z]+", None),
+    (_WEIBO, r"/ttarticle/p/show", r".*id=.+"),
+    (r"card\.weibo\.com", r"/article/.+", None),
+    (_WEIBO, r"/[0-9]+/[0-9a-z]+", None),
+    (r"mp\.weixin\.qq\.com", r"/s/[0-9a-z_-]+", None),
+    (r"mp\.weixin\.qq\.com", r"/s", r".*__biz=.+"),
+    (r"user\.qzone\.qq\.com", r"/[0-9]+/blog/[0-9]+", None),
+    (_XINHUA, r"(?:/[^/]+)*/c_[0-9]+\.html?|(?:/[^/]+)*/c\.html?", None),
+    (_PEOPLE, r"(?:/[^/]+)*/c[0-9]+-[0-9]+\.html?", None),
+)
+# The hosts whose post shapes are known (a host of another platform is never "unusual").
+_KNOWN = re.compile(
+    "|".join(
+        (
+            _SINA_BLOG,
+            _WEIBO,
+            r"card\.weibo\.com",
+            r"mp\.weixin\.qq\.com",
+            r"user\.qzone\.qq\.com",
+            _XINHUA,
+            _PEOPLE,
+        )
+    )
+)
+_POSTS = tuple(
+    (re.compile(h), re.compile(p, re.IGNORECASE), re.compile(q) if q else None) for h, p, q in POSTS
+)
+
+
+def known_post(url: str) -> bool | None:
+    """Whether the normalised `url` has a known post shape of its platform; None when its
+    host is not one whose shapes are known."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not _KNOWN.fullmatch(host):
+        return None
+    path = parts.path or "/"
+    return any(
+        h.fullmatch(host) and p.fullmatch(path) and (q is None or q.fullmatch(parts.query))
+        for h, p, q in _POSTS
+    )
+
+
 def page_kind(url: str) -> PageKind | None:
     """What the normalised `url` is if it is a known kind of non-post page, else None."""
     parts = urlsplit(url)
@@ -107,3 +159,13 @@ def page_kind(url: str) -> PageKind | None:
         if host_shape.fullmatch(host) and path_shape.fullmatch(path):
             return kind
     return None
+
+
+def link_flags(url: str) -> list[Flag]:
+    """The flags a stored link earns by its shape alone: a known non-post page (entries stored
+    before the shapes existed), or a post shape its platform does not use."""
+    if page_kind(url) is not None:
+        return [Flag.NOT_A_POST]
+    if known_post(url) is False:
+        return [Flag.UNUSUAL_LINK]
+    return []

@@ -63,6 +63,9 @@ class Flag(StrEnum):
     SHORT = "short"
     OUTSIDE_WINDOW = "outside_window"
     UNREACHABLE = "unreachable"
+    # From the link's shape alone (bot.submissions.shapes), not from verification.
+    NOT_A_POST = "not_a_post"
+    UNUSUAL_LINK = "unusual_link"
 
     @property
     def label(self) -> str:
@@ -73,7 +76,11 @@ _FLAG_LABELS = {
     Flag.SHORT: "字数不足",
     Flag.OUTSIDE_WINDOW: "发布时间不在大赛期间",
     Flag.UNREACHABLE: "无法访问",
+    Flag.NOT_A_POST: "不是单篇作品",
+    Flag.UNUSUAL_LINK: "链接形式少见",
 }
+# Flags that come from the link's shape: kept when verification records its own.
+LINK_FLAGS = frozenset({Flag.NOT_A_POST, Flag.UNUSUAL_LINK})
 
 
 def flag_reason(
@@ -84,4 +91,8 @@ def flag_reason(
         return f"正文约 {text_length} 字，少于 {min_chars} 字"
     if flag is Flag.OUTSIDE_WINDOW:
         return f"发布日期 {published_on} 不在读书周内"
+    if flag is Flag.NOT_A_POST:
+        return "链接是个人主页、列表或搜索页面，不是某一篇作品"
+    if flag is Flag.UNUSUAL_LINK:
+        return "链接形式与该平台的作品链接不同，请组织者确认"
     return "链接暂时打不开，请确认链接正确且文章公开"

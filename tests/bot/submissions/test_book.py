@@ -702,3 +702,66 @@ async def test_all_entries_reads_every_entry_in_chunks_by_receipt(
     assert everything[1].status == "withdrawn"
     assert everything[2] == verified
     assert everything[2].flags == ("unreachable",)
+
+
+# ------------------------------------------------------------------ link shapes
+
+
+def odd_link(url: str) -> NewLink:
+    return NewLink(url=url, given=url, platform="weibo.com", kind="microblog", platform_name="微博")
+
+
+async def test_a_link_of_an_unusual_shape_counts_and_is_flagged(
+    book: EntryBook, units: UnitDirectory, now: datetime
+) -> None:
+    nanhu = unit(units, "南湖街道")
+    await book.submit(
+        nanhu, [odd_link("https://weibo.com/a/b/c")], submitted_by=1, now=now, late=False
+    )
+
+    entry = await book.get(1)
+    [progress] = [p for p in await book.progress_all() if p.unit == "南湖街道"]
+
+    assert entry is not None
+    assert (entry.flags, entry.flagged) == (("unusual_link",), True)
+    assert (progress.accepted, progress.flagged) == (1, 1)
+
+
+async def test_verification_keeps_the_link_shape_flag(
+    book: EntryBook, units: UnitDirectory, now: datetime
+) -> None:
+    nanhu = unit(units, "南湖街道")
+    await book.submit(
+        nanhu, [odd_link("https://weibo.com/a/b/c")], submitted_by=1, now=now, late=False
+    )
+
+    entry = await book.record_verification(
+        1, status="ok", title="t", text_length=900, published_on=None, flags=["short"], now=now
+    )
+
+    assert entry.flags == ("short", "unusual_link")
+
+
+async def test_stored_profile_links_are_flagged_at_recheck_and_never_withdrawn(
+    book: EntryBook, sessions: Sessions, units: UnitDirectory, now: datetime
+) -> None:
+    nanhu = unit(units, "南湖街道")
+    await book.submit(nanhu, [blog(1), blog(2)], submitted_by=1, now=now, late=False)
+    async with sessions() as session:  # stored before profiles were refused
+        row = (await session.exec(select(Entry).where(col(Entry.receipt) == 2))).one()
+        row.url = "https://weibo.com/u/1234567890"
+        row.flags = ["short"]
+        session.add(row)
+        await session.commit()
+
+    changed = await book.recheck_link_shapes(now)
+    again = await book.recheck_link_shapes(now)
+
+    profile = await book.get(2)
+    post = await book.get(1)
+    assert (changed, again) == (1, 0)
+    assert profile is not None
+    assert post is not None
+    assert (profile.flags, profile.status) == (("short", "not_a_post"), "accepted")
+    assert post.flags == ()
+    assert (await changes(sessions))[-1].action == "entry.link_shape"

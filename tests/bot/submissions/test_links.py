@@ -17,6 +17,8 @@ from bot.submissions.links import (
     normalize,
     split_links,
 )
+from bot.submissions.shapes import known_post, link_flags
+from bot.submissions.states import Flag
 
 PLATFORMS = DEFAULT_PLATFORMS
 WEIBO_POST = "https://m.weibo.cn/status/3501756485200075"
@@ -986,3 +988,46 @@ def test_checked_link_carries_the_normalised_form() -> None:
 def test_normalize_refuses_a_bad_link_with_the_reason() -> None:
     with pytest.raises(ValueError, match="IP 地址"):
         normalize("http://127.0.0.1/")
+
+
+# --- post shapes: a known platform's link that matches none is "unusual" ----------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html",
+        "https://weibo.com/1234567890/Mx8aBcdEf",
+        "https://m.weibo.cn/detail/4890123456789012",
+        "https://weibo.com/ttarticle/p/show?id=2309404650123",
+        "https://mp.weixin.qq.com/s/AbC-dEf_123",
+        "https://mp.weixin.qq.com/s?__biz=MzA5&mid=2650&idx=1&sn=abc",
+        "https://user.qzone.qq.com/12345/blog/1624512345",
+        "http://www.xinhuanet.com/politics/2021-06/25/c_1127599016.htm",
+        "https://www.news.cn/politics/20240625/abcdef0123/c.html",
+        "http://cpc.people.com.cn/n1/2021/0625/c64387-32140573.html",
+    ],
+)
+def test_posts_of_the_default_platforms_have_known_shapes(given: str) -> None:
+    url = normalize(given)
+    assert known_post(url) is True
+    assert link_flags(url) == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://blog.sina.com.cn/s/reader_4b3c2a1d.html",
+        "https://mp.weixin.qq.com/mp/wappoc_appmsgcaptcha?x=1",
+        "http://cpc.people.com.cn/GB/64162/index2.html",
+        "https://www.news.cn/politics/leaders/xijinping.htm",
+    ],
+)
+def test_other_pages_on_those_platforms_are_unusual(given: str) -> None:
+    assert link_flags(normalize(given)) == [Flag.UNUSUAL_LINK]
+
+
+def test_stored_non_post_pages_earn_their_own_flag_and_other_hosts_none() -> None:
+    assert link_flags("https://weibo.com/u/1234567890") == [Flag.NOT_A_POST]
+    assert link_flags("https://example.gov.cn/a/b.html") == []
+    assert known_post("https://t.cn/A6abc") is None
