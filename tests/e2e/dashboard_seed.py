@@ -50,12 +50,14 @@ DEPARTMENTS = (
     "区统计局",
     "区司法局",
 )
+# (platform, name, kind, post link by receipt): each in the shape its platform's posts have
+# (bot/submissions/shapes.py), so no seeded entry is flagged for its link.
 PLATFORMS = (
-    ("blog.sina.com.cn", "新浪博客", "blog"),
-    ("weibo.com", "新浪微博", "microblog"),
-    ("qq.com", "腾讯", "microblog"),
-    ("people.com.cn", "人民网", "article"),
-    ("xinhuanet.com", "新华网", "article"),
+    ("blog.sina.com.cn", "新浪博客", "blog", "blog.sina.com.cn/s/blog_{n:016x}.html"),
+    ("weibo.com", "新浪微博", "microblog", "m.weibo.cn/status/{n:016d}"),
+    ("qq.com", "腾讯", "microblog", "user.qzone.qq.com/{qq}/blog/{n:010d}"),
+    ("people.com.cn", "人民网", "article", "cpc.people.com.cn/n1/2027/0625/c64387-{n:08d}.html"),
+    ("xinhuanet.com", "新华网", "article", "xinhuanet.com/politics/2027-06/25/c_{n:010d}.htm"),
 )
 TITLES = (
     "重温党史感悟初心",
@@ -113,14 +115,15 @@ async def seed(
         times = sorted(opened + dt.timedelta(seconds=span * rng.random() ** 0.6) for _ in owners)
         batch = []
         for receipt, (owner, at) in enumerate(zip(owners, times, strict=True), start=1):
-            host, platform_name, kind = rng.choice(PLATFORMS)
+            host, platform_name, kind, shape = rng.choice(PLATFORMS)
             flagged = rng.random() < 0.06
             withdrawn = rng.random() < 0.03
+            link = shape.format(n=receipt, qq=30000 + owner)
             batch.append(
                 {
                     "receipt": receipt,
-                    "url": f"https://{host}/s/post_{receipt:08d}.html",
-                    "given_url": f"{host}/s/post_{receipt:08d}.html",
+                    "url": f"https://{link}",
+                    "given_url": link,
                     "platform": host,
                     "platform_name": platform_name,
                     "kind": kind,
