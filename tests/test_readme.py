@@ -45,3 +45,24 @@ def test_the_lock_pins_every_direct_dependency() -> None:
     for requirement in wanted:
         name = re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0]
         assert re.sub(r"[-_.]+", "-", name).lower() in pinned, f"{name} is not in constraints.txt"
+
+
+def test_every_reliability_promise_names_a_test_that_exists() -> None:
+    """Each sentence of the README's reliability section names the test proving it."""
+    import ast
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## 可靠性", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(test_\w+)`", section)
+    promises = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(named) >= len(promises) >= 10
+    for path, name in named:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        defined = {
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        assert name in defined, f"{path}::{name}"
+    for promise in section.split("\n- ")[1:]:
+        assert "::test_" in promise, promise[:40]
