@@ -202,6 +202,45 @@ class TextStarts:
         return f"<message starting {self.prefix!r}>"
 
 
+class ForwardOf:
+    """Equals the `messages` of a merged-forward call whose nodes, joined line by line, read
+    `text`; every node is a text-only bubble sent as the bot."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, nodes: object) -> bool:
+        if not isinstance(nodes, list) or not nodes:
+            return False
+        for node in nodes:
+            if node.get("type") != "node" or node["data"].get("uin") != str(SELF_ID):
+                return False
+            if any(s["type"] != "text" for s in node["data"]["content"]):
+                return False
+        joined = "\n".join(message_text(n["data"]["content"]) for n in nodes)
+        return joined == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<forward of {self.text[:40]!r}…>"
+
+
+class AnyNodes(ForwardOf):
+    """Equals the `messages` of any merged-forward call of text-only bubbles sent as the bot."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def __eq__(self, nodes: object) -> bool:
+        if not isinstance(nodes, list) or not nodes:
+            return False
+        self.text = "\n".join(message_text(n["data"]["content"]) for n in nodes)
+        return super().__eq__(nodes)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class NoMentions:
     """Equals a OneBot message that @-mentions nobody."""
 

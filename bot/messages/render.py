@@ -111,3 +111,22 @@ def render(parts: Sequence[Part] | Part | str, policy: MessagePolicy) -> list[li
     if messages and quotes:
         messages[0].insert(0, {"type": "reply", "data": {"id": str(quotes[0].message_id)}})
     return messages
+
+
+# Lines per node of a merged-forward message: a phone shows each node as one bubble.
+FORWARD_NODE_CHARS = 600
+
+
+def forward_nodes(text: str, name: str, self_id: int | str, policy: MessagePolicy) -> list[Segment]:
+    """`text` as the nodes of one merged-forward message (go-cqhttp's `send_*_forward_msg`,
+    which NapCat and Lagrange.OneBot answer): bubbles of whole lines, each cleaned like any
+    other text, sent as the bot itself. Text only: no mention can travel in a node."""
+    limit = min(FORWARD_NODE_CHARS, max(1, policy.max_length))
+    bubble = MessagePolicy(max_length=max(200, limit), max_mentions=1)
+    return [
+        {
+            "type": "node",
+            "data": {"name": name, "uin": str(self_id), "content": message},
+        }
+        for message in render([Text(text)], bubble)
+    ]

@@ -292,6 +292,8 @@ class MessagePolicy:
     """Longer replies are split into several messages."""
     max_mentions: Annotated[Int, Field(ge=1, le=50)] = 20
     """@-mentions per message."""
+    forward_over: Annotated[Int, Field(ge=0, le=100_000)] = 800
+    """Organizer-facing lists longer than this go as one merged-forward message (0: never)."""
 
 
 @with_config(SECTION)

@@ -286,7 +286,7 @@ async def _list(request: Request, faq: FaqService, _rest: str) -> None:
     entries = faq.list_entries()
     lines = [LIST_HEAD.format(count=len(entries))]
     lines += [LIST_LINE.format(id=e.id, question=e.question, mark=_mark(e)) for e in entries]
-    await request.reply("\n".join(lines))
+    await request.reply_list("\n".join(lines))
 
 
 def _mark(entry: FaqEntry) -> str:
@@ -384,7 +384,7 @@ async def _unanswered(request: Request, faq: FaqService, _rest: str) -> None:
         )
         for r in rows
     ]
-    await request.reply("\n".join(lines))
+    await request.reply_list("\n".join(lines))
 
 
 @_sub("学习", "learn", summary="把没答上的问题教给机器人", example="/faq 学习 3 blog-link")

@@ -21,6 +21,7 @@ from bot.messages.commands import segments_after
 from bot.messages.history import HISTORY_COUNT, Verdict, find_sent, history_messages, text_head
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Part, Quote, Target, Text
+from bot.messages.render import forward_nodes
 from bot.runtime import Runtime
 from bot.units.directory import UnitView
 from bot.units.roles import Identity
@@ -158,6 +159,41 @@ class Request:
             body.extend([Text(parts)] if isinstance(parts, str) else parts)
             return await self.runtime.outbox.send(transport, Target.group(self.group_id), body)
         return await self.runtime.outbox.send(transport, Target.private(self.event.user_id), parts)
+
+    async def reply_list(self, text: str, fallback: str | None = None) -> Delivery:
+        """An organizer-facing list: above `[messages] forward_over` characters, one merged-
+        forward message (a "聊天记录" card) instead of several long texts.
+
+        Never for reminders, @s or members' answers: callers use it only for organizers'
+        lists, and the text carries no mention. Falls back to plain replies (`fallback`, else
+        the text) only when OneBot refuses the call with an error code; a call that is never
+        answered may have been shown, so nothing is sent again.
+        """
+        policy = self.runtime.outbox.policy
+        target = (
+            Target.group(self.group_id)
+            if self.group_id is not None
+            else Target.private(self.event.user_id)
+        )
+        if not policy.forward_over or len(text) <= policy.forward_over:
+            return await self.reply(text)
+        nodes = forward_nodes(text, self.runtime.contest.bot.nickname, self.bot.self_id, policy)
+        action, key = (
+            ("send_group_forward_msg", "group_id")
+            if target.kind == "group"
+            else ("send_private_forward_msg", "user_id")
+        )
+        since = time.time()
+        try:
+            await self.bot.call_api(action, **{key: target.id}, messages=nodes)
+        except NetworkError as error:
+            logger.warning("合并转发 {} 未获回应（{}），可能已送达，不再重发", target, error)
+            failed = SendFailed(None, str(error), unanswered=True, since=since)
+            return Delivery(target, ok=False, failed=failed)
+        except (ActionFailed, ApiNotAvailable) as error:
+            logger.info("合并转发 {} 被拒绝（{}），改为分条发送", target, error)
+            return await self.reply(fallback or text)
+        return Delivery(target, ok=True, sent=1)
 
     async def send_private(self, user_id: int, parts: Sequence[Part] | str) -> Delivery:
         return await self.runtime.outbox.send(

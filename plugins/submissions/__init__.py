@@ -420,12 +420,14 @@ async def _progress(request: Request) -> None:
         return
     table = await runtime.entries.progress_all()
     done = sum(1 for p in table if not p.behind)
-    lines = [PROGRESS_TABLE_HEAD.format(count=len(table), done=done)]
-    # A busy group gets one message, not pages of it: the units furthest behind, then a pointer.
-    lines += [f"{p.unit} {p.accepted}/{p.quota}" for p in table[:PROGRESS_TABLE_LIMIT]]
+    head = PROGRESS_TABLE_HEAD.format(count=len(table), done=done)
+    rows = [f"{p.unit} {p.accepted}/{p.quota}" for p in table]
+    # Every unit in one merged-forward card; where OneBot cannot send one, a busy group gets
+    # one message, not pages of it: the units furthest behind, then a pointer.
+    short = [head, *rows[:PROGRESS_TABLE_LIMIT]]
     if len(table) > PROGRESS_TABLE_LIMIT:
-        lines.append(PROGRESS_TABLE_MORE.format(more=len(table) - PROGRESS_TABLE_LIMIT))
-    await request.reply("\n".join(lines))
+        short.append(PROGRESS_TABLE_MORE.format(more=len(table) - PROGRESS_TABLE_LIMIT))
+    await request.reply_list("\n".join([head, *rows]), fallback="\n".join(short))
 
 
 @command(

@@ -90,7 +90,7 @@ async def _list(request: Request) -> None:
             LIST_UNIT.format(name=u.name, quota=u.quota, secretaries=len(u.secretaries))
             for u in members
         ]
-    await request.reply("\n".join(lines))
+    await request.reply_list("\n".join(lines))
 
 
 @unit_group.sub(

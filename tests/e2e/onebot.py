@@ -37,7 +37,8 @@ Segment = dict[str, Any]
 MessageInput = str | Segment | Sequence[Segment]
 ActionHandler = Callable[[dict[str, Any]], Any]
 
-SEND_ACTIONS = frozenset({"send_group_msg", "send_private_msg", "send_msg"})
+FORWARD_ACTIONS = frozenset({"send_group_forward_msg", "send_private_forward_msg"})
+SEND_ACTIONS = frozenset({"send_group_msg", "send_private_msg", "send_msg"}) | FORWARD_ACTIONS
 HISTORY_STYLES = frozenset({"napcat", "lagrange", "error", "missing"})
 ROLES = frozenset({"owner", "admin", "member"})
 
@@ -185,10 +186,28 @@ class SentMessage:
     def cq(self) -> str:
         return to_cq_string(self.segments)
 
+    @property
+    def forward(self) -> bool:
+        """A merged-forward message (`segments` are its nodes)."""
+        return self.action in FORWARD_ACTIONS
+
+    @property
+    def node_texts(self) -> list[str]:
+        """The text of each node of a merged-forward message."""
+        return [
+            "".join(
+                str(s["data"].get("text", ""))
+                for s in to_segments(node["data"].get("content", []))
+                if s["type"] == "text"
+            )
+            for node in self.segments
+            if node["type"] == "node"
+        ]
+
 
 def sent_message(call: ApiCall) -> SentMessage:
     params = call.params
-    message = params.get("message", "")
+    message = params.get("messages" if call.action in FORWARD_ACTIONS else "message", "")
     if isinstance(message, str):
         auto_escape = params.get("auto_escape") in (True, "true", 1)
         segments = [text(message)] if auto_escape else parse_cq_string(message)
@@ -198,11 +217,13 @@ def sent_message(call: ApiCall) -> SentMessage:
         segments = [_copy_segment(s) for s in message]
     group_id = params.get("group_id")
     user_id = params.get("user_id")
-    if call.action == "send_private_msg" or (
+    if call.action in ("send_private_msg", "send_private_forward_msg") or (
         call.action == "send_msg" and params.get("message_type") == "private"
     ):
         group_id = None
-    elif call.action == "send_group_msg" or params.get("message_type") == "group":
+    elif call.action in ("send_group_msg", "send_group_forward_msg") or (
+        params.get("message_type") == "group"
+    ):
         user_id = None
     return SentMessage(
         action=call.action,
@@ -585,6 +606,11 @@ class OneBotImplementation:
     def _data(self, action: str, params: dict[str, Any]) -> Any:
         if action in self.handlers:
             return self.handlers[action](params)
+        if action in FORWARD_ACTIONS:
+            nodes = params.get("messages")
+            if not isinstance(nodes, list) or not nodes:
+                raise MessageNotFound(0)  # NapCat: retcode 100 for an empty forward
+            return {"message_id": self.next_message_id(), "res_id": f"res-{len(self.calls)}"}
         if action in SEND_ACTIONS:
             return {"message_id": self.next_message_id()}
         if action == "get_login_info":

@@ -20,6 +20,7 @@ from nonebot.adapters.onebot.v11 import (
     GroupMessageEvent,
     Message,
     MessageSegment,
+    NetworkError,
     PrivateMessageEvent,
 )
 from nonebot.adapters.onebot.v11.event import Reply, Sender
@@ -40,6 +41,8 @@ from tests.fake import (
     SECRETARY,
     SELF_ID,
     TZ,
+    AnyNodes,
+    ForwardOf,
     NoMentions,
     expect_reply,
     group_message,
@@ -655,20 +658,67 @@ async def test_organizer_gets_the_table_behind_first(app: App, book: Runtime) ->
     )
 
 
-async def test_organizer_table_of_many_units_stays_one_message(app: App, book: Runtime) -> None:
+TABLE_HEAD = "各单位进度（未完成的在前，共 73 个单位，完成 0 个）：\n区财政局 0/5\n新嘉街道 0/50\n"
+
+
+async def _many_units(book: Runtime) -> None:
     for n in range(10, 80):
         await book.units.add(f"第{n}社区", "town", None, ORGANIZER, NOW)
     await _store(book, "南湖街道", [blog(1)])
+
+
+async def test_organizer_table_of_many_units_is_one_merged_forward_card(
+    app: App, book: Runtime
+) -> None:
+    await _many_units(book)
+    every = [*(f"第{n}社区 0/50" for n in range(10, 80)), "南湖街道 1/50"]
+    event = group_message("/进度", user_id=ORGANIZER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_forward_msg",
+            {"group_id": GROUP, "messages": ForwardOf(TABLE_HEAD + "\n".join(every))},
+            result={"message_id": 5, "forward_id": "abc"},
+        )
+
+
+async def test_where_forwards_are_refused_the_table_stays_one_message(
+    app: App, book: Runtime
+) -> None:
+    await _many_units(book)
     shown = [f"第{n}社区 0/50" for n in range(10, 68)]
-    await _expect(
-        app,
-        "/进度",
-        "各单位进度（未完成的在前，共 73 个单位，完成 0 个）：\n"
-        "区财政局 0/5\n新嘉街道 0/50\n"
-        + "\n".join(shown)
-        + "\n……另有 13 个单位未列出，完整进度请用 /导出 查看。",
-        user_id=ORGANIZER,
-    )
+    event = group_message("/进度", user_id=ORGANIZER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_forward_msg",
+            {"group_id": GROUP, "messages": AnyNodes()},
+            exception=ActionFailed(status="failed", retcode=1404, msg="API_NOT_FOUND"),
+        )
+        ctx.should_call_api(
+            *reply_to(
+                event,
+                TABLE_HEAD
+                + "\n".join(shown)
+                + "\n……另有 13 个单位未列出，完整进度请用 /导出 查看。",
+            ),
+            result={"message_id": 6},
+        )
+
+
+async def test_an_unanswered_forward_is_not_sent_again_as_text(app: App, book: Runtime) -> None:
+    await _many_units(book)
+    event = group_message("/进度", user_id=ORGANIZER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "send_group_forward_msg",
+            {"group_id": GROUP, "messages": AnyNodes()},
+            exception=NetworkError("WebSocket call api send_group_forward_msg timeout"),
+        )
 
 
 async def test_rank_units_and_authors(app: App, book: Runtime) -> None:

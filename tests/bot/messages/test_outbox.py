@@ -13,7 +13,7 @@ from loguru import logger
 from bot.messages.cq import clean_text, cq_escape, cq_unescape, parse_cq_string, to_cq_string
 from bot.messages.outbox import Delivery, Outbox, SendFailed, TokenBucket
 from bot.messages.parts import Image, Mention, Quote, Target, Text
-from bot.messages.render import render
+from bot.messages.render import forward_nodes, render
 from bot.settings.contest import MessagePolicy
 
 GROUP = Target.group(123456789)
@@ -446,3 +446,30 @@ async def test_counters_count_sent_messages(fake_time: FakeTime):
     transport = FakeTransport(fake_time)
     await fake_time.run(outbox.send(transport, GROUP, "a\nb"), outbox.send(transport, GROUP, "c"))
     assert (outbox.sent_total, outbox.failed_total) == (3, 0)
+
+
+# --- merged-forward nodes ------------------------------------------------------------------------
+
+
+def test_forward_nodes_are_text_bubbles_of_whole_lines_sent_as_the_bot() -> None:
+    lines = [f"第{n}社区 {n}/50" for n in range(200)]
+    policy = MessagePolicy()
+
+    nodes = forward_nodes("\n".join(lines), "大赛助手", 2_000_000_001, policy)
+
+    assert len(nodes) > 1
+    assert {n["type"] for n in nodes} == {"node"}
+    assert {(n["data"]["name"], n["data"]["uin"]) for n in nodes} == {("大赛助手", "2000000001")}
+    texts = [n["data"]["content"][0]["data"]["text"] for n in nodes]
+    assert all(len(n["data"]["content"]) == 1 for n in nodes)
+    assert all(len(t) <= 600 for t in texts)
+    assert "\n".join(texts).split("\n") == lines  # nothing lost, no line cut in two
+
+
+def test_forward_nodes_clean_control_characters_and_carry_no_cq_code() -> None:
+    nodes = forward_nodes("名单\x07[CQ:at,qq=all]\u202e", "助手", 1, MessagePolicy())
+
+    [node] = nodes
+    [segment] = node["data"]["content"]
+    assert segment["type"] == "text"
+    assert "\x07" not in segment["data"]["text"]
