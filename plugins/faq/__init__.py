@@ -97,6 +97,10 @@ _CARDS = frozenset({"json", "xml", "share"})
 _MEDIA = frozenset({"record", "image", "video", "face", "mface"})
 
 
+# How much of a quoted message is read as the question (a long post quoted whole says little).
+QUOTED_MAX = 200
+
+
 def _at_bot(event: MessageEvent) -> bool:
     """Whether the member @-ed the bot (or called it by name), not merely quoted its message."""
     if not event.to_me:
@@ -145,6 +149,26 @@ def _images(entry: FaqEntry) -> list[Part]:
     return parts
 
 
+def _quoted_question(event: MessageEvent) -> str:
+    """The text of another member's message this one quotes ("@大赛助手" under somebody's
+    question, or "/问" in reply to it); empty when it quotes nothing, or the bot itself."""
+    reply = event.reply
+    if reply is None or str(reply.sender.user_id) == str(event.self_id):
+        return ""
+    return reply.message.extract_plain_text().strip()[:QUOTED_MAX]
+
+
+def _with_quote(request: Request, question: str, mode: Mode) -> str:
+    """An explicit question (`/问`, @) asked under someone's message is asked about it: the
+    quoted text first, then whatever the asker added ("这个怎么弄")."""
+    if mode not in ("command", "mention"):
+        return question
+    quoted = _quoted_question(request.event)
+    if not quoted:
+        return question
+    return f"{quoted}\n{question}" if question.strip() else quoted
+
+
 async def _ask(request: Request, question: str, *, mode: Mode) -> None:
     """Ask the FAQ what to say, and say it."""
     faq = request.runtime.faq
@@ -152,6 +176,7 @@ async def _ask(request: Request, question: str, *, mode: Mode) -> None:
         if mode != "passive":
             await request.reply(NOT_READY)
         return
+    question = _with_quote(request, question, mode)
     group_id = request.group_id
     reply = await faq.respond(
         question,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent, Message, MessageSegment
+from nonebot.adapters.onebot.v11.event import Reply, Sender
 from nonebug import App
 
 from bot.messages.parts import Image, Mention, Part, Quote, Text
@@ -160,6 +161,48 @@ async def test_english_alias_and_glued_question_work(app: App, runtime: Runtime)
 async def test_mentioning_the_bot_is_asking(app: App, runtime: Runtime) -> None:
     event = mention_message(" 博客链接怎么复制")
     await exchange(app, event, _answer(event, LINK_ANSWER))
+
+
+def _under_members_message(
+    text: str, quoted: str, *, at_bot: bool, quoted_from: int = OTHER_MEMBER
+) -> GroupMessageEvent:
+    """`text` sent in reply to another member's message `quoted` (with an explicit @ of the bot
+    when `at_bot`), as the adapter hands it on: `reply` filled in from get_msg."""
+    event = group_message(text.strip(), to_me=at_bot)
+    event.reply = Reply(
+        time=1782000000,
+        message_type="group",
+        message_id=777,
+        real_id=777,
+        sender=Sender(user_id=quoted_from, nickname="王五"),
+        message=Message(quoted),
+    )
+    segments = [MessageSegment.reply(777)]
+    if at_bot:
+        segments.append(MessageSegment.at(SELF_ID))
+    event.original_message = Message([*segments, MessageSegment.text(text)])
+    return event
+
+
+async def test_ask_under_a_members_message_asks_about_it(app: App, runtime: Runtime) -> None:
+    event = _under_members_message("/问", "老师，图片传不上去", at_bot=False)
+    await exchange(app, event, _answer(event, IMAGE_ANSWER, IMAGE))
+
+
+async def test_at_the_bot_under_a_members_question_answers_that_question(
+    app: App, runtime: Runtime
+) -> None:
+    event = _under_members_message(" 帮忙看看这个", "博文地址在哪里看呀", at_bot=True)
+    await exchange(app, event, _answer(event, LINK_ANSWER))
+
+
+async def test_ask_under_the_bots_own_message_is_not_about_that_message(
+    app: App, runtime: Runtime
+) -> None:
+    event = _under_members_message("/问", "博文地址在哪里看", at_bot=False, quoted_from=SELF_ID)
+    await exchange(
+        app, event, reply_to(event, "请在 /问 后面写上您的问题，例如：/问 博客怎么插入图片")
+    )
 
 
 async def test_a_question_in_the_group_is_answered_passively(app: App, runtime: Runtime) -> None:
