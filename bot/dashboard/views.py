@@ -233,6 +233,8 @@ class EntryRow:
     scores: int
     my_quality: int | None = None
     my_comment: str | None = None
+    # The link as the secretary sent it (`url` is its normalised form).
+    given_url: str = ""
 
     @property
     def withdrawn(self) -> bool:
@@ -519,6 +521,7 @@ class DashboardViews:
             scores=int(row.scores or 0),
             my_quality=row.my_quality,
             my_comment=row.my_comment,
+            given_url=row.given_url or row.url,
         )
 
     def platforms(self) -> list[str]:

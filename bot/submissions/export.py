@@ -47,7 +47,7 @@ from openpyxl.utils import get_column_letter
 from bot.clock import require_aware
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryView, Progress
-from bot.submissions.states import Flag, VerifyStatus
+from bot.submissions.states import Flag, VerifyStatus, verify_label
 
 PROGRESS_SHEET = "单位进度"
 # How long export files stay on disk; older ones are removed by the next export.
@@ -79,6 +79,8 @@ ENTRY_COLUMNS: tuple[tuple[str, float], ...] = (
     ("提交人", 14),
     ("提交时间", 18),
     ("状态", 14),
+    # Added later, so at the end: the link exactly as the secretary sent it.
+    ("提交的原链接", 50),
 )
 # Labels by value, for templates and lookups (the labels themselves live in states.py).
 VERIFY_TEXT = {status: status.label for status in VerifyStatus}
@@ -116,11 +118,12 @@ def entry_values(entry: EntryView, contest: Contest) -> list[Any]:
         entry.platform_name or entry.platform,
         entry.title,
         entry.text_length,
-        entry.verify_status.label,
+        verify_label(entry.verify_status, verifying=contest.submission.verify),
         flags_text(entry.flags) or None,
         entry.submitted_by,
         contest.local(entry.submitted_at).replace(tzinfo=None),
         status_text(entry),
+        entry.given_url,
     ]
 
 

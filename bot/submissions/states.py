@@ -47,6 +47,15 @@ class VerifyStatus(StrEnum):
         return _VERIFY_LABELS[self]
 
 
+def verify_label(status: VerifyStatus | str, *, verifying: bool) -> str:
+    """The status as shown: an entry waiting for a check that is switched off is "未核验",
+    not "待核验" forever."""
+    status = VerifyStatus(status)
+    if status is VerifyStatus.PENDING and not verifying:
+        return VerifyStatus.SKIPPED.label
+    return status.label
+
+
 _VERIFY_LABELS = {
     VerifyStatus.PENDING: "待核验",
     VerifyStatus.OK: "已核验",

@@ -17,7 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.dashboard.charts import day_columns, unit_bars
 from bot.dashboard.views import SORTS, STATUS_FILTERS, UNIT_STATUS_TEXT
+from bot.submissions.display import entry_label
 from bot.submissions.export import FLAG_TEXT, VERIFY_TEXT
+from bot.submissions.states import verify_label
 
 PREFIX = "/dashboard"
 COOKIE = "dashboard_session"
@@ -66,7 +68,9 @@ def make_pages() -> Environment:
         status_filters=STATUS_FILTERS,
         unit_bars=unit_bars,
         day_columns=day_columns,
+        verify_label=verify_label,
     )
+    env.filters["label"] = lambda e: entry_label(e.title, e.given_url or e.url)
     env.filters["qs"] = lambda params: urlencode(params)
     env.filters["score"] = lambda v: "—" if v is None else f"{v:.1f}"
     return env

@@ -28,6 +28,7 @@ from bot.submissions.book import (
     Progress,
     clean_author,
 )
+from bot.submissions.display import entry_label, short_link
 from bot.submissions.links import Candidate, extract_candidates, normalize
 from bot.submissions.states import Flag, flag_reason
 from bot.submissions.submit import submit_links
@@ -94,8 +95,7 @@ def _progress_line(progress: Progress) -> str:
 
 
 def _short(url: str, limit: int = 48) -> str:
-    shown = url.removeprefix("https://").removeprefix("http://")
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+    return short_link(url, limit)
 
 
 def _usable_name(name: str | None) -> str | None:
@@ -503,7 +503,8 @@ def _line(entry: EntryView) -> str:
         marks.append("存疑")
     author = entry.author or "未署名"
     tail = f"【{'、'.join(marks)}】" if marks else ""
-    return f"#{entry.receipt} {author} {entry.platform_name} {_short(entry.url, 36)}{tail}"
+    shown = entry_label(entry.title, entry.given_url or entry.url, 36)
+    return f"#{entry.receipt} {author} {entry.platform_name} {shown}{tail}"
 
 
 def _describe(entry: EntryView, min_chars: int) -> str:

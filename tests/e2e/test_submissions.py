@@ -145,7 +145,7 @@ async def test_submit_progress_withdraw_progress(chat: FakeOneBot) -> None:
     assert mine.text.splitlines() == [
         "「南湖街道」的作品（第 1/1 页，共 2 篇）：",
         f"#2 李四 新浪博客 {shown(blog(1))}",
-        f"#1 张三 新浪微博 {shown(WEIBO_STORED)}【已撤回】",
+        f"#1 张三 新浪微博 {shown(WEIBO)}【已撤回】",
     ]
 
 
@@ -283,6 +283,7 @@ ENTRY_HEADER = (
     "提交人",
     "提交时间",
     "状态",
+    "提交的原链接",  # added later, at the end
 )
 
 
@@ -316,6 +317,8 @@ async def test_organizer_exports_a_workbook_that_opens(chat: FakeOneBot) -> None
         (2, "南湖街道", "李四", WEIBO_STORED, "新浪微博", NANHU, "已撤回"),
         (3, "新嘉街道", "王五", blog(2), "新浪博客", XINJIA, "有效"),
     ]
+    # Beside the normalised link, the one the secretary pasted, to check against their list.
+    assert entries[2][12] == WEIBO
 
     csv_text = base64.b64decode(csv_call["file"].removeprefix("base64://")).decode("utf-8-sig")
     assert csv_text.splitlines()[0] == ",".join(ENTRY_HEADER)
@@ -497,6 +500,6 @@ async def test_verification_flags_a_short_post_in_one_follow_up(
     assert "存疑" not in long.text
     mine = await _say(onebot, NANHU, "/我的提交")
     assert mine.text.splitlines()[1:] == [
-        f"#2 李四 新浪博客 {shown(blog('long'))}",
-        f"#1 张三 新浪博客 {shown(blog('short'))}【存疑】",
+        "#2 李四 新浪博客 长文",  # the verified title tells the posts apart
+        "#1 张三 新浪博客 短文【存疑】",
     ]

@@ -358,7 +358,7 @@ async def test_cq_codes_and_mention_all_never_become_mentions(app: App, book: Ru
         ctx.should_call_api(
             *reply_to(
                 event,
-                f"未登记：{BLOG_SHOWN}[C… —— 链接里混有 CQ 码\n"
+                "未登记：blog.sina.com.cn/…/1d0102e5f6.html[CQ:at,qq=all] —— 链接里混有 CQ 码\n"
                 "#1 已登记（王五）\n南湖街道 已提交 1/50",
             ),
             result={},

@@ -110,4 +110,5 @@ def _entry(row: EntryRow) -> dict[str, Any]:
         "submitted_at": row.submitted_at.isoformat(),
         "avg_quality": _rounded(row.avg_quality),
         "scores": row.scores,
+        "given_url": row.given_url,
     }

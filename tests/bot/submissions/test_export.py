@@ -41,6 +41,7 @@ ENTRY_HEADER = [
     "提交人",
     "提交时间",
     "状态",
+    "提交的原链接",
 ]
 
 
@@ -162,6 +163,7 @@ def test_entries_sheet_lists_every_entry_cell_by_cell(tmp_path: Path, contest: C
             10001,
             local,
             "有效",
+            "blog.sina.com.cn/s/blog_1.html",
         ],
         [
             2,
@@ -176,6 +178,7 @@ def test_entries_sheet_lists_every_entry_cell_by_cell(tmp_path: Path, contest: C
             10000,
             local,
             "有效（逾期）",
+            "blog.sina.com.cn/s/blog_2.html",
         ],
         [
             3,
@@ -190,13 +193,14 @@ def test_entries_sheet_lists_every_entry_cell_by_cell(tmp_path: Path, contest: C
             10001,
             local,
             "已撤回",
+            "blog.sina.com.cn/s/blog_3.html",
         ],
     ]
     assert sheet["D2"].hyperlink.target == "https://blog.sina.com.cn/s/blog_1.html"
     assert sheet["K2"].is_date
     assert sheet["K2"].number_format == "yyyy-mm-dd hh:mm"
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:L4"
+    assert sheet.auto_filter.ref == "A1:M4"
     assert sheet.column_dimensions["D"].width == 50
 
 
@@ -220,8 +224,19 @@ def test_csv_has_a_bom_and_the_same_rows(tmp_path: Path, contest: Contest) -> No
         "10000",
         "2027-06-25 09:30",
         "有效（逾期）",
+        "blog.sina.com.cn/s/blog_2.html",
     ]
     assert len(rows) == 4
+
+
+def test_with_verification_off_a_waiting_entry_reads_not_verified(
+    tmp_path: Path, contest: Contest
+) -> None:
+    off = replace(contest, submission=replace(contest.submission, verify=False))
+    files = write_exports(tmp_path, PROGRESS, ENTRIES, off, NOW)
+
+    rows = list(csv.reader(files.csv.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[7] for r in rows[1:]] == ["已核验", "已核验", "未核验"]
 
 
 @pytest.mark.parametrize(
