@@ -46,6 +46,9 @@ __plugin_meta__ = PluginMetadata(
 SUBMIT_USAGE = (
     "没有找到链接。用法：/提交 [作者] 链接，可一次提交多个，例如：\n/提交 张三 https://weibo.com/…"
 )
+QUOTED_NO_LINK = (
+    "引用的这条消息里没有链接。请引用含有作品链接的消息再发 /提交，或直接写：/提交 [作者] 链接"
+)
 NEED_UNIT = "请写明为哪个单位提交，例如：/提交 单位:南湖街道 链接"
 OWN_UNIT_ONLY = "您只能为本单位（{unit}）提交；为其他单位提交请联系组织者。"
 ACCEPTED = "#{receipt} 已登记{extra}"
@@ -69,8 +72,15 @@ VERIFY_USAGE = "请写明要核验的编号"
 VERIFY_OFF = "核验功能未开启（config/contest.toml 的 [submission] verify）。"
 MINE_EMPTY = "「{unit}」还没有提交作品。"
 MINE_HEAD = "「{unit}」的作品（第 {page}/{pages} 页，共 {total} 篇）："
+MINE_HEAD_WITHDRAWN = (
+    "「{unit}」的作品（第 {page}/{pages} 页，共 {total} 篇，另有 {withdrawn} 篇已撤回）："
+)
+MINE_PAST_END = "共 {pages} 页，没有第 {asked} 页；下面是第 {last} 页。"
 MINE_MORE = "发送 /我的提交 {next} 查看下一页。"
-PROGRESS_ASK = "请写明单位"
+PROGRESS_OVERALL = (
+    "全区共 {count} 个单位，已完成 {done} 个，还有 {behind} 个未完成；已登记作品 {accepted} 篇。"
+    "查看某个单位请发送：/进度 单位名"
+)
 PROGRESS_TABLE_HEAD = "各单位进度（未完成的在前，共 {count} 个单位，完成 {done} 个）："
 PROGRESS_TABLE_MORE = "……另有 {more} 个单位未列出，完整进度请用 /导出 查看。"
 RANK_HEAD = "单位完成率排行："
@@ -168,7 +178,7 @@ async def _submit(request: Request) -> None:
             for c in extract_candidates(_segments(reply.message))
         ]
     if not candidates:
-        await request.reply(SUBMIT_USAGE)
+        await request.reply(QUOTED_NO_LINK if reply is not None else SUBMIT_USAGE)
         return
     done = await submit_links(
         runtime.entries,
@@ -383,13 +393,21 @@ async def _mine(request: Request) -> None:
         await request.reply(MINE_EMPTY.format(unit=unit.name))
         return
     pages = max(1, -(-total // MINE_PER_PAGE))
-    if page > pages:  # past the end: show the last page rather than an empty one
+    lines = []
+    if page > pages:  # past the end: say so, and show the last page rather than an empty one
+        lines.append(MINE_PAST_END.format(pages=pages, asked=words[0], last=pages))
         page = pages
         entries, total = await runtime.entries.entries_of(
             unit.id, page=page, per_page=MINE_PER_PAGE
         )
     page = max(page, 1)
-    lines = [MINE_HEAD.format(unit=unit.name, page=page, pages=pages, total=total)]
+    # The same count as /进度: withdrawn entries are listed (marked) but said apart.
+    counted = (await runtime.entries.progress(unit)).accepted
+    withdrawn = total - counted
+    head = MINE_HEAD_WITHDRAWN if withdrawn > 0 else MINE_HEAD
+    lines.append(
+        head.format(unit=unit.name, page=page, pages=pages, total=counted, withdrawn=withdrawn)
+    )
     lines += [_line(entry) for entry in entries]
     if page < pages:
         lines.append(MINE_MORE.format(next=page + 1))
@@ -415,11 +433,19 @@ async def _progress(request: Request) -> None:
     if own is not None and not request.identity.organizer:
         await request.reply(_progress_line(await runtime.entries.progress(own)))
         return
-    if not request.identity.organizer:
-        await request.ask_for(PROGRESS_ASK)
-        return
     table = await runtime.entries.progress_all()
     done = sum(1 for p in table if not p.behind)
+    if not request.identity.organizer:
+        # A member gets the overall picture, naming nobody (and @-ing nobody).
+        await request.reply(
+            PROGRESS_OVERALL.format(
+                count=len(table),
+                done=done,
+                behind=len(table) - done,
+                accepted=sum(p.accepted for p in table),
+            )
+        )
+        return
     head = PROGRESS_TABLE_HEAD.format(count=len(table), done=done)
     rows = [f"{p.unit} {p.accepted}/{p.quota}" for p in table]
     # Every unit in one merged-forward card; where OneBot cannot send one, a busy group gets

@@ -143,7 +143,7 @@ async def test_submit_progress_withdraw_progress(chat: FakeOneBot) -> None:
 
     mine = await _say(chat, NANHU, "/我的提交")
     assert mine.text.splitlines() == [
-        "「南湖街道」的作品（第 1/1 页，共 2 篇）：",
+        "「南湖街道」的作品（第 1/1 页，共 1 篇，另有 1 篇已撤回）：",
         f"#2 李四 新浪博客 {shown(blog(1))}",
         f"#1 张三 新浪微博 {shown(WEIBO)}【已撤回】",
     ]

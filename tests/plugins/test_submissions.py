@@ -508,12 +508,23 @@ async def test_reply_to_a_member_whose_card_cannot_be_a_name_still_submits(
         )
 
 
-async def test_reply_to_a_message_without_links_gets_the_usage(app: App, book: Runtime) -> None:
+async def test_reply_to_a_message_without_links_says_the_quote_had_none(
+    app: App, book: Runtime
+) -> None:
     event = _replying_to_member("/提交", "收到，谢谢", card="王五")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
         ctx.receive_event(bot, event)
-        ctx.should_call_api(*reply_to(event, SUBMIT_USAGE), result={})
+        ctx.should_call_api(
+            *reply_to(
+                event,
+                "引用的这条消息里没有链接。请引用含有作品链接的消息再发 /提交，"
+                "或直接写：/提交 [作者] 链接",
+            ),
+            result={},
+        )
+    # Without a quote, the usage.
+    await _expect(app, "/提交", SUBMIT_USAGE)
 
 
 # --- /撤回 ---------------------------------------------------------------------------------------
@@ -596,7 +607,8 @@ async def test_mine_pages_newest_first(app: App, book: Runtime) -> None:
     await _expect(
         app,
         "/我的提交",
-        "「南湖街道」的作品（第 1/2 页，共 12 篇）：\n"
+        # The count /进度 gives, the withdrawn one said apart.
+        "「南湖街道」的作品（第 1/2 页，共 11 篇，另有 1 篇已撤回）：\n"
         "#12 未署名 新浪博客 blog.sina.com.cn/s/blog_12.html【已撤回】\n"
         + "\n".join(lines)
         + "\n发送 /我的提交 2 查看下一页。",
@@ -604,17 +616,20 @@ async def test_mine_pages_newest_first(app: App, book: Runtime) -> None:
     await _expect(
         app,
         "/mine 2",
-        "「南湖街道」的作品（第 2/2 页，共 12 篇）：\n"
+        "「南湖街道」的作品（第 2/2 页，共 11 篇，另有 1 篇已撤回）：\n"
         "#2 未署名 新浪博客 blog.sina.com.cn/s/blog_2.html\n"
         "#1 未署名 新浪博客 blog.sina.com.cn/s/blog_1.html",
     )
 
 
-async def test_mine_past_the_last_page_shows_the_last_page(app: App, book: Runtime) -> None:
+async def test_mine_past_the_last_page_says_so_and_shows_the_last_page(
+    app: App, book: Runtime
+) -> None:
     await _store(book, "南湖街道", [blog(1)], author="张三")
     await _expect(
         app,
         "/我的提交 9",
+        "共 1 页，没有第 9 页；下面是第 1 页。\n"
         "「南湖街道」的作品（第 1/1 页，共 1 篇）：\n"
         "#1 张三 新浪博客 blog.sina.com.cn/s/blog_1.html",
     )
@@ -642,8 +657,18 @@ async def test_progress_of_an_unknown_unit(app: App, book: Runtime) -> None:
     await _expect(app, "/进度 火星办", "没有找到单位「火星办」，请核对单位全称。", user_id=MEMBER)
 
 
-async def test_member_without_a_unit_is_asked_which(app: App, book: Runtime) -> None:
-    await _expect(app, "/进度", "请写明单位，例如：/进度 南湖街道", user_id=MEMBER)
+async def test_member_without_a_unit_gets_the_overall_picture_naming_nobody(
+    app: App, book: Runtime
+) -> None:
+    await _store(book, "区财政局", [blog(n) for n in range(2, 7)])
+    await _store(book, "南湖街道", [blog(1)])
+    await _expect(
+        app,
+        "/进度",
+        "全区共 3 个单位，已完成 1 个，还有 2 个未完成；已登记作品 6 篇。"
+        "查看某个单位请发送：/进度 单位名",
+        user_id=MEMBER,
+    )
 
 
 async def test_organizer_gets_the_table_behind_first(app: App, book: Runtime) -> None:
