@@ -59,11 +59,20 @@ def split_args(args: str) -> list[str]:
     return [word for word in _SPACE.split(args.strip()) if word]
 
 
+def sound(text: str) -> str:
+    """How a Chinese word sounds, tones dropped (`提叫` and `提交` → "tijiao"): what a phone's
+    pinyin keyboard confuses."""
+    from pypinyin import lazy_pinyin  # a large table: loaded at the first mistyped command
+
+    return "".join(lazy_pinyin(text))
+
+
 class CommandTable:
     """Maps every name and alias to a command key."""
 
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
+        self._sounds: dict[str, str] | None = None
 
     def add(self, key: str, names: Iterable[str]) -> None:
         for name in names:
@@ -72,6 +81,16 @@ class CommandTable:
             if owner is not None and owner != key:
                 raise ValueError(f"command name {name!r} is used by {owner!r} and {key!r}")
             self._names[folded] = key
+        self._sounds = None
+
+    def _by_sound(self) -> dict[str, str]:
+        if self._sounds is None:
+            self._sounds = {sound(n): k for n, k in self._names.items() if not n.isascii()}
+        return self._sounds
+
+    def key_of(self, name: str) -> str | None:
+        """The key a name or alias stands for (`help`, `/帮助` → `帮助`), or None."""
+        return self._names.get(name_key(name.lstrip("".join(PREFIXES))))
 
     def resolve(self, text: str) -> CommandCall | None:
         """The command at the start of `text`, or None if it does not name one.
@@ -116,5 +135,15 @@ class CommandTable:
         head = _SPACE.split(body, maxsplit=1)[0] if body else ""
         if not head:
             return None
-        close = difflib.get_close_matches(name_key(head)[:20], self._names, n=1, cutoff=0.5)
+        folded = name_key(head)[:20]
+        if not folded.isascii():
+            # Same sound first: a pinyin keyboard picks the wrong character, not a wrong word.
+            sounds = self._by_sound()
+            heard = sound(folded)
+            if heard in sounds:
+                return sounds[heard]
+            close = difflib.get_close_matches(heard, sounds, n=1, cutoff=0.8)
+            if close:
+                return sounds[close[0]]
+        close = difflib.get_close_matches(folded, self._names, n=1, cutoff=0.5)
         return self._names[close[0]] if close else None

@@ -8,10 +8,12 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
+from bot.messages.commands import split_args
 from bot.messages.parts import Mention, Target, Text
 from bot.runtime import Runtime
 from bot.units.roles import Identity, Need
 from plugins.router import OneBotTransport, Request, command, commands_for, notice
+from plugins.router.table import command_group_of, command_named
 
 __plugin_meta__ = PluginMetadata(
     name="帮助",
@@ -24,6 +26,8 @@ HEAD_JUDGE = "您是评委，可用指令："
 HEAD_SECRETARY = "您是「{unit}」的联络员，可用指令："
 HEAD_MEMBER = "可用指令："
 TAIL_MEMBER = "有问题可以直接在群里提问。单位联络员请联系组织者绑定单位。"
+NO_SUCH_COMMAND = "没有“{word}”这个指令。发送 /帮助 可查看全部指令。"
+NOT_YOURS = "（您目前的身份不能使用这个指令。）"
 WELCOME = " 欢迎加入！有问题可以直接在群里提问，或发送 /帮助 查看可用指令。{rules}"
 
 
@@ -37,14 +41,42 @@ def _head(identity: Identity) -> str:
     return HEAD_MEMBER
 
 
-@command("帮助", "help", "菜单", need=Need.MEMBER, summary="查看可用指令", example="/帮助", order=0)
+@command(
+    "帮助",
+    "help",
+    "菜单",
+    need=Need.MEMBER,
+    summary="查看可用指令；/帮助 指令名 查看某个指令的用法",
+    example="/帮助",
+    order=0,
+)
 async def _help(request: Request) -> None:
     identity = request.identity
+    asked = split_args(request.args)
+    if asked:
+        await request.reply(_usage_of(asked[0], identity))
+        return
     lines = [_head(identity)]
     lines += [f"{c.example} — {c.summary}" for c in commands_for(identity)]
     if not identity.privileged:
         lines.append(TAIL_MEMBER)
     await request.reply("\n".join(lines))
+
+
+def _usage_of(word: str, identity: Identity) -> str:
+    """`/帮助 提交`: that command's usage and example (its subcommands for a group)."""
+    found = command_named(word[:20])
+    if found is None:
+        return NO_SUCH_COMMAND.format(word=word[:10])
+    lines = [f"/{found.name}（{found.summary}）"]
+    group = command_group_of(found)
+    if group is not None:
+        lines.append(group.usage(identity))
+    else:
+        lines.append(f"例如：{found.example}")
+    if not identity.allows(found.need):
+        lines.append(NOT_YOURS)
+    return "\n".join(lines)
 
 
 @notice("group_increase")

@@ -172,8 +172,10 @@ async def _close_runtime() -> None:
 _CALL = "router.call"
 _SUGGEST = "router.suggest"
 _LISTENER = "router.listener"
+_UNKNOWN = "router.unknown"
 
 MSG_EMPTY = "请在 / 后面写上指令，例如 /帮助。"
+MSG_UNKNOWN = "没有这个指令。发送 /帮助 可查看全部指令。"
 MSG_SUGGEST = "没有这个指令。您是不是要用 /{name}？发送 /帮助 可查看全部指令。"
 MSG_FAILED = "抱歉，处理指令时出错了，请稍后再试或联系组织者。"
 
@@ -208,7 +210,12 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
             return True
         suggestion = _table.suggest(stripped)
         if suggestion is None:
-            return False  # another bot's command, or not a command at all: stay silent
+            # Another bot's command, or not a command at all: stay silent, unless it was
+            # addressed to this bot.
+            if event.to_me:
+                state[_UNKNOWN] = True
+                return True
+            return False
         state[_SUGGEST] = suggestion
         return True
     if isinstance(event, NoticeEvent):
@@ -251,6 +258,8 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
         suggestion = state.get(_SUGGEST)
         if suggestion is not None:
             await request.reply(MSG_SUGGEST.format(name=_commands[suggestion].name))
+        elif state.get(_UNKNOWN):
+            await request.reply(MSG_UNKNOWN)
         else:
             await request.reply(MSG_EMPTY)
         return

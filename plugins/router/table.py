@@ -85,6 +85,16 @@ def listen(wants: Wants) -> Callable[[Handler], Handler]:
     return register
 
 
+def command_named(word: str) -> Command | None:
+    """The command a name or alias stands for (`提交`, `/submit`), or None."""
+    key = _table.key_of(word)
+    return _commands.get(key) if key is not None else None
+
+
+def command_group_of(found: Command) -> CommandGroup | None:
+    return _groups.get(found.key)
+
+
 def commands_for(identity: Identity) -> list[Command]:
     """The commands this user may use, in help order."""
     allowed = [c for c in _commands.values() if identity.allows(c.need)]

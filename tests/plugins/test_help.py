@@ -13,10 +13,12 @@ from tests.fake import (
     SECRETARY,
     SELF_ID,
     HelpText,
+    expect_reply,
     group_increase,
     group_message,
     private_message,
     reply_starting,
+    text_message,
 )
 
 MEMBER_SHOWN = ("/帮助", "/进度")
@@ -154,3 +156,36 @@ async def test_bot_joining_is_not_welcomed(app: App, runtime: Runtime) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
         ctx.receive_event(bot, group_increase(SELF_ID))
+
+
+async def test_help_for_one_command_shows_its_usage_and_example(app: App, runtime: Runtime) -> None:
+    await expect_reply(
+        app,
+        "/帮助 提交",
+        "/提交（提交作品链接，可带作者、可一次多个）\n例如：/提交 张三 https://weibo.com/…\n"
+        "（您目前的身份不能使用这个指令。）",
+    )
+
+
+async def test_help_for_a_group_lists_the_subcommands_one_may_use(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message("/help /单位", user_id=ORGANIZER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            *reply_starting(
+                event, "/单位（查看单位、绑定联络员、添加单位、改配额）\n用法：\n/单位 列表"
+            ),
+            result={},
+        )
+
+
+async def test_help_for_an_unknown_command_says_so(app: App, runtime: Runtime) -> None:
+    await expect_reply(app, "/帮助 签到", "没有“签到”这个指令。发送 /帮助 可查看全部指令。")
+    await expect_reply(
+        app,
+        text_message("/帮助 [CQ:at,qq=all]"),
+        "没有“[CQ:at,qq=”这个指令。发送 /帮助 可查看全部指令。",
+    )

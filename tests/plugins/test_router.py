@@ -75,6 +75,32 @@ async def test_mistyped_command_gets_a_suggestion(app: App, runtime: Runtime) ->
         )
 
 
+async def test_a_command_typed_with_the_wrong_character_of_the_same_sound_is_suggested(
+    app: App, runtime: Runtime
+) -> None:
+    """提叫 sounds like 提交 (a pinyin keyboard's slip); 提问 looks as close but sounds apart."""
+    event = group_message("/提叫 https://blog.sina.com.cn/s/blog_1.html")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            *reply_to(event, "没有这个指令。您是不是要用 /提交？发送 /帮助 可查看全部指令。"),
+            result={},
+        )
+
+
+async def test_an_unknown_command_addressed_to_the_bot_is_answered(
+    app: App, runtime: Runtime
+) -> None:
+    event = group_message("/签到", to_me=True)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=str(SELF_ID))
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            *reply_to(event, "没有这个指令。发送 /帮助 可查看全部指令。"), result={}
+        )
+
+
 async def test_command_after_a_mention_of_the_bot_still_works(app: App, runtime: Runtime) -> None:
     event = group_message(MessageSegment.at(SELF_ID) + " /帮助")
     async with app.test_matcher() as ctx:
