@@ -152,7 +152,8 @@ _NOT_NAMES = (
     "学习", "今天", "分享", "链接", "微博", "博客", "文章", "复制", "打开", "查看", "点击",
     "来自", "转发", "原文", "全文", "提交", "报送", "作品", "单位", "网址", "地址", "作者",
     "浏览器", "客户端", "人民网", "新华网", "新浪", "腾讯", "详见", "如下", "阅读", "欢迎",
-    "进入", "附件",
+    "进入", "附件", "原创", "转载", "首发", "图文", "视频", "长文", "置顶", "更新", "修改",
+    "补交", "重发", "手机", "电脑", "已改", "新版", "旧版", "草稿", "推荐", "优秀", "党员",
 )  # fmt: skip
 _NOT_ASCII_NAMES = frozenset(
     {"link", "url", "http", "https", "www", "submit", "see", "here", "blog", "weibo", "share"}
@@ -213,9 +214,13 @@ def _scan_text(gap: str, text: str, found: list[Candidate]) -> str:
         link = _trim(match.group())
         if not link:
             continue
-        found.append(_candidate(link, gap + text[position : match.start()]))
+        end = match.start() + len(link)
+        after = _author_after(text, end)
+        found.append(
+            _candidate(link, gap + text[position : match.start()], after[0] if after else None)
+        )
         gap = ""
-        position = match.start() + len(link)
+        position = after[1] if after else end
     return gap + text[position:]
 
 
@@ -241,9 +246,40 @@ def _trim(link: str) -> str:
     return link[:end]
 
 
-def _candidate(link: str, gap: str) -> Candidate:
-    author = _author_before(gap)
+def _candidate(link: str, gap: str, after: str | None = None) -> Candidate:
+    """A link with the author written before it (`张三 链接`, `【张三】链接`, `张三（链接）`) or,
+    in brackets, right after it (`链接（张三）`: `after`)."""
+    author = after or _author_before(_unbracket(gap))
     return Candidate(link, author, None if author is not None else _unread_author(gap))
+
+
+# Brackets people put around a name or a link: （）()【】[]「」『』.
+_OPENERS = {"）": "（", ")": "(", "】": "【", "]": "[", "」": "「", "』": "『"}
+_BRACKETED_AFTER = re.compile(
+    r"[ \t\u3000]?[（(【\[「『]([^（）()【】\[\]「」『』\s:：]{1,12})[）)】\]」』]"
+)
+
+
+def _unbracket(gap: str) -> str:
+    """The text before a link with the brackets around the author (or the link) taken off:
+    `赵六（` and `【赵六】` read as `赵六 `."""
+    text = gap.rstrip(" \t\u3000:：")
+    if text and text[-1] in _OPENERS.values():
+        return text[:-1].rstrip() + " "  # 赵六（https://…）
+    if text and text[-1] in _OPENERS:
+        start = text.rfind(_OPENERS[text[-1]])
+        inner = text[start + 1 : -1].strip() if start >= 0 else ""
+        if inner and _looks_like_name(inner):
+            return text[:start] + inner + " "  # 【赵六】https://…
+    return gap
+
+
+def _author_after(text: str, position: int) -> tuple[str, int] | None:
+    """A name in brackets right after a link (`https://…（赵六）`) and where it ends."""
+    found = _BRACKETED_AFTER.match(text, position)
+    if found is None or not _looks_like_name(found.group(1)):
+        return None
+    return found.group(1), found.end()
 
 
 # Numbering of a list of links ("1.", "（2）", "③"), not an author.

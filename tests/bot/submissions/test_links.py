@@ -1031,3 +1031,34 @@ def test_stored_non_post_pages_earn_their_own_flag_and_other_hosts_none() -> Non
     assert link_flags("https://weibo.com/u/1234567890") == [Flag.NOT_A_POST]
     assert link_flags("https://example.gov.cn/a/b.html") == []
     assert known_post("https://t.cn/A6abc") is None
+
+
+# --- authors in brackets ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "author"),
+    [
+        (f"赵六（{SINA_BLOG}）", "赵六"),
+        (f"赵六 ({SINA_BLOG})", "赵六"),
+        (f"【赵六】{SINA_BLOG}", "赵六"),
+        (f"「赵六」 {SINA_BLOG}", "赵六"),
+        (f"赵六：{SINA_BLOG}", "赵六"),
+        (f"{SINA_BLOG}（赵六）", "赵六"),
+        (f"{SINA_BLOG}【欧阳修】", "欧阳修"),
+        (f"{SINA_BLOG}（原创）", None),
+        (f"《我的入党故事》{SINA_BLOG}", None),
+        (f"1、{SINA_BLOG}【转发】", None),
+    ],
+)
+def test_an_author_in_brackets_before_or_after_the_link_is_read(
+    typed: str, author: str | None
+) -> None:
+    [candidate] = extract_candidates([text(typed)])
+    assert candidate.given == SINA_BLOG
+    assert candidate.author == author
+
+
+def test_bracketed_authors_after_each_of_several_links_stay_with_their_link() -> None:
+    first, second = extract_candidates([text(f"{SINA_BLOG}（张三） {WEIBO_POST}（李四）")])
+    assert (first.author, second.author) == ("张三", "李四")
