@@ -12,9 +12,10 @@ router = APIRouter()
 
 
 @router.get(f"{PREFIX}/")
-async def overview(page: PageDep) -> Response:
+async def overview(page: PageDep, big: str = "") -> Response:
+    """`?big=1`: the projector's view (the same page, type sized for the back of a room)."""
     data = await page.d.views.overview(page.d.now())
-    return page.render("overview.html", page="overview", o=data)
+    return page.render("overview.html", page="overview", o=data, big=big == "1")
 
 
 @router.get(f"{PREFIX}/units")
