@@ -30,6 +30,7 @@ from bot.submissions.verify.fetch import StaticResolver, Verifier
 from bot.submissions.verify.run import verify_pending
 from bot.units.directory import UnitDirectory
 from bot.units.group_roles import GroupRoles
+from bot.units.people import People
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Runtime:
     group_roles: GroupRoles = field(default_factory=GroupRoles)
     # Export jobs (/导出 and the dashboard's downloads): one at a time, shared when unchanged.
     exporter: Exporter | None = None
+    # People's names as the groups show them (filled by open_runtime; empty in tiny tests).
+    people: People = field(default_factory=People)
 
     # Work started in the background (verification after a receipt, at start-up): kept here so
     # it is not garbage-collected mid-way and is cancelled at shutdown.
@@ -128,6 +131,8 @@ async def open_runtime(
         exporter=Exporter(deployment.data_dir, keep=timedelta(days=deployment.exports_keep_days)),
     )
     runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
+    runtime.people = People(sessions)
+    await runtime.people.load()
     runtime.spawn(_recheck_link_shapes(runtime))
     install(runtime)
     return runtime
@@ -155,7 +160,9 @@ async def export_now(runtime: Runtime) -> ExportFiles:
     async def load() -> tuple[Sequence[Progress], Sequence[EntryView]]:
         return await runtime.entries.progress_all(), await runtime.entries.all_entries()
 
-    return await runtime.exporter.export(load, runtime.contest, runtime.clock())
+    return await runtime.exporter.export(
+        load, runtime.contest, runtime.clock(), runtime.people.labelled
+    )
 
 
 def is_open() -> bool:

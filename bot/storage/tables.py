@@ -9,4 +9,5 @@ import bot.faq.store
 import bot.reminders.store
 import bot.storage.changelog
 import bot.submissions.models
-import bot.units.models  # noqa: F401
+import bot.units.models
+import bot.units.people  # noqa: F401

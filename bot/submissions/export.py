@@ -108,7 +108,11 @@ def flags_text(flags: Iterable[Flag]) -> str:
     return "、".join(flag.label for flag in flags)
 
 
-def entry_values(entry: EntryView, contest: Contest) -> list[Any]:
+Names = Callable[[int | None], str]
+"""How a submitter is shown (`张三（10003）`); without it, the QQ number."""
+
+
+def entry_values(entry: EntryView, contest: Contest, names: Names | None = None) -> list[Any]:
     """One entry as the export's cell values, in ENTRY_COLUMNS order (None = empty)."""
     return [
         entry.receipt,
@@ -120,7 +124,7 @@ def entry_values(entry: EntryView, contest: Contest) -> list[Any]:
         entry.text_length,
         verify_label(entry.verify_status, verifying=contest.submission.verify),
         flags_text(entry.flags) or None,
-        entry.submitted_by,
+        names(entry.submitted_by) if names is not None else entry.submitted_by,
         contest.local(entry.submitted_at).replace(tzinfo=None),
         status_text(entry),
         entry.given_url,
@@ -159,6 +163,7 @@ def write_exports(
     contest: Contest,
     now: datetime,
     keep: timedelta = KEEP_EXPORTS,
+    names: Names | None = None,
 ) -> ExportFiles:
     """Write the workbook and the CSV under `directory/exports`; their paths.
 
@@ -174,7 +179,7 @@ def write_exports(
         stem = claim.name.removeprefix(".").removesuffix(".claim")
         xlsx = folder / f"{stem}.xlsx"
         csv_path = folder / f"{stem}.csv"
-        rows = [entry_values(e, contest) for e in entries]
+        rows = [entry_values(e, contest, names) for e in entries]
         _publish(xlsx, lambda tmp: _write_workbook(tmp, progress, rows, contest))
         _publish(csv_path, lambda tmp: _write_csv(tmp, rows))
     finally:
@@ -186,14 +191,17 @@ Loader = Callable[[], Awaitable[tuple[Sequence[Progress], Sequence[EntryView]]]]
 
 
 def content_key(
-    progress: Sequence[Progress], entries: Sequence[EntryView], contest: Contest
+    progress: Sequence[Progress],
+    entries: Sequence[EntryView],
+    contest: Contest,
+    names: Names | None = None,
 ) -> str:
     """A digest of everything an export would contain: equal keys, equal files."""
     digest = hashlib.sha256()
     for values in (
         *(progress_values(p, contest) for p in progress),
         (None,),  # between the two sheets
-        *(entry_values(e, contest) for e in entries),
+        *(entry_values(e, contest, names) for e in entries),
     ):
         digest.update(repr(values).encode())
     return digest.hexdigest()
@@ -214,15 +222,17 @@ class Exporter:
         self._lock = asyncio.Lock()
         self._last: tuple[str, ExportFiles] | None = None
 
-    async def export(self, load: Loader, contest: Contest, now: datetime) -> ExportFiles:
+    async def export(
+        self, load: Loader, contest: Contest, now: datetime, names: Names | None = None
+    ) -> ExportFiles:
         async with self._lock:
             progress, entries = await load()
-            key = await asyncio.to_thread(content_key, progress, entries, contest)
+            key = await asyncio.to_thread(content_key, progress, entries, contest, names)
             last = self._last
             if last is not None and last[0] == key and _fresh(last[1]):
                 return last[1]
             files = await asyncio.to_thread(
-                write_exports, self.directory, progress, entries, contest, now, self.keep
+                write_exports, self.directory, progress, entries, contest, now, self.keep, names
             )
             self.jobs += 1
             self._last = (key, files)

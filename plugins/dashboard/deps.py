@@ -83,6 +83,7 @@ class Dashboard:
             viewer=viewer,
             csrf=self.codec.csrf(cookie) if cookie else "",
             local=self.runtime.contest.local,
+            people=self.runtime.people,
             **values,
         )
         return html(page, status)

@@ -22,7 +22,7 @@ from bot.faq.entry import FaqEntry
 from bot.faq.reply import Answer, Cannot, Mode, Noted, Repeat, SlowDown, Suggest, Usage
 from bot.faq.service import FaqService
 from bot.messages.parts import Image, Mention, Part, Quote, Target, Text
-from bot.runtime import Runtime
+from bot.runtime import Runtime, current
 from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command, command_group, listen
 
@@ -303,7 +303,8 @@ def _split_pipe(text: str) -> tuple[str, str] | None:
 
 
 def _who(user_id: int | None) -> str:
-    return f"QQ {user_id}" if user_id else "系统"
+    """A person by name (the QQ number only when no name is known)."""
+    return current().people.shown(user_id) if user_id else "系统"
 
 
 @_sub("列表", "list", summary="查看全部问答的编号", example="/faq 列表")

@@ -98,6 +98,9 @@ async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bo
             continue
         if isinstance(info, dict):
             runtime.group_roles.note(group_id, user_id, info.get("role"))
+            save = runtime.people.heard(user_id, info.get("card"), info.get("nickname"))
+            if save is not None:
+                runtime.spawn(save(runtime.clock()))
         if isinstance(info, dict) and info.get("role") in ("owner", "admin"):
             admin = True
             break
@@ -189,8 +192,7 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
         if isinstance(event, GroupMessageEvent):
             if event.group_id not in runtime.contest.groups:
                 return False
-            latest_message[event.group_id] = event.message_id
-            runtime.group_roles.note(event.group_id, event.user_id, event.sender.role)
+            _heard(runtime, event)
         elif event.message_type != "private":
             return False
         text = event.get_plaintext()
@@ -224,6 +226,16 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
         group_id = getattr(event, "group_id", None)
         return group_id is None or group_id in current().contest.groups
     return False
+
+
+def _heard(runtime: Runtime, event: GroupMessageEvent) -> None:
+    """What every group message tells in passing: the newest message id (for history look-ups),
+    the sender's role (for the dashboard) and name (for replies, the dashboard and exports)."""
+    latest_message[event.group_id] = event.message_id
+    runtime.group_roles.note(event.group_id, event.user_id, event.sender.role)
+    save = runtime.people.heard(event.user_id, event.sender.card, event.sender.nickname)
+    if save is not None:  # a new or changed name: written off the hot path
+        runtime.spawn(save(runtime.clock()))
 
 
 router = on(rule=Rule(_wanted), priority=1, block=True)

@@ -10,6 +10,7 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.messages.commands import split_args
+from bot.runtime import current
 from bot.units.directory import UnitView
 from bot.units.roles import Need
 from plugins.router import Request, command, command_group
@@ -54,7 +55,8 @@ unit_group = command_group(
 
 
 def _who(user_id: int) -> str:
-    return f"QQ {user_id}"
+    """A person by name (the QQ number only when no name is known)."""
+    return current().people.shown(user_id)
 
 
 def _typed_ids(request: Request, words: list[str]) -> list[int]:

@@ -618,8 +618,9 @@ async def test_an_organizer_undoes_a_deletion(app: App, runtime: Runtime) -> Non
         reply_to(delete, "已删除问答“blog-link”：博客链接怎么复制？（/faq 撤销 可恢复）"),
     )
     undo = group_message("/faq 撤销", user_id=ORGANIZER)
+    # The organizer is named as the group shows them (the fake's nickname), not by QQ number.
     await exchange(
-        app, undo, reply_to(undo, f"已撤销 QQ {ORGANIZER} 在 06-25 17:00 的删除（blog-link）。")
+        app, undo, reply_to(undo, f"已撤销 用户{ORGANIZER} 在 06-25 17:00 的删除（blog-link）。")
     )
     nothing = group_message("/faq undo", user_id=ORGANIZER)
     await exchange(app, nothing, reply_to(nothing, "没有可以撤销的修改。"))

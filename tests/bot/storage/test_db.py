@@ -133,6 +133,14 @@ def _seed_0008(conn: Connection) -> None:
     )
 
 
+def _seed_0009(conn: Connection) -> None:
+    _seed_0008(conn)
+    conn.execute(
+        sa.text("INSERT INTO person (user_id, name, updated_at) VALUES (10003, '张三', :t)"),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -157,6 +165,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0006": _seed_0006,
     "0007": _seed_0007,
     "0008": _seed_0008,
+    "0009": _seed_0009,
 }
 
 
