@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 from loguru import logger
 
@@ -21,18 +22,59 @@ from bot.settings.deployment import Deployment
 from bot.storage.db import SchemaTooNew, open_storage
 
 
+class _ChineseHelp(argparse.HelpFormatter):
+    """argparse's own words in Chinese: "用法：" instead of "usage: "."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its error messages said in Chinese."""
+
+    def error(self, message: str) -> NoReturn:
+        if "invalid choice" in message:
+            message = "没有这个指令；可用：run、check、migrate、import-units、import-submissions"
+        elif "the following arguments are required" in message:
+            message = "缺少参数：" + message.split(":", 1)[-1].strip()
+        elif "unrecognized arguments" in message:
+            message = "多余的参数：" + message.split(":", 1)[-1].strip()
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{message}\n")
+
+
+def _chinese(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser._positionals.title = "参数"
+    parser._optionals.title = "选项"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "显示本帮助并退出"
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="学习博客大赛助手")
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="启动机器人（默认）")
-    commands.add_parser("check", help="检查 .env 与 config/contest.toml")
-    commands.add_parser("migrate", help="把数据库升级到当前版本")
-    importer = commands.add_parser("import-units", help="从 CSV/XLSX 导入单位名单")
-    importer.add_argument("file", type=Path)
-    submissions = commands.add_parser(
-        "import-submissions", help="从 CSV/XLSX 导入已收集的作品链接（规则与群里提交相同）"
+    def new(**options: Any) -> argparse.ArgumentParser:
+        return _Parser(formatter_class=_ChineseHelp, **options)
+
+    parser = _chinese(new(prog="python -m bot", description="学习博客大赛助手"))
+    commands = parser.add_subparsers(
+        dest="command", title="可用指令", metavar="指令", parser_class=_Parser
     )
-    submissions.add_argument("file", type=Path)
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return _chinese(
+            commands.add_parser(name, help=help, description=help, formatter_class=_ChineseHelp)
+        )
+
+    add("run", "启动机器人（默认）")
+    add("check", "检查 .env 与 config/contest.toml")
+    add("migrate", "把数据库升级到当前版本")
+    importer = add("import-units", "从 CSV/XLSX 导入单位名单")
+    importer.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
+    submissions = add(
+        "import-submissions", "从 CSV/XLSX 导入已收集的作品链接（规则与群里提交相同）"
+    )
+    submissions.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
     return parser
 
 
@@ -124,6 +166,10 @@ def main(argv: list[str]) -> int:
     command = args.command or "run"
     if command != "run":
         _quiet_logs()
+    else:
+        # NoneBot's log format and level from the first line on (the check and the migration
+        # log before NoneBot starts).
+        import nonebot.log  # noqa: F401
     if command == "check":
         report = check(os.environ, Path(".env"))
         print(format_report(report))

@@ -302,3 +302,56 @@ def test_importing_the_same_submissions_twice_adds_nothing(
     assert operator.run("import-submissions", str(sheet)).returncode == 0
     again = operator.run("import-submissions", str(sheet))
     assert "登记 0 条，重复 1 条" in again.stdout
+
+
+# --- in one voice -----------------------------------------------------------------------------
+
+
+def test_help_and_usage_errors_are_in_chinese(operator: Operator) -> None:
+    top = operator.run("--help")
+    sub = operator.run("import-units", "--help")
+    wrong = operator.run("nope")
+    missing = operator.run("import-units")
+
+    assert top.returncode == 0
+    assert top.stdout.startswith("用法：python -m bot")
+    assert "显示本帮助并退出" in top.stdout
+    for english in ("usage:", "options:", "show this help", "positional arguments"):
+        assert english not in top.stdout + sub.stdout
+    assert "CSV 或 XLSX 文件" in sub.stdout
+    assert (wrong.returncode, missing.returncode) == (2, 2)
+    assert "错误：没有这个指令" in wrong.stderr
+    assert "错误：缺少参数：文件" in missing.stderr
+    assert "invalid choice" not in wrong.stderr + missing.stderr
+
+
+def test_the_bot_logs_in_one_format_from_its_first_line(operator: Operator) -> None:
+    """The check and the migration run before NoneBot starts; their lines must look like
+    NoneBot's (`MM-DD HH:MM:SS [LEVEL] name | message`), at the configured level."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=REPO_ROOT,
+        env={**operator.env, "FAQ_SEMANTIC": "off", "LOG_LEVEL": "INFO"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if "Application startup complete" in line or len(lines) > 200:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=TIMEOUT)
+
+    logged = [line for line in lines if line.strip()]
+    assert logged, lines
+    shape = r"^\d\d-\d\d \d\d:\d\d:\d\d \[[A-Z]+\] \S+ \| "
+    import re
+
+    assert all(re.match(shape, line) for line in logged), logged[:5]
+    assert not any("[DEBUG]" in line for line in logged)

@@ -96,6 +96,15 @@ MAYBE_DELIVERED = (
 )
 
 
+def slot_label(slot: Slot) -> str:
+    """A slot for the log, without repeating its date: "每日汇总", "截止前 3d 提醒"."""
+    if slot.kind == "daily":
+        return "每日汇总"
+    if slot.kind == "closing":
+        return "截止通知"
+    return f"截止前 {slot.key.split('@')[0].removeprefix('offset:')} 提醒"
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed attempt (1-based)."""
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
@@ -180,7 +189,7 @@ class ReminderRunner:
             "自动提醒：共 {} 个，尚未到期 {} 个；下一个：{}",
             len(self.slots),
             len(upcoming),
-            f"{upcoming[0].key} {self.contest.local(upcoming[0].due):%m-%d %H:%M:%S}"
+            f"{slot_label(upcoming[0])} {self.contest.local(upcoming[0].due):%m-%d %H:%M}"
             if upcoming
             else "无",
         )
