@@ -13,7 +13,6 @@ as an organizer counts the [[units]] blocks in the file; the message also names 
 
 from __future__ import annotations
 
-import re
 import tomllib
 import types
 from collections.abc import Callable, Iterable
@@ -50,6 +49,7 @@ from bot.settings.contest import (
     texts,
     unit_name_problem,
 )
+from bot.settings.toml_errors import explain as explain_toml_error
 
 FILE_KEY = "(整个文件)"
 T = TypeVar("T")
@@ -403,16 +403,8 @@ def _read(path: Path, report: _Report) -> dict[str, Any] | None:
     try:
         return tomllib.loads(content)
     except tomllib.TOMLDecodeError as error:
-        detail = str(error)
-        found = re.search(r"\(at line (\d+), column (\d+)\)", detail)
-        where = f"第 {found[1]} 行" if found else FILE_KEY
-        column = f"第 {found[2]} 列，" if found else ""
-        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", detail)
-        report.problem(
-            where,
-            f"TOML 格式错误（{column}{reason}）；常见原因：文字没加英文双引号、"
-            "括号或引号不配对、同一个键写了两次",
-        )
+        line, explained = explain_toml_error(content, str(error))
+        report.problem(f"第 {line} 行" if line else FILE_KEY, explained)
         return None
 
 

@@ -130,7 +130,7 @@ def test_directory_instead_of_file_is_a_problem(tmp_path: Path) -> None:
 def test_syntax_error_names_the_line(tmp_path: Path) -> None:
     keys = problems_for(tmp_path, CONTEST.replace('name = "测试大赛"', "name = 测试大赛"))
     assert list(keys) == ["第 2 行"]
-    assert "TOML 格式错误" in keys["第 2 行"]
+    assert keys["第 2 行"] == '文字要加英文双引号，例如 name = "测试大赛"。'
 
 
 def test_non_utf8_file_is_a_problem(tmp_path: Path) -> None:
