@@ -47,6 +47,8 @@ PROBLEM = "problem"
 ALREADY_REPORTED = "already_reported"
 # Validation context key: the ids of the [[categories]] read so far, which [[units]] refer to.
 CATEGORY_IDS = "category_ids"
+# ... and their names (folded) -> ids: a unit may name its category by either.
+CATEGORY_NAMES = "category_names"
 
 # Every section: an unknown key is a problem; a field's docstring is its pydantic description.
 SECTION = ConfigDict(extra="forbid", use_attribute_docstrings=True)
@@ -257,6 +259,9 @@ class UnitSpec:
     @classmethod
     def _known_category(cls, category: str, info: ValidationInfo) -> str:
         known: tuple[str, ...] | None = (info.context or {}).get(CATEGORY_IDS)
+        by_name: dict[str, str] = (info.context or {}).get(CATEGORY_NAMES) or {}
+        if known is not None and category not in known and name_key(category) in by_name:
+            return by_name[name_key(category)]  # category = "镇、街道": the category's name
         if known is not None and category not in known:
             name = info.data.get("name")
             shown = f"单位“{name}”" if name else "此单位"

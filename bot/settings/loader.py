@@ -30,6 +30,7 @@ from bot.names import name_key
 from bot.settings.contest import (
     ALREADY_REPORTED,
     CATEGORY_IDS,
+    CATEGORY_NAMES,
     PROBLEM,
     BotPolicy,
     Category,
@@ -209,11 +210,13 @@ class _Roll:
 
     category_ids: list[str] = field(default_factory=list)
     category_names: dict[str, str] = field(default_factory=dict)
+    # folded category name -> its id, so a unit may name its category either way
+    category_by_name: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # folded name or alias -> its unit
     secretary_of: dict[int, str] = field(default_factory=dict)
 
     def context(self) -> dict[str, Any]:
-        return {CATEGORY_IDS: tuple(self.category_ids)}
+        return {CATEGORY_IDS: tuple(self.category_ids), CATEGORY_NAMES: self.category_by_name}
 
     def category(self, entry: dict[str, Any], say: Say) -> None:
         category_id = _written(entry, "id", text)
@@ -227,6 +230,8 @@ class _Roll:
             if name_key(name) in self.category_names:
                 say("name", f"类别名称“{name}”与类别“{self.category_names[name_key(name)]}”重复")
             self.category_names[name_key(name)] = name
+            if category_id is not None:
+                self.category_by_name[name_key(name)] = category_id
 
     def unit(self, entry: dict[str, Any], say: Say) -> None:
         name = _written(entry, "name", text)

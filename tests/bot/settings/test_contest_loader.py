@@ -745,3 +745,14 @@ def test_faq_section_is_read(tmp_path: Path) -> None:
     assert contest.faq.passive is False
     assert contest.faq.answer_threshold == 0.5
     assert contest.faq.passive_off_groups == frozenset({1})
+
+
+def test_a_unit_may_name_its_category_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "contest.toml"
+    path.write_text(
+        VALID.replace('category = "town"', 'category = "镇、街道"', 1), encoding="utf-8"
+    )
+    contest, problems = load_contest(path)
+    assert problems == []
+    assert contest is not None
+    assert {u.category for u in contest.units} <= {c.id for c in contest.categories}
