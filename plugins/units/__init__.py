@@ -231,6 +231,6 @@ async def _my_unit(request: Request) -> None:
             name=unit.name,
             category=category.name if category else unit.category,
             quota=unit.quota,
-            secretaries="、".join(str(s) for s in unit.secretaries),
+            secretaries="、".join(current().people.name(s) or str(s) for s in unit.secretaries),
         )
     )

@@ -113,7 +113,8 @@ async def test_bound_member_sees_their_unit(app: App, runtime: Runtime) -> None:
     await _expect_reply(
         app,
         "/我的单位",
-        f"您是「南湖街道」的联络员（镇、街道，配额50）。本单位联络员：{SECRETARY}、{MEMBER}。",
+        # Named as the group shows them once they have spoken (the number until then).
+        f"您是「南湖街道」的联络员（镇、街道，配额50）。本单位联络员：{SECRETARY}、用户{MEMBER}。",
         user_id=MEMBER,
     )
 
