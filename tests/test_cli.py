@@ -71,6 +71,27 @@ def test_check_on_the_shipped_config_prints_ok(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK\n")
     assert "大赛：" in result.stdout
+    # Warnings, not errors: the example's placeholder group and QQ numbers.
+    assert "注意：群号 123456789 是示例里的占位数字" in result.stdout
+    assert "（共 27 个）是示例里的占位号码" in result.stdout
+
+
+def test_check_without_placeholders_has_no_warning(tmp_path: Path) -> None:
+    config = tmp_path / "contest.toml"
+    write_contest(
+        config,
+        {
+            "contest": {"organizers": [3_456_789_012]},
+            "units": [
+                {"name": "南湖街道", "category": "town", "secretaries": [2_876_543_210]},
+            ],
+        },
+        from_shipped=False,
+    )
+    result = Operator(tmp_path, config).run("check")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "占位" not in result.stdout
 
 
 def test_check_names_every_broken_key(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ class CheckReport:
     deployment: Deployment | None = None
     contest: Contest | None = None
     summary: str = ""
+    # Things that work but are probably not meant (the shipped example's placeholder numbers).
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -56,7 +58,34 @@ def check(
         deployment=deployment,
         contest=contest,
         summary=summarize(deployment, contest, config_path),
+        warnings=placeholder_warnings(contest),
     )
+
+
+# The numbers the shipped config/contest.toml uses as examples.
+PLACEHOLDER_GROUPS = frozenset({123456789})
+PLACEHOLDER_QQ = frozenset({*range(10000, 10024), 20001, 20002, 20003})
+
+
+def placeholder_warnings(contest: Contest) -> tuple[str, ...]:
+    """The example's placeholder group and QQ numbers still in the config: a warning each."""
+    found: list[str] = []
+    groups = sorted(contest.groups & PLACEHOLDER_GROUPS)
+    if groups:
+        found.append(
+            f"群号 {groups[0]} 是示例里的占位数字，请在 [contest] groups 里换成大赛 QQ 群的群号。"
+        )
+    people = sorted(
+        (contest.organizers | contest.judges | {q for u in contest.units for q in u.secretaries})
+        & PLACEHOLDER_QQ
+    )
+    if people:
+        shown = "、".join(str(q) for q in people[:3]) + ("等" if len(people) > 3 else "")
+        found.append(
+            f"QQ {shown}（共 {len(people)} 个）是示例里的占位号码，"
+            "请把组织者、评委和联络员换成真实的 QQ 号。"
+        )
+    return tuple(found)
 
 
 def _faq_problems(contest: Contest) -> list[Problem]:
@@ -110,7 +139,8 @@ def summarize(deployment: Deployment, contest: Contest, config_path: Path) -> st
 
 def format_report(report: CheckReport) -> str:
     if report.ok:
-        return f"OK\n{report.summary}"
+        notes = "".join(f"\n注意：{w}" for w in report.warnings)
+        return f"OK\n{report.summary}{notes}"
     lines = [f"发现 {len(report.problems)} 个问题："]
     lines += [str(problem) for problem in report.problems]
     return "\n".join(lines)
