@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         "import-submissions", "从 CSV/XLSX 导入已收集的作品链接（规则与群里提交相同）"
     )
     submissions.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
+    submissions.add_argument(
+        "--historical",
+        action="store_true",
+        help="补录：不检查大赛时间，按表中日期登记，不算逾期（如往年名单、纸质登记）",
+    )
     return parser
 
 
@@ -127,7 +132,9 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
     return 1 if problems else 0
 
 
-async def _import_submissions(deployment: Deployment, contest: Contest, file: Path) -> int:
+async def _import_submissions(
+    deployment: Deployment, contest: Contest, file: Path, *, historical: bool = False
+) -> int:
     from bot.submissions.book import EntryBook
     from bot.submissions.import_ import import_submissions, read_submissions
     from bot.units.directory import UnitDirectory
@@ -138,12 +145,19 @@ async def _import_submissions(deployment: Deployment, contest: Contest, file: Pa
         now = utc_now()
         directory = await UnitDirectory.open(storage.sessions, contest, now)
         report = await import_submissions(
-            EntryBook(storage.sessions, directory), directory, rows, contest, actor=None, now=now
+            EntryBook(storage.sessions, directory),
+            directory,
+            rows,
+            contest,
+            actor=None,
+            now=now,
+            historical=historical,
         )
     finally:
         await storage.close()
     print(
-        f"导入完成：登记 {len(report.accepted)} 条，重复 {len(report.duplicates)} 条，"
+        ("补录" if historical else "")
+        + f"导入完成：登记 {len(report.accepted)} 条，重复 {len(report.duplicates)} 条，"
         f"未登记 {len(report.refused)} 条，文件问题 {len(problems)} 个。"
     )
     for problem in problems:
@@ -186,7 +200,9 @@ def main(argv: list[str]) -> int:
     if command == "import-units":
         return asyncio.run(_import_units(deployment, contest, args.file))
     if command == "import-submissions":
-        return asyncio.run(_import_submissions(deployment, contest, args.file))
+        return asyncio.run(
+            _import_submissions(deployment, contest, args.file, historical=args.historical)
+        )
 
     from bot.app import run
 

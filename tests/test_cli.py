@@ -57,6 +57,26 @@ def operator(tmp_path: Path) -> Operator:
     return Operator(tmp_path, config)
 
 
+@pytest.fixture
+def open_operator(tmp_path: Path) -> Operator:
+    """The minimal contest, open now (started yesterday, a week to go)."""
+    import datetime as dt
+
+    local = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(hours=8)
+    config = tmp_path / "contest.toml"
+    write_contest(
+        config,
+        {
+            "contest": {
+                "start": local - dt.timedelta(days=1),
+                "deadline": local + dt.timedelta(days=7),
+            }
+        },
+        from_shipped=False,
+    )
+    return Operator(tmp_path, config)
+
+
 def _version_row(database: Path) -> list[tuple[str, ...]]:
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT version_num FROM bot_alembic_version").fetchall()
@@ -287,8 +307,9 @@ def _sheet(path: Path, rows: list[list[str]]) -> Path:
 
 
 def test_import_submissions_applies_the_chat_rules_and_reports_each_row(
-    operator: Operator, tmp_path: Path
+    open_operator: Operator, tmp_path: Path
 ) -> None:
+    operator = open_operator
     sheet = _sheet(
         tmp_path / "links.csv",
         [
@@ -314,8 +335,9 @@ def test_import_submissions_applies_the_chat_rules_and_reports_each_row(
 
 
 def test_importing_the_same_submissions_twice_adds_nothing(
-    operator: Operator, tmp_path: Path
+    open_operator: Operator, tmp_path: Path
 ) -> None:
+    operator = open_operator
     sheet = _sheet(
         tmp_path / "links.csv",
         [["单位", "链接"], ["南湖街道", "https://weibo.com/1234567890/z0JH2lOMb"]],
@@ -323,6 +345,35 @@ def test_importing_the_same_submissions_twice_adds_nothing(
     assert operator.run("import-submissions", str(sheet)).returncode == 0
     again = operator.run("import-submissions", str(sheet))
     assert "登记 0 条，重复 1 条" in again.stdout
+
+
+def test_rows_before_the_contest_opened_are_refused_unless_historical(
+    operator: Operator, tmp_path: Path
+) -> None:
+    """The minimal contest opens on 2027-06-24: today's undated rows come before it."""
+    sheet = _sheet(
+        tmp_path / "links.csv",
+        [
+            ["单位", "链接", "时间"],
+            ["南湖街道", "https://weibo.com/1234567890/z0JH2lOMb", ""],
+            [
+                "南湖街道",
+                "https://blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html",
+                "2027-07-02 09:00",
+            ],
+        ],
+    )
+
+    refused = operator.run("import-submissions", str(sheet))
+    historical = operator.run("import-submissions", "--historical", str(sheet))
+
+    assert refused.returncode == 1
+    assert "第 2 行：大赛于 6月24日 00:00 开始接受提交" in refused.stdout
+    assert "登记 1 条" in refused.stdout  # the row after the deadline: accepted, late
+    assert historical.stdout.startswith("补录导入完成：登记 1 条，重复 1 条")
+    with sqlite3.connect(operator.database) as connection:
+        rows = connection.execute("SELECT receipt, late FROM entry ORDER BY receipt").fetchall()
+    assert rows == [(1, 1), (2, 0)]
 
 
 # --- in one voice -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bot.spreadsheet import cell_text, find_header, read_rows
 from bot.submissions.book import Accepted, Duplicate, EntryBook, Outcome, Refused
 from bot.submissions.links import Candidate, extract_candidates
 from bot.submissions.submit import submit_links
-from bot.submissions.window import is_late
+from bot.submissions.window import submission_window
 from bot.units.directory import UnitDirectory, UnitError
 from bot.units.roster import QQ_ID
 
@@ -178,16 +178,22 @@ async def import_submissions(
     actor: int | None,
     now: datetime,
     source: str = "导入",
+    historical: bool = False,
 ) -> ImportReport:
     """Submit every row under the chat rules; what was accepted, duplicate or refused, and why.
 
     The submitter is the row's 提交人, else `actor`; the submission time is the row's 时间
-    (contest-local when the cell has no offset), else `now`; later than the deadline = late.
+    (contest-local when the cell has no offset), else `now`. As in chat for an organizer, a row
+    before the contest opened is refused and one after the deadline is accepted as late.
+    `historical` (补录: last year's list, a paper register) skips the window: rows keep their
+    dates and are never late; the import is logged as historical.
     """
     require_aware(now)
     report = ImportReport()
     for row in rows:
-        outcome = await _import_row(book, units, row, contest, actor=actor, now=now)
+        outcome = await _import_row(
+            book, units, row, contest, actor=actor, now=now, historical=historical
+        )
         if isinstance(outcome, Accepted):
             report.accepted.append((row, outcome))
         elif isinstance(outcome, Duplicate):
@@ -202,6 +208,7 @@ async def import_submissions(
                 "accepted": [a.receipt for _, a in report.accepted],
                 "duplicates": len(report.duplicates),
                 "refused": len(report.refused),
+                "historical": historical,
             },
             actor=actor,
             now=now,
@@ -224,6 +231,7 @@ async def _import_row(
     *,
     actor: int | None,
     now: datetime,
+    historical: bool = False,
 ) -> Outcome | str:
     try:
         unit = units.require(row.unit)
@@ -240,6 +248,12 @@ async def _import_row(
             row.time if row.time.tzinfo is not None else row.time.replace(tzinfo=contest.timezone)
         )
     found = candidates[0]
+    late = False
+    if not historical:
+        window = submission_window(contest, submitted_at, organizer=True)
+        if not window.open:
+            return window.reason or "不在大赛的提交时间内。"
+        late = window.late
     done = await submit_links(
         book,
         contest,
@@ -247,7 +261,7 @@ async def _import_row(
         [Candidate(found.given, row.author or found.author)],
         by=row.submitter if row.submitter is not None else actor,
         at=submitted_at,
-        late=is_late(contest, submitted_at),
+        late=late,
     )
     outcome = done.results[0].outcome
     return outcome.reason if isinstance(outcome, Refused) else outcome

@@ -206,6 +206,7 @@ async def test_rows_after_the_deadline_are_marked_late(
 async def test_importing_the_same_file_twice_adds_nothing(
     book: EntryBook, units: UnitDirectory, contest: Contest, now: datetime
 ) -> None:
+    now = datetime(2027, 6, 26, 12, tzinfo=contest.timezone)  # the contest is open
     rows = [SubmissionRow(2, "南湖街道", BLOG), SubmissionRow(3, "新兴街道", WEIBO)]
     await import_submissions(book, units, rows, contest, actor=ORGANIZER, now=now)
 
@@ -219,6 +220,7 @@ async def test_importing_the_same_file_twice_adds_nothing(
 async def test_an_unusable_author_refuses_the_row(
     book: EntryBook, units: UnitDirectory, contest: Contest, now: datetime
 ) -> None:
+    now = datetime(2027, 6, 26, 12, tzinfo=contest.timezone)  # the contest is open
     rows = [SubmissionRow(2, "南湖街道", BLOG, author="@全体成员")]
 
     report = await import_submissions(book, units, rows, contest, actor=ORGANIZER, now=now)
