@@ -27,7 +27,7 @@ async def sessions(request: Request, page: PageDep) -> Response:
         raise Forbidden(MSG_JUDGE_READ_ONLY, page.viewer)
     d = page.d
     contest = d.runtime.contest
-    people = [
+    signed_in = [
         {
             "user_id": o.user_id,
             "count": o.count,
@@ -44,7 +44,7 @@ async def sessions(request: Request, page: PageDep) -> Response:
     done = None
     if who is not None and count is not None:
         done = MSG_ENDED.format(who=who, count=count) if count else MSG_NONE_OPEN.format(who=who)
-    return page.render("sessions.html", page="sessions", people=people, done=done)
+    return page.render("sessions.html", page="sessions", signed_in=signed_in, done=done)
 
 
 @router.post(f"{PREFIX}/sessions/{{path_user}}/end")
