@@ -148,7 +148,7 @@ class TieRule(Choice):
     def label(self) -> str:
         if self is TieRule.SHARE:
             return "并列者同得较高的奖，该奖名额可能多出"
-        return "名额不超出：跨过名额线的并列者同得较低的奖"
+        return "名额不超出：放不下的并列者一起降到下一个奖，空出的名额不补"
 
 
 @with_config(SECTION)
