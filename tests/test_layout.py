@@ -49,9 +49,16 @@ def domain_modules() -> list[str]:
 
 def test_every_domain_package_is_checked() -> None:
     packages = {name.split(".")[1] for name in domain_modules()}
-    assert {"settings", "storage", "units", "submissions", "faq", "reminders", "messages"} <= (
-        packages
-    )
+    assert {
+        "settings",
+        "storage",
+        "units",
+        "submissions",
+        "faq",
+        "reminders",
+        "messages",
+        "judging",
+    } <= (packages)
     assert "dashboard" in packages
 
 

@@ -2,10 +2,10 @@
 
 Each section is declared once, in `bot/settings/contest.py`. This module reads the file, checks
 its shape (`[contest]` is one table, `[[units]]` a list of them), validates each section through
-its declaration with pydantic, words pydantic's errors as the organizer's problems (`_wording`)
-and checks the rules across entries: unique category ids and names; unit names, aliases and
-secretaries that belong to one unit only. A new section is declared in contest.py and listed in
-`SECTIONS`.
+its declaration with pydantic (`bot/settings/wording.py` words pydantic's errors as the
+organizer's problems) and checks the rules across entries: unique category ids and names; unit
+names, aliases and secretaries that belong to one unit only. A new section is declared in
+contest.py and listed in `SECTIONS`.
 
 Keys in problems look like `contest.deadline` or `units[3].category`. Array indexes count from 1,
 as an organizer counts the [[units]] blocks in the file; the message also names the unit.
@@ -14,29 +14,19 @@ as an organizer counts the [[units]] blocks in the file; the message also names 
 from __future__ import annotations
 
 import tomllib
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
-
-from pydantic import TypeAdapter, ValidationError
-from pydantic.fields import FieldInfo
-from pydantic_core import ErrorDetails
+from typing import Any, TypeVar
 
 from bot.names import name_key
 from bot.settings.contest import (
-    ALREADY_REPORTED,
     CATEGORY_IDS,
     CATEGORY_NAMES,
-    PROBLEM,
     BotPolicy,
     Category,
     Contest,
     ContestSection,
-    Example,
     FaqPolicy,
     MessagePolicy,
     Problem,
@@ -51,6 +41,7 @@ from bot.settings.contest import (
     unit_name_problem,
 )
 from bot.settings.toml_errors import explain as explain_toml_error
+from bot.settings.wording import validate
 
 FILE_KEY = "(整个文件)"
 T = TypeVar("T")
@@ -75,116 +66,14 @@ class _Report:
         self.problems.append(Problem(self.file, key, message))
 
 
-# --------------------------------------------------------------------------------------------
-# pydantic's errors in the organizer's words.
-
-_UNKNOWN_KEY = ("unexpected_keyword_argument", "extra_forbidden")
-_OUT_OF_BOUNDS = ("greater_than", "greater_than_equal", "less_than_equal")  # gt, ge, le
-_WRONG_TYPE = {
-    "string_type": "应为文字（加英文双引号），现在是{kind}",
-    "float_type": "应为数字（如 1.5），现在是{kind}",
-    "bool_type": "应为 true 或 false（不加引号），现在是{kind}",
-    "list_type": "应为列表（如 [1, 2]），现在是{kind}",
-    "tuple_type": "应为列表（如 [1, 2]），现在是{kind}",
-    "frozen_set_type": "应为列表（如 [1, 2]），现在是{kind}",
-}
-
-
-@cache
-def _declared(model: type[Any], key: str) -> tuple[Any, ...]:
-    """What the field `key` of `model` declares beside its type: bounds, `Example`, validators."""
-    hint = get_type_hints(model, include_extras=True).get(key)
-    if get_origin(hint) in (Union, types.UnionType):  # `X | None`: what X declares
-        hint = next((arg for arg in get_args(hint) if get_origin(arg) is Annotated), None)
-    if get_origin(hint) is not Annotated:
-        return ()
-    found: list[Any] = []
-    for meta in get_args(hint)[1:]:
-        found += meta.metadata if isinstance(meta, FieldInfo) else [meta]
-    return tuple(found)
-
-
-def _unknown_key(key: str, allowed: tuple[str, ...]) -> str:
-    hint = close_match(key, allowed)
-    if hint:
-        return f"未知的键“{key}”，是否想写“{hint}”？"
-    return f"未知的键“{key}”；这里可用的键：{'、'.join(allowed)}"
-
-
-def _not_an_integer(key: str, value: object) -> str:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return f"应为整数；请去掉引号：{key} = {value.strip()}"
-    return f"应为整数，现在是{kind(value)}"
-
-
-def _not_a_moment(value: object, example: str) -> str:
-    if isinstance(value, date):  # a TOML datetime would have been accepted
-        return f"只写了日期，还要写时刻；例如 {example}"
-    if isinstance(value, str):
-        return f"日期时间不加引号；例如 {example}"
-    return f"应为日期时间，现在是{kind(value)}；例如 {example}"
-
-
-def _out_of_bounds(declared: tuple[Any, ...], value: object) -> str:
-    bounds = {b: getattr(m, b) for m in declared for b in ("gt", "ge", "le") if hasattr(m, b)}
-    low, high = bounds.get("ge"), bounds.get("le")
-    if "gt" in bounds:
-        limit = f"，且不超过 {high}" if high is not None else ""
-        return f"应大于 {bounds['gt']}{limit}，现在是 {value}"
-    if low is not None and high is not None:
-        return f"应在 {low} 到 {high} 之间，现在是 {value}"
-    if low is not None:
-        return f"不能小于 {low}，现在是 {value}"
-    return f"不能大于 {high}，现在是 {value}"
-
-
-def _wording(error: ErrorDetails, model: type[Any]) -> str | None:
-    """`error` (about a key of `model`) as the organizer's problem; None: another says it."""
-    error_type, value = error["type"], error["input"]
-    key = str(error["loc"][0]) if error["loc"] else ""
-    declared = _declared(model, key)
-    example = next((m.text for m in declared if isinstance(m, Example)), "")
-    if error_type == ALREADY_REPORTED:
-        return None
-    if error_type == PROBLEM:
-        return str(error.get("ctx", {})["message"])
-    if error_type in _UNKNOWN_KEY:
-        return _unknown_key(key, tuple(f.name for f in fields(model)))
-    if error_type in ("missing", "too_short"):  # too_short: an empty list, Field(min_length=1)
-        return f"{'缺少此项' if error_type == 'missing' else '不能为空'}；请写 {example}"
-    if error_type == "int_type":
-        return _not_an_integer(key, value)
-    if error_type == "datetime_type":
-        return _not_a_moment(value, example)
-    if error_type in _OUT_OF_BOUNDS:
-        return _out_of_bounds(declared, value)
-    if error_type in _WRONG_TYPE:
-        return _WRONG_TYPE[error_type].format(kind=kind(value))
-    return error["msg"]
-
-
-@cache
-def _adapter(model: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
-
-
 def _validate(
     report: _Report, model: type[T], data: dict[str, Any], prefix: str, context: dict[str, Any]
 ) -> T | None:
     """`data` read through `model`; None, and its problems reported, if it has any."""
-    try:
-        return _adapter(model).validate_python(data, context=context)
-    except ValidationError as error:
-        # Unknown keys first: a misspelt key is also why a required one is "missing".
-        errors = sorted(
-            error.errors(include_url=False), key=lambda e: e["type"] not in _UNKNOWN_KEY
-        )
-        for found in errors:
-            message = _wording(found, model)
-            if message is not None:
-                key = f"{prefix}.{found['loc'][0]}" if found["loc"] else prefix
-                report.problem(key, message)
-        return None
+    value, found = validate(model, data, context)
+    for key, message in found:
+        report.problem(f"{prefix}.{key}" if key else prefix, message)
+    return value
 
 
 # --------------------------------------------------------------------------------------------
