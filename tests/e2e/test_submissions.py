@@ -312,10 +312,12 @@ async def test_organizer_exports_a_workbook_that_opens(chat: FakeOneBot) -> None
     entries = list(book["全部作品"].iter_rows(values_only=True))
     assert entries[0] == ENTRY_HEADER
     rows = [(r[0], r[1], r[2], r[3], r[4], r[9], r[11]) for r in entries[1:]]
+    # 提交人 by name and number: the fake OneBot's nickname for a secretary is 用户<QQ>.
+    nanhu, xinjia = f"用户{NANHU}（{NANHU}）", f"用户{XINJIA}（{XINJIA}）"
     assert rows == [
-        (1, "南湖街道", "张三", blog(1), "新浪博客", NANHU, "有效"),
-        (2, "南湖街道", "李四", WEIBO_STORED, "新浪微博", NANHU, "已撤回"),
-        (3, "新嘉街道", "王五", blog(2), "新浪博客", XINJIA, "有效"),
+        (1, "南湖街道", "张三", blog(1), "新浪博客", nanhu, "有效"),
+        (2, "南湖街道", "李四", WEIBO_STORED, "新浪微博", nanhu, "已撤回"),
+        (3, "新嘉街道", "王五", blog(2), "新浪博客", xinjia, "有效"),
     ]
     # Beside the normalised link, the one the secretary pasted, to check against their list.
     assert entries[2][12] == WEIBO
