@@ -459,11 +459,14 @@ class ReminderRunner:
             return [Piece(group, [Text(digest_message(self.contest, progress, now))])]
         if record.kind == "closing":
             return [Piece(group, [Text(closing_message(self.contest, progress))])]
+        # Sent on time, a reminder reads as of its due moment: the runner wakes a moment after
+        # it, and "截止前 3 天" must not say "还有 2 天 23 小时".
+        as_of = record.due if record.kind == "offset" and not late and record.due <= now else now
         messages = reminder_messages(
             self.contest,
             progress,
             self._secretaries(),
-            now,
+            as_of,
             late=late and record.kind != "manual",
             max_mentions=self.contest.messages.max_mentions,
         )

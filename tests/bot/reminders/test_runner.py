@@ -284,6 +284,21 @@ async def test_moving_the_deadline_replans_and_the_new_slots_are_sent(
     assert "7月8日 18:00 截止" in message.text
 
 
+async def test_a_reminder_sent_a_moment_after_its_slot_reads_as_of_the_slot(
+    runner_for: RunnerFactory,
+) -> None:
+    """The runner wakes a little after the due moment; "截止前 3 天" still says 3 days, not
+    "2 天 23 小时" (what it said before this was fixed)."""
+    sender = FakeSender()
+    runner = await runner_for(sender=sender)
+    await runner.start(DUE_3D - timedelta(hours=1))
+    await runner.tick(DUE_3D + timedelta(seconds=7))
+
+    [message] = sender.sent
+    assert "距截止还有 3 天（" in message.text
+    assert LATE_NOTE not in message.text
+
+
 # --- nothing lost ----------------------------------------------------------------------------
 
 
