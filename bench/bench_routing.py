@@ -6,7 +6,7 @@ Run by hand from the repository root (see bench/README.md):
     .venv/bin/python bench/bench_routing.py --json     # also writes bench/results/routing.json
 
 Each bot runs as a subprocess (one at a time, LOG_LEVEL=WARNING) and is driven by
-tests/e2e/onebot.FakeOneBot over a reverse WebSocket, exactly as in the e2e tests.
+bot/demo/onebot.FakeOneBot over a reverse WebSocket, exactly as in the e2e tests.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from typing import Self
 import psutil
 
 from bench.timing import percentile
+from bot.demo.onebot import FakeOneBot, HandshakeRejected, SentMessage, image, reply, text
 from tests.e2e.conftest import AppProcess, AppStartError, app_env, free_port, write_contest
-from tests.e2e.onebot import FakeOneBot, HandshakeRejected, SentMessage, image, reply, text
 
 SELF_ID = 2_000_000_001
 TOKEN = "bench-token"

@@ -19,7 +19,7 @@ What it does:
    5,000 rows a statement batch), the receipt counter is set to 100,000 so new receipts
    follow on, and `ANALYZE` runs.
 3. `python -m bot` starts (LOG_LEVEL=INFO, as deployed) and the fake OneBot of the e2e tests
-   (tests/e2e/onebot.py) connects over the reverse WebSocket.
+   (bot/demo/onebot.py) connects over the reverse WebSocket.
 4. Timed, each from posting the event to receiving the bot's send_group_msg that quotes it:
    - `/提交 <new link>` by the secretary, 300 times in sequence (after 20 warm-up rounds);
      every reply is checked to be a receipt. Target: p99 ≤ 50 ms.
@@ -53,9 +53,9 @@ import psutil
 
 from bench.filling import populate
 from bench.timing import percentile
+from bot.demo.onebot import FakeOneBot, SentMessage
 from bot.storage.db import make_engine
 from tests.e2e.conftest import AppProcess, app_env, free_port, write_contest
-from tests.e2e.onebot import FakeOneBot, SentMessage
 
 SELF_ID = 2_000_000_001
 TOKEN = "bench-token"

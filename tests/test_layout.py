@@ -58,6 +58,7 @@ def test_every_domain_package_is_checked() -> None:
         "reminders",
         "messages",
         "judging",
+        "demo",
     } <= (packages)
     assert "dashboard" in packages
 
@@ -78,3 +79,18 @@ def test_the_probe_would_notice_an_adapter_import() -> None:
     )
     brought_in = json.loads(result.stdout.strip().splitlines()[-1])
     assert brought_in.get("nonebot") == "bot.app"
+
+
+def test_the_demo_stays_out_of_production() -> None:
+    """NoneBot loads everything under plugins/ in production, so no demo code lives there, and
+    neither the plugins nor the production entry points import the demo's server."""
+    production = [
+        *(ROOT / "plugins").rglob("*.py"),
+        ROOT / "bot" / "app.py",
+        ROOT / "bot" / "runtime.py",
+    ]
+    for path in production:
+        text = path.read_text(encoding="utf-8")
+        assert "bot.demo" not in text, path
+        assert "/try" not in text, path
+    assert not list((ROOT / "plugins").rglob("*demo*"))

@@ -28,7 +28,8 @@ from typing import Any
 
 import pytest
 
-from .onebot import FakeOneBot
+from bot.demo.config import merged, to_toml
+from bot.demo.onebot import FakeOneBot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO_ROOT / "config" / "contest.toml"
@@ -78,57 +79,6 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 # --- contest.toml -----------------------------------------------------------------------------
-
-
-def merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """`base` with `overrides` applied: tables merge key by key, anything else is replaced."""
-    result = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = merged(result[key], value)
-        else:
-            result[key] = value
-    return result
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    if isinstance(value, list | tuple | set | frozenset):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
-
-
-def to_toml(data: Mapping[str, Any], _prefix: str = "") -> str:
-    """Enough of a TOML writer for contest.toml (tomllib only reads)."""
-    lines: list[str] = []
-    nested: list[str] = []
-    for key, value in data.items():
-        name = f"{_prefix}{_toml_key(key)}"
-        if isinstance(value, Mapping):
-            nested.append(f"\n[{name}]\n" + to_toml(value, f"{name}."))
-        elif _is_table_array(value):
-            nested.extend(f"\n[[{name}]]\n" + to_toml(item, f"{name}.") for item in value)
-        else:
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    return "\n".join(lines) + ("\n" if lines else "") + "".join(nested)
 
 
 def write_contest(

@@ -18,6 +18,8 @@ import aiohttp
 import openpyxl
 import pytest
 
+from bot.demo.onebot import FakeOneBot
+
 from .conftest import (
     GROUP_ID,
     ORGANIZER_ID,
@@ -26,7 +28,6 @@ from .conftest import (
     ContestWriter,
 )
 from .dashboard_seed import seed
-from .onebot import FakeOneBot
 
 JUDGE_ID = 20_001
 SECRETARY_ID = 10_001  # 南湖街道's secretary in the minimal contest

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from bot.demo.onebot import FakeOneBot
 from bot.submissions.export import ENTRIES_SHEET, PROGRESS_SHEET
 
 from .conftest import ORGANIZER_ID, REPO_ROOT, AppProcess, AppStarter, ContestWriter
 from .dashboard_seed import seed
-from .onebot import FakeOneBot
 from .test_dashboard import JUDGE_ID, base, database_file, login_link, open_contest
 
 CHROMIUM = Path("/usr/bin/chromium")

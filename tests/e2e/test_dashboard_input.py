@@ -20,8 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.demo.onebot import FakeOneBot
+
 from .conftest import ORGANIZER_ID, AppProcess, AppStarter, ContestWriter
-from .onebot import FakeOneBot
 from .test_dashboard import (
     JUDGE_ID,
     base,

@@ -15,8 +15,9 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
+from bot.demo.onebot import FakeOneBot
+
 from .conftest import ORGANIZER_ID, REPO_ROOT, AppProcess
-from .onebot import FakeOneBot
 from .test_dashboard import JUDGE_ID, base, login_link
 from .test_dashboard_browser import app, browser, sign_in  # noqa: F401 (fixtures)
 

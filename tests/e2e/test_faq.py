@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.demo.onebot import FakeOneBot, SentMessage, at, reply, text
 from bot.faq.entry import FaqEntry
 from bot.faq.knowledge import load_knowledge
 from bot.settings.loader import load_contest_or_raise
@@ -25,7 +26,6 @@ from .conftest import (
     AppStarter,
     ContestWriter,
 )
-from .onebot import FakeOneBot, SentMessage, at, reply, text
 
 MEMBER_ID = 30_001
 OTHER_MEMBER_ID = 30_002

@@ -3,8 +3,9 @@ WebSocket: the shipped FAQ's `/faq 列表` is well over the 800-character thresh
 
 from __future__ import annotations
 
+from bot.demo.onebot import FakeOneBot, SentMessage
+
 from .conftest import GROUP_ID, ORGANIZER_ID, AppStarter, ContestWriter
-from .onebot import FakeOneBot, SentMessage
 
 MEMBER = 30_001
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.demo.onebot import FakeOneBot, FakeOneBotServer, HandshakeRejected, at, text
 from tests.databases import postgres_database
 
 from .conftest import (
@@ -23,7 +24,6 @@ from .conftest import (
     app_env,
     free_port,
 )
-from .onebot import FakeOneBot, FakeOneBotServer, HandshakeRejected, at, text
 
 MEMBER_ID = 30_001
 SECRETARY_ID = 10_005  # 南湖街道's secretary in the shipped config/contest.toml

@@ -21,6 +21,17 @@ from nonebot.adapters.onebot.v11 import (
     PrivateMessageEvent,
 )
 
+from bot.demo.onebot import (
+    FakeOneBot,
+    FakeOneBotServer,
+    HandshakeRejected,
+    at,
+    image,
+    json_card,
+    reply,
+    text,
+)
+
 from .conftest import (
     ECHO_BOT,
     GROUP_ID,
@@ -30,16 +41,6 @@ from .conftest import (
     AppStarter,
     ContestWriter,
     app_env,
-)
-from .onebot import (
-    FakeOneBot,
-    FakeOneBotServer,
-    HandshakeRejected,
-    at,
-    image,
-    json_card,
-    reply,
-    text,
 )
 
 ECHO = (sys.executable, str(ECHO_BOT))

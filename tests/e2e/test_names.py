@@ -10,8 +10,9 @@ import io
 import aiohttp
 import openpyxl
 
+from bot.demo.onebot import FakeOneBot, at, text
+
 from .conftest import GROUP_ID, ORGANIZER_ID, AppStarter, ContestWriter
-from .onebot import FakeOneBot, at, text
 from .test_dashboard import base, login_link, sign_in
 from .test_submissions import _overrides, _say
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 import tomllib
 
+from bot.demo.onebot import FakeOneBot
+
 from .conftest import GROUP_ID, ORGANIZER_ID, REPO_ROOT, AppStarter
-from .onebot import FakeOneBot
 
 MEMBER_ID = 30_001
 

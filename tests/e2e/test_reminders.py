@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.demo.onebot import FakeOneBot, SentMessage
+
 from .conftest import GROUP_ID, ORGANIZER_ID, AppStarter, ContestWriter
-from .onebot import FakeOneBot, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTEST_NAME = "2027年“重温中共党史·感受五彩南湖”学习博客大赛"

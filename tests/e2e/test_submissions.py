@@ -35,6 +35,7 @@ import openpyxl
 import pytest
 from aiohttp import web
 
+from bot.demo.onebot import FakeOneBot, SentMessage, at, reply, text
 from tests.databases import postgres_database
 
 from .conftest import (
@@ -46,7 +47,6 @@ from .conftest import (
     AppStarter,
     ContestWriter,
 )
-from .onebot import FakeOneBot, SentMessage, at, reply, text
 
 TZ = ZoneInfo("Asia/Shanghai")
 NANHU = 10_005  # 南湖街道's secretary in the shipped config/contest.toml

@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 import openpyxl
 
+from bot.demo.onebot import FakeOneBot, SentMessage, at, text
 from tests.e2e.conftest import GROUP_ID, ORGANIZER_ID, AppProcess, AppStarter, ContestWriter
 from tests.e2e.dashboard_seed import seed
-from tests.e2e.onebot import FakeOneBot, SentMessage, at, text
 from tests.e2e.test_dashboard import (
     JUDGE_ID,
     base,

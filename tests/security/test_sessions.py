@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.demo.onebot import FakeOneBot, at, text
 from tests.e2e.conftest import GROUP_ID, ORGANIZER_ID, AppProcess, AppStarter, ContestWriter
-from tests.e2e.onebot import FakeOneBot, at, text
 from tests.e2e.test_dashboard import (
     JUDGE_ID,
     base,
