@@ -34,7 +34,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if "invalid choice" in message:
-            message = "没有这个指令；可用：run、check、migrate、import-units、import-submissions"
+            message = (
+                "没有这个指令；可用：run、check、migrate、import-units、import-submissions、demo"
+            )
         elif "the following arguments are required" in message:
             message = "缺少参数：" + message.split(":", 1)[-1].strip()
         elif "unrecognized arguments" in message:
@@ -79,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
         "--historical",
         action="store_true",
         help="补录：不检查大赛时间，按表中日期登记，不算逾期（如往年名单、纸质登记）",
+    )
+    demo = add("demo", "演示：不用 QQ，在浏览器里试用机器人（演示大赛、临时数据库，只在本机）")
+    demo.add_argument(
+        "--port",
+        type=int,
+        metavar="端口",
+        help="演示页面的端口（默认 8081；机器人用 .env 的 PORT）",
+    )
+    demo.add_argument(
+        "--config", type=Path, metavar="文件", help="用自己的 contest.toml 练习（数据库仍是临时的）"
+    )
+    demo.add_argument(
+        "--data", type=Path, metavar="文件夹", help="把演示数据保存在这个文件夹，下次接着用"
     )
     return parser
 
@@ -184,6 +199,10 @@ def main(argv: list[str]) -> int:
         # NoneBot's log format and level from the first line on (the check and the migration
         # log before NoneBot starts).
         import nonebot.log  # noqa: F401
+    if command == "demo":
+        from bot.demo.server import run as run_demo
+
+        return run_demo(args.port, args.config, args.data)
     if command == "check":
         report = check(os.environ, Path(".env"))
         print(format_report(report))
