@@ -267,6 +267,29 @@ async def test_the_page_api_refuses_bad_input_clearly(demo: Demo) -> None:
             {"type": "text", "text": "[CQ:at,qq=all] @全体成员 /问 博客怎么注册"}
         ]
 
+        # The newcomer joins: QQ's notice, then the bot's welcome @ them by name.
+        async with session.post(
+            demo.api + "join", json={"as": "newcomer"}, headers={"Origin": demo.page[:-5]}
+        ) as response:
+            assert response.status == 200
+        welcome = await bot_lines(session, demo, lambda text, item: "欢迎加入" in text)
+        assert {"type": "at", "name": "刘晓梅"} in welcome["parts"]
+
+        # 重新开始: an empty conversation and the seeded contest again (the new entry is gone).
+        status, _ = await say(
+            session, demo, {"as": "secretary", "text": "/提交 王五 https://weibo.com/12345/Qa1"}
+        )
+        await bot_lines(session, demo, lambda text, item: "南湖街道 已提交 19/50" in text)
+        async with session.get(demo.api + "state") as response:
+            before = (await response.json())["generation"]
+        async with session.post(demo.api + "restart", json={}) as response:
+            assert response.status == 200
+            assert (await response.json())["generation"] != before
+        async with session.get(demo.api + "events", params={"after": "0", "wait": "0"}) as r:
+            assert (await r.json())["items"] == []
+        await say(session, demo, {"as": "secretary", "text": "/进度"})
+        await bot_lines(session, demo, lambda text, item: "南湖街道 已提交 18/50" in text)
+
 
 # --- offline; production; refusals ------------------------------------------------------------
 
