@@ -23,7 +23,7 @@ from pydantic import BeforeValidator, Field, ValidationError, with_config
 from pydantic_core import PydanticCustomError
 
 from bot.names import name_key
-from bot.settings.contest import (
+from bot.settings.values import (
     SECTION,
     Bool,
     Example,

@@ -11,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.faq.knowledge import load_knowledge, load_synonyms, synonyms_path
-from bot.settings.contest import Contest, Problem
+from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, config_path_from, load_deployment, redact_url
 from bot.settings.loader import load_contest
+from bot.settings.values import Problem
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 

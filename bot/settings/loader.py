@@ -29,18 +29,13 @@ from bot.settings.contest import (
     ContestSection,
     FaqPolicy,
     MessagePolicy,
-    Problem,
     ReminderPolicy,
     SubmissionPolicy,
     UnitSpec,
-    close_match,
-    kind,
-    qq_ids,
-    text,
-    texts,
     unit_name_problem,
 )
 from bot.settings.toml_errors import explain as explain_toml_error
+from bot.settings.values import Problem, close_match, kind, qq_ids, text, texts
 from bot.settings.wording import validate
 
 FILE_KEY = "(整个文件)"
