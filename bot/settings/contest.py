@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.judging.config import Judge, JudgingPolicy
 from bot.names import name_key
 from bot.settings.values import (
     ALREADY_REPORTED,
@@ -356,6 +357,7 @@ class ContestSection:
     """The QQ groups the bot serves; it says nothing anywhere else."""
     organizers: QQIdSet = frozenset()
     judges: QQIdSet = frozenset()
+    """The old way to name judges, by QQ number alone; `[[judges]]` adds names and units."""
     group_admins_are_organizers: Bool = True
 
     @field_validator("start", "deadline")
@@ -388,8 +390,29 @@ class Contest(ContestSection):
     submission: SubmissionPolicy = field(default_factory=SubmissionPolicy)
     faq: FaqPolicy = field(default_factory=FaqPolicy)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    judging: JudgingPolicy = field(default_factory=JudgingPolicy)
+    named_judges: tuple[Judge, ...] = ()
+    """The `[[judges]]`, with their names and the units they belong to."""
     # Where contest.toml was read from: the FAQ files are found relative to it.
     config_dir: Path = Path("config")
+
+    def __post_init__(self) -> None:
+        # Whoever is written as a [[judges]] is a judge, for every role check that reads `judges`.
+        named = frozenset(judge.qq for judge in self.named_judges)
+        if not named <= self.judges:
+            object.__setattr__(self, "judges", self.judges | named)
+
+    @property
+    def panel(self) -> tuple[Judge, ...]:
+        """Every judge: the `[[judges]]` as written, then those only in `[contest] judges`
+        (no name, no units), by QQ number."""
+        named = {judge.qq for judge in self.named_judges}
+        listed = (Judge(qq=qq, name="") for qq in sorted(self.judges) if qq not in named)
+        return (*self.named_judges, *listed)
+
+    def judge(self, user_id: int) -> Judge | None:
+        """The judge with this QQ number, if they are one."""
+        return next((judge for judge in self.panel if judge.qq == user_id), None)
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -113,11 +113,12 @@ def texts(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(each(value, _list_text)))
 
 
-def _qq_id(item: object) -> int:
+def qq_id(item: object, *, found: str = "列表里有") -> int:
+    """One QQ number; `found` words where the wrong value is ("现在是" for a single key)."""
     if isinstance(item, str) and item.strip().isdigit():
         raise problem(f"QQ 号应为整数；请去掉引号：{item.strip()}")
     if isinstance(item, bool) or not isinstance(item, int):
-        raise problem(f"QQ 号应为正整数，列表里有{kind(item)} {item!r}")
+        raise problem(f"QQ 号应为正整数，{found}{kind(item)} {item!r}")
     if not 0 < item <= MAX_QQ_ID:
         raise problem(f"QQ 号应为正整数，现在是 {item}")
     return item
@@ -125,7 +126,7 @@ def _qq_id(item: object) -> int:
 
 def qq_ids(value: object) -> tuple[int, ...]:
     """A list of QQ (user or group) numbers; repeats are dropped, order kept."""
-    return tuple(dict.fromkeys(each(value, _qq_id)))
+    return tuple(dict.fromkeys(each(value, qq_id)))
 
 
 def zone(value: object) -> ZoneInfo:
