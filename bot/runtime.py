@@ -131,7 +131,7 @@ async def open_runtime(
         exporter=Exporter(deployment.data_dir, keep=timedelta(days=deployment.exports_keep_days)),
     )
     runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
-    runtime.people = People(sessions)
+    runtime.people = People(sessions, known={j.qq: j.name for j in contest.panel if j.name})
     await runtime.people.load()
     runtime.spawn(_recheck_link_shapes(runtime))
     install(runtime)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.names import name_key
-from bot.settings.contest import Problem
+from bot.settings.values import Problem
 
 Cell = object
 Row = Sequence[Cell]

@@ -1,4 +1,9 @@
-"""Judges' scores: quality 1–10 and a comment per entry and judge; the latest one counts."""
+"""Judges' scores: quality 1–10 and a comment per entry and judge; the latest one counts.
+
+Each score is saved twice in one transaction: in `entry_score`, which the dashboard's pages
+read, and as the judge's `judge_score` on "quality", which judging is computed from. Nothing a
+judge typed is in one and not the other.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from datetime import datetime
 from loguru import logger
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import require_aware
 from bot.dashboard.params import plain_int
 from bot.dashboard.store import COMMENT_MAX, QUALITY_MAX, QUALITY_MIN, EntryScore
+from bot.judging.models import QUALITY, JudgeScore
 from bot.refusal import Refusal
 from bot.storage.db import Sessions, write_transaction
 from bot.submissions.book import EntryNotFound
@@ -62,6 +69,31 @@ def parse_quality(text: str) -> int:
     return check_quality(quality)
 
 
+async def _judge_score(session: AsyncSession, score: EntryScore) -> None:
+    """The same score as judging keeps it: the judge's score on "quality" (bot/judging)."""
+    row = (
+        await session.exec(
+            select(JudgeScore)
+            .where(
+                col(JudgeScore.receipt) == score.receipt,
+                col(JudgeScore.judge_id) == score.judge_id,
+                col(JudgeScore.criterion) == QUALITY,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        row = JudgeScore(
+            receipt=score.receipt,
+            judge_id=score.judge_id,
+            criterion=QUALITY,
+            value=score.quality,
+            updated_at=score.updated_at,
+        )
+    row.value, row.comment, row.updated_at = score.quality, score.comment, score.updated_at
+    session.add(row)
+
+
 class ScoreBook:
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
@@ -97,6 +129,7 @@ class ScoreBook:
                         )
                     row.quality, row.comment, row.updated_at = quality, cleaned, now
                     session.add(row)
+                    await _judge_score(session, row)
                 break
             except IntegrityError:
                 if attempt == 2:

@@ -12,13 +12,16 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from bot.judging.models import COMMENT_MAX as JUDGE_COMMENT_MAX
+from bot.judging.models import SCORE_MAX, SCORE_MIN
 from bot.storage.types import UTCDateTime
 from bot.submissions.models import Entry
 
 TOKEN_HASH_LENGTH = 64  # SHA-256, hex
-COMMENT_MAX = 500
-QUALITY_MIN = 1
-QUALITY_MAX = 10
+# A quality score is a judge's score on the criterion "quality" (bot/judging/models.py).
+COMMENT_MAX = JUDGE_COMMENT_MAX
+QUALITY_MIN = SCORE_MIN
+QUALITY_MAX = SCORE_MAX
 
 
 class LoginToken(SQLModel, table=True):
@@ -66,7 +69,11 @@ class DashboardSession(SQLModel, table=True):
 
 
 class EntryScore(SQLModel, table=True):
-    """A judge's quality score (1–10) and comment for one entry; one row per judge and entry."""
+    """A judge's quality score (1–10) and comment for one entry; one row per judge and entry.
+
+    The dashboard's pages read these; `ScoreBook` also writes each as the judge's `judge_score`
+    on "quality" (bot/judging/models.py), the model judging is computed from.
+    """
 
     __tablename__: ClassVar[Any] = "entry_score"
     __table_args__: ClassVar[Any] = (

@@ -24,7 +24,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from loguru import logger
 
 from bot.faq.entry import FaqEntry
-from bot.settings.contest import Contest, Problem
+from bot.settings.contest import Contest
+from bot.settings.values import Problem
 from bot.submissions.links import matching_suffix, platform_name
 
 FILE_KEY = "(整个文件)"

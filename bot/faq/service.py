@@ -81,7 +81,8 @@ from bot.faq.store import (
     FaqUnanswered,
 )
 from bot.refusal import NotFound, Refusal
-from bot.settings.contest import Contest, Problem
+from bot.settings.contest import Contest
+from bot.settings.values import Problem
 from bot.storage.db import Sessions, write_transaction
 
 DB_SOURCE = "数据库 faq_entry"

@@ -14,32 +14,64 @@ as given (tests build tiny policies); one read from the file is validated.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, Field, ValidationError, with_config
+from pydantic import BeforeValidator, Field, with_config
 from pydantic_core import PydanticCustomError
 
 from bot.names import name_key
-from bot.settings.contest import (
+from bot.settings.values import (
     SECTION,
     Bool,
     Example,
     Float,
     Int,
     Problem,
-    Text,
     Texts,
     close_match,
     kind,
     problem,
-    qq_ids,
+    qq_id,
+    text,
 )
 from bot.settings.wording import validate
 
 EXAMPLE_FILE = "bot/judging/example.toml"
+# Names show on the dashboard, the results page and certificates; a judge's name is shown like
+# a person's (bot/units/people.py, NAME_MAX).
+NAME_MAX = 30
+# A criterion's id is stored with every score (judge_score.criterion).
+CRITERION_ID_MAX = 32
+_CRITERION_ID = re.compile(rf"^[a-z][a-z0-9_]{{0,{CRITERION_ID_MAX - 1}}}$")
+
+
+def label(value: object) -> str:
+    """A name people read (a judge, a criterion, an award): text, no control characters, short."""
+    name = text(value)
+    if any(unicodedata.category(ch)[0] == "C" for ch in name):
+        raise problem("含有看不见的控制字符（如换行、制表符）；请重新输入这个名称")
+    if len(name) > NAME_MAX:
+        raise problem(f"名称不能超过 {NAME_MAX} 个字，现在是 {len(name)} 个；请写简短的名称")
+    return name
+
+
+def criterion_id(value: object) -> str:
+    """A criterion's id: a short English word, compared without case."""
+    written = text(value).lower()
+    if not _CRITERION_ID.match(written):
+        raise problem(
+            f"id“{written[:40]}”不可用；请写英文小写字母开头、只含字母数字和下划线的短词"
+            f'（最多 {CRITERION_ID_MAX} 个字符），例如 "quality"'
+        )
+    return written
+
+
+Label = Annotated[str, BeforeValidator(label)]
 
 
 class Choice(StrEnum):
@@ -156,9 +188,9 @@ class TieRule(Choice):
 class Criterion:
     """A `[[judging.criteria]]` entry: one thing an entry is scored on, each on a 1–10 scale."""
 
-    id: Annotated[Text, Example('id = "quality"')]
+    id: Annotated[str, BeforeValidator(criterion_id), Example('id = "quality"')]
     """Short English word, unique: scores and exports refer to it."""
-    name: Annotated[Text, Example('name = "质量"')]
+    name: Annotated[Label, Example('name = "质量"')]
     """What organizers, judges and the results page call it."""
     weight: Annotated[Float, Field(gt=0, le=100), Example("weight = 70")]
     """Relative weight; the total is the weighted mean, so weights need not add up to 100."""
@@ -172,7 +204,7 @@ class Criterion:
 class Tier:
     """A `[[judging.tiers]]` entry: an individual award and how many get it, best first."""
 
-    name: Annotated[Text, Example('name = "一等奖"')]
+    name: Annotated[Label, Example('name = "一等奖"')]
     count: Annotated[Int, Field(ge=1, le=100_000)] | None = None
     """This many places."""
     share: Annotated[Float, Field(gt=0, le=1)] | None = None
@@ -191,7 +223,7 @@ class UnitAward:
     """A `[[judging.unit_awards]]` entry, e.g. 优秀组织奖: for units that met both thresholds,
     best mean first; a unit gets the first of these awards it qualifies for."""
 
-    name: Annotated[Text, Example('name = "优秀组织奖"')]
+    name: Annotated[Label, Example('name = "优秀组织奖"')]
     min_completion: Annotated[Float, Field(ge=0, le=10)] = 1.0
     """Accepted entries over the unit's quota, at least (1.0: quota met)."""
     min_mean: Annotated[Float, Field(ge=0, le=100)] = 0.0
@@ -232,10 +264,7 @@ class JudgingPolicy:
 
 def _qq(value: object) -> int:
     """One QQ number, read like the lists of them in contest.toml (same words for problems)."""
-    try:
-        return qq_ids([value])[0]
-    except ValidationError as error:
-        raise problem(str(error.errors()[0].get("ctx", {}).get("message", error))) from None
+    return qq_id(value, found="现在是")
 
 
 @with_config(SECTION)
@@ -244,7 +273,7 @@ class Judge:
     """A `[[judges]]` entry: who judges, and the units they belong to (never judged by them)."""
 
     qq: Annotated[int, BeforeValidator(lambda v: _qq(v)), Example("qq = 20001")]
-    name: Annotated[Text, Example('name = "王老师"')]
+    name: Annotated[Label, Example('name = "王老师"')]
     units: Texts = ()
 
     @property
@@ -460,7 +489,7 @@ def _one_judge(reading: _Reading, item: object, where: str) -> Judge | None:
     if isinstance(item, dict):
         return reading.read(Judge, item, where)
     try:
-        return Judge(qq=_qq(item), name="")
+        return Judge(qq=qq_id(item), name="")
     except PydanticCustomError as error:
         what, _, fix = error.message().partition("；")
         reading.say(

@@ -30,7 +30,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.clock import require_aware
-from bot.settings.contest import Contest, ReminderPolicy, duration_label
+from bot.settings.contest import Contest, ReminderPolicy
+from bot.settings.values import duration_label
 
 SlotKind = Literal["offset", "daily", "closing"]
 

@@ -11,9 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.faq.knowledge import load_knowledge, load_synonyms, synonyms_path
-from bot.settings.contest import Contest, Problem
+from bot.judging.config import JudgingPolicy, Normalization, Tier, UnitAward
+from bot.names import name_key
+from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, config_path_from, load_deployment, redact_url
 from bot.settings.loader import load_contest
+from bot.settings.values import Problem, close_match
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
@@ -58,7 +61,7 @@ def check(
         deployment=deployment,
         contest=contest,
         summary=summarize(deployment, contest, config_path),
-        warnings=placeholder_warnings(contest),
+        warnings=(*placeholder_warnings(contest), *judging_warnings(contest)),
     )
 
 
@@ -88,6 +91,30 @@ def placeholder_warnings(contest: Contest) -> tuple[str, ...]:
     return tuple(found)
 
 
+def judging_warnings(contest: Contest) -> tuple[str, ...]:
+    """A judge's unit [[units]] does not list (it may be in the database only: not refused), and
+    fewer judges than each entry needs."""
+    known = {name_key(n): n for u in contest.units for n in (u.name, *u.aliases)}
+    found: list[str] = []
+    for judge in contest.panel:
+        for unit in judge.units:
+            if name_key(unit) in known:
+                continue
+            hint = close_match(unit, known.values())
+            guess = f"（是否想写“{hint}”？）" if hint else ""
+            found.append(
+                f"评委 {judge.label} 所在的单位“{unit}”不在配置文件的单位名单里{guess}；"
+                "若是在群里添加或从表格导入的单位可以不管，否则请改正，以免评委分到本单位的作品。"
+            )
+    needed = contest.judging.judges_per_entry
+    if contest.panel and len(contest.panel) < needed:
+        found.append(
+            f"评委只有 {len(contest.panel)} 位，少于每篇作品要分给的评委数"
+            f"（[judging] judges_per_entry = {needed}）；请增加评委或调小 judges_per_entry。"
+        )
+    return tuple(found)
+
+
 def _faq_problems(contest: Contest) -> list[Problem]:
     """The FAQ's files (faq.yaml, synonyms.txt) are the organizers' too: check them here."""
     _entries, problems = load_knowledge(contest)
@@ -104,6 +131,66 @@ def _people(ids: frozenset[int]) -> str:
     return f"{len(ids)} 人" if ids else "未设置"
 
 
+SHOWN_JUDGES = 10
+
+
+def _judges(contest: Contest) -> list[str]:
+    """The judges with a name, and their units: "  沈老师 20001（区教文体局）、…"."""
+    named = [j for j in contest.panel if j.name]
+    if not named:
+        return []
+    shown = [
+        f"{j.name} {j.qq}" + (f"（{'、'.join(j.units)}）" if j.units else "")
+        for j in named[:SHOWN_JUDGES]
+    ]
+    more = f" 等 {len(named)} 位" if len(named) > SHOWN_JUDGES else ""
+    return [f"  {'、'.join(shown)}{more}"]
+
+
+def _percent(share: float) -> str:
+    """0.05 -> "5%", 0.125 -> "12.5%"."""
+    return f"{round(share * 100, 2):g}%"
+
+
+def _tier(tier: Tier) -> str:
+    if tier.count is not None:
+        return f"{tier.name} {tier.count} 人"
+    return f"{tier.name} 参评人数的 {_percent(tier.share or 0)}"
+
+
+def _unit_award(award: UnitAward) -> str:
+    rules = [f"完成率 ≥ {_percent(award.min_completion)}"]
+    if award.min_mean > 0:
+        rules.append(f"平均分 ≥ {award.min_mean:g}")
+    if award.count is not None:
+        rules.append(f"至多 {award.count} 个")
+    return f"{award.name}（{'，'.join(rules)}）"
+
+
+def judging_summary(policy: JudgingPolicy) -> list[str]:
+    """[judging] in a few lines: who judges how, what counts how much, who wins what."""
+    total = sum(c.weight for c in policy.criteria)
+    criteria = "、".join(
+        f"{c.name} {_percent(c.weight / total)}（{c.source.label}"
+        + (f"，{c.scale.label}" if c.source.is_reach else "")
+        + "）"
+        for c in policy.criteria
+    )
+    method = policy.normalization.label
+    if policy.normalization is Normalization.TRIM:
+        method += f"（满 {policy.trim_from} 位评委时）"
+    tiers = "、".join(_tier(t) for t in policy.tiers) or "未设置"
+    unit_awards = "、".join(_unit_award(a) for a in policy.unit_awards) or "未设置"
+    return [
+        f"评审：每篇作品 {policy.judges_per_entry} 位评委，"
+        f"{'匿名评审' if policy.blind else '评委可见单位和作者'}，{method}",
+        f"  评分标准：{criteria}；综合满分 100",
+        f"  个人奖（按{policy.aggregate.label}排名）：{tiers}",
+        f"  并列：{policy.ties.label}",
+        f"  单位奖：{unit_awards}",
+    ]
+
+
 def summarize(deployment: Deployment, contest: Contest, config_path: Path) -> str:
     """A one-screen Chinese summary of a valid deployment and contest."""
     lines = [
@@ -115,6 +202,7 @@ def summarize(deployment: Deployment, contest: Contest, config_path: Path) -> st
         f"（另有 SUPERUSERS {len(deployment.superusers)} 人"
         f"{'，群主和管理员也算' if contest.group_admins_are_organizers else ''}）",
         f"评委：{_people(contest.judges)}",
+        *_judges(contest),
         f"单位：共 {len(contest.units)} 个（配置文件中）",
     ]
     for category in contest.categories:
@@ -123,6 +211,7 @@ def summarize(deployment: Deployment, contest: Contest, config_path: Path) -> st
     overrides = [u for u in contest.units if u.quota is not None]
     if overrides:
         lines.append("  单独配额：" + "、".join(f"{u.name} {u.quota}" for u in overrides))
+    lines += judging_summary(contest.judging)
     listen = f"{deployment.host}:{deployment.port}"
     if ":" in deployment.host:
         listen = f"[{deployment.host}]:{deployment.port}"

@@ -22,7 +22,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.settings.contest import Problem
+from bot.settings.values import Problem
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080

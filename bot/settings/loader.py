@@ -5,7 +5,8 @@ its shape (`[contest]` is one table, `[[units]]` a list of them), validates each
 its declaration with pydantic (`bot/settings/wording.py` words pydantic's errors as the
 organizer's problems) and checks the rules across entries: unique category ids and names; unit
 names, aliases and secretaries that belong to one unit only. A new section is declared in
-contest.py and listed in `SECTIONS`.
+contest.py and listed in `SECTIONS`. `[judging]` and `[[judges]]` are declared and read by
+`bot/judging/config.py`; their problems are reported here like the others'.
 
 Keys in problems look like `contest.deadline` or `units[3].category`. Array indexes count from 1,
 as an organizer counts the [[units]] blocks in the file; the message also names the unit.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.judging.config import JudgingPolicy, read_judges, read_judging
 from bot.names import name_key
 from bot.settings.contest import (
     CATEGORY_IDS,
@@ -29,18 +31,13 @@ from bot.settings.contest import (
     ContestSection,
     FaqPolicy,
     MessagePolicy,
-    Problem,
     ReminderPolicy,
     SubmissionPolicy,
     UnitSpec,
-    close_match,
-    kind,
-    qq_ids,
-    text,
-    texts,
     unit_name_problem,
 )
 from bot.settings.toml_errors import explain as explain_toml_error
+from bot.settings.values import Problem, close_match, kind, qq_ids, text, texts
 from bot.settings.wording import validate
 
 FILE_KEY = "(整个文件)"
@@ -195,6 +192,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("faq", FaqPolicy),
     Section("reminders", ReminderPolicy),
 )
+# Read by bot/judging/config.py's own readers (`read_judging`, `read_judges`).
+JUDGING = "judging"
+JUDGES = "judges"
 
 
 def _table(report: _Report, section: Section, value: object) -> dict[str, Any] | None:
@@ -258,10 +258,33 @@ def _read_sections(report: _Report, data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _judge_tables(value: object) -> bool:
+    """`[[judges]]` (or a `[judges]` table, a problem its reader words); a plain `judges = [...]`
+    outside any section is the old [contest] key misplaced, reported as such."""
+    tables = isinstance(value, list) and all(isinstance(item, dict) for item in value)
+    return tables or isinstance(value, dict)
+
+
+def _read_judging(report: _Report, data: dict[str, Any]) -> dict[str, Any]:
+    """The `Contest` keyword arguments `[judging]` and `[[judges]]` give. A judge's units are
+    not looked up here: a unit may be one added in the group or imported into the database, so
+    `check` warns about a unit [[units]] does not list instead of refusing to start."""
+    policy, found = read_judging(data.get(JUDGING), key=JUDGING)
+    written = data.get(JUDGES)
+    judges, judge_found = read_judges(written if _judge_tables(written) else None, key=JUDGES)
+    report.problems += [p.in_file(report.file) for p in (*found, *judge_found)]
+    values: dict[str, Any] = {}
+    if policy is not None:
+        values["judging"] = policy
+    if judges is not None:
+        values["named_judges"] = judges
+    return values
+
+
 def _check_sections(report: _Report, data: dict[str, Any]) -> None:
-    names = [s.name for s in SECTIONS]
+    names = [s.name for s in SECTIONS] + [JUDGING, JUDGES]
     for key, value in data.items():
-        if key in names:
+        if key in names and (key != JUDGES or _judge_tables(value)):
             continue
         is_array_of_tables = (
             isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
@@ -272,6 +295,8 @@ def _check_sections(report: _Report, data: dict[str, Any]) -> None:
             report.problem(key, f"未知的段“{key}”；{tip}")
         else:
             home = next((s.name for s in SECTIONS if key in s.keys), None)
+            if home is None and key in {f.name for f in fields(JudgingPolicy)}:
+                home = JUDGING
             tip = f"应写在 [{home}] 段下面" if home else "请删去或放到正确的段下"
             report.problem(key, f"未知的键“{key}”；{tip}")
 
@@ -310,6 +335,7 @@ def load_contest(path: Path) -> tuple[Contest | None, list[Problem]]:
         return None, report.problems
     _check_sections(report, data)
     values = _read_sections(report, data)
+    values |= _read_judging(report, data)
     if report.problems:
         return None, report.problems
     return Contest(**values, config_dir=path.parent), []

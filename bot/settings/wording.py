@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from bot.settings.contest import ALREADY_REPORTED, PROBLEM, Example, close_match, kind
+from bot.settings.values import ALREADY_REPORTED, PROBLEM, Example, close_match, kind
 
 T = TypeVar("T")
 

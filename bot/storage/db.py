@@ -49,6 +49,9 @@ OWN_TABLES = frozenset(
         "login_token",
         "entry_score",
         "dashboard_session",
+        "judge_score",
+        "judging_assignment",
+        "judging_round",
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -22,7 +22,8 @@ from pathlib import Path
 from loguru import logger
 
 from bot.clock import require_aware
-from bot.settings.contest import Contest, Problem
+from bot.settings.contest import Contest
+from bot.settings.values import Problem
 from bot.spreadsheet import cell_text, find_header, read_rows
 from bot.submissions.book import Accepted, Duplicate, EntryBook, Outcome, Refused
 from bot.submissions.links import Candidate, extract_candidates

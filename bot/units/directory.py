@@ -30,7 +30,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import require_aware
 from bot.names import clean_name, name_key
 from bot.refusal import NotFound, Refusal
-from bot.settings.contest import Category, Contest, Problem, UnitSpec, unit_name_problem
+from bot.settings.contest import Category, Contest, UnitSpec, unit_name_problem
+from bot.settings.values import Problem
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
 from bot.units.models import Origin, Secretary, Unit

@@ -14,7 +14,7 @@ a formula-guarded cell), never as a mention.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -54,11 +54,22 @@ def clean_person_name(text: str | None) -> str | None:
 
 
 class People:
-    """Names by QQ id: read from memory, written through to the database when they change."""
+    """Names by QQ id: read from memory, written through to the database when they change.
 
-    def __init__(self, sessions: Sessions | None = None) -> None:
+    `known` are names the organizers wrote in contest.toml (a judge's `name`): shown as
+    written, over what the groups show, and never stored (the file is their home).
+    """
+
+    def __init__(
+        self, sessions: Sessions | None = None, *, known: Mapping[int, str] | None = None
+    ) -> None:
         self._sessions = sessions  # None: names kept in memory only (tests)
         self._names: dict[int, str] = {}
+        self._known = {
+            user_id: name
+            for user_id, written in (known or {}).items()
+            if (name := clean_person_name(written)) is not None
+        }
 
     async def load(self) -> None:
         if self._sessions is None:
@@ -68,17 +79,17 @@ class People:
         self._names = {row.user_id: row.name for row in rows}
 
     def name(self, user_id: int) -> str | None:
-        return self._names.get(user_id)
+        return self._known.get(user_id) or self._names.get(user_id)
 
     def shown(self, user_id: int) -> str:
         """For chat: the name alone, or `QQ 10003` when no name is known."""
-        return self._names.get(user_id) or f"QQ {user_id}"
+        return self.name(user_id) or f"QQ {user_id}"
 
     def labelled(self, user_id: int | None) -> str:
         """For the dashboard and exports: `张三（10003）`, or the number alone."""
         if user_id is None:
             return ""
-        name = self._names.get(user_id)
+        name = self.name(user_id)
         return f"{name}（{user_id}）" if name else str(user_id)
 
     def heard(

@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.names import clean_name, name_key
-from bot.settings.contest import Contest, Problem, UnitSpec, unit_name_problem
+from bot.settings.contest import Contest, UnitSpec, unit_name_problem
+from bot.settings.values import Problem
 from bot.spreadsheet import cell_text, find_header, read_rows
 from bot.units.directory import MAX_QUOTA, ImportResult, UnitDirectory, resolve_category
 

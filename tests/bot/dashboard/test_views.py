@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
 
 from bot.dashboard.scores import ScoreBook, ScoreError
 from bot.dashboard.views import DashboardViews, EntryFilter, time_left_text, unit_status
 from bot.faq.service import FaqService
+from bot.judging.models import JudgeScore
 from bot.settings.contest import Contest
 from bot.storage.db import Sessions
 from bot.submissions.book import EntryBook, EntryNotFound, NewLink
@@ -322,6 +324,26 @@ async def test_withdrawn_or_missing_entries_cannot_be_scored(
         await scores.set(1, judge_id=JUDGE, quality=5, comment="", now=DAY1)
     with pytest.raises(EntryNotFound):
         await scores.set(99, judge_id=JUDGE, quality=5, comment="", now=DAY1)
+
+
+async def test_a_score_is_also_the_judges_quality_score_for_judging(
+    sessions: Sessions, book: EntryBook, units: UnitDirectory
+) -> None:
+    await submit(book, unit(units, "南湖街道"), range(1, 3), DAY1)
+    scores = ScoreBook(sessions)
+    await scores.set(1, judge_id=JUDGE, quality=6, comment="一般", now=DAY1)
+    later = DAY1 + timedelta(hours=2)
+    await scores.set(1, judge_id=JUDGE, quality=9, comment="再读一遍，很好", now=later)
+    await scores.set(2, judge_id=OTHER_JUDGE, quality=4, comment="", now=DAY1)
+
+    async with sessions() as session:
+        rows = (await session.exec(select(JudgeScore).order_by(col(JudgeScore.receipt)))).all()
+    assert [
+        (r.receipt, r.judge_id, r.criterion, r.value, r.comment, r.updated_at) for r in rows
+    ] == [
+        (1, JUDGE, "quality", 9, "再读一遍，很好", later),
+        (2, OTHER_JUDGE, "quality", 4, None, DAY1),
+    ]
 
 
 # ------------------------------------------------------------------ FAQ

@@ -17,8 +17,9 @@ from bot.faq.knowledge import (
     render_context,
     synonyms_path,
 )
-from bot.settings.contest import Category, Contest, Problem
+from bot.settings.contest import Category, Contest
 from bot.settings.loader import load_contest_or_raise
+from bot.settings.values import Problem
 
 CONFIG = Path(__file__).parents[3] / "config"
 

@@ -16,7 +16,8 @@ from bot.reminders.plan import (
     plan,
     shift_out_of_quiet,
 )
-from bot.settings.contest import Contest, ReminderPolicy, duration_label
+from bot.settings.contest import Contest, ReminderPolicy
+from bot.settings.values import duration_label
 from tests.fake import PLAIN, make_contest
 
 SH = ZoneInfo("Asia/Shanghai")

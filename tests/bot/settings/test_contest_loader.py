@@ -4,8 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.settings.contest import Contest, Problem, ReminderPolicy
+from bot.settings.contest import Contest, ReminderPolicy
 from bot.settings.loader import ContestConfigError, load_contest, load_contest_or_raise
+from bot.settings.values import Problem
 
 SHIPPED = Path(__file__).parents[3] / "config" / "contest.toml"
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings.contest import Problem
 from bot.settings.deployment import Deployment, load_deployment, redact_url
+from bot.settings.values import Problem
 
 TOKEN = "s3cret-token-value"
 

@@ -12,10 +12,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 import bot.storage.db
 import bot.storage.tables
+from bot.dashboard.scores import ScoreBook
+from bot.dashboard.store import EntryScore
+from bot.judging.models import JudgeScore
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import (
     VERSION_TABLE,
@@ -141,6 +144,28 @@ def _seed_0009(conn: Connection) -> None:
     )
 
 
+def _seed_0010(conn: Connection) -> None:
+    _seed_0009(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO judge_score (receipt, judge_id, criterion, value, comment, updated_at)"
+            " VALUES (1, 20002, 'quality', 7, NULL, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO judging_assignment (receipt, judge_id, assigned_at, dropped_at,"
+            " dropped_reason) VALUES (1, 20002, :t, :t, '评委退出')"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text("INSERT INTO judging_round (opened_at, opened_by, policy) VALUES (:t, 10000, :p)"),
+        {"t": NOW, "p": '{"judges_per_entry": 3}'},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -166,6 +191,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0007": _seed_0007,
     "0008": _seed_0008,
     "0009": _seed_0009,
+    "0010": _seed_0010,
 }
 
 
@@ -353,3 +379,127 @@ async def test_failed_upgrade_leaves_the_database_as_it_was(
 
     assert await current_revision(engine) is None
     assert not {"unit", "secretary", "change_log"} & await _table_names(engine)
+
+
+# ---- 0010: the dashboard's quality scores become judges' scores on "quality" -----------------
+
+
+def _scores_before_0010(conn: Connection) -> None:
+    """Three entries' scores as the dashboard wrote them before judging had its own tables."""
+    _seed_0002(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO entry (receipt, url, given_url, platform, platform_name, kind, unit_id,"
+            " author, submitted_by, submitted_at, late, status, verify_status, flags, flagged)"
+            " SELECT 2, 'https://weibo.com/1234567890/Def456', 'weibo.com/1234567890/Def456',"
+            " 'weibo.com', '新浪微博', 'microblog', id, NULL, 4000000001, :t, false,"
+            " 'withdrawn', 'pending', '[]', false FROM unit WHERE name = '南湖街道'"
+        ),
+        {"t": NOW},
+    )
+    rows = [
+        (1, 20001, 8, "条理清楚", NOW),
+        (1, 3_999_999_999, 1, None, NOW + timedelta(minutes=5)),
+        (2, 20001, 10, '它\'s "好"；😀\n第二行', NOW + timedelta(days=1)),
+    ]
+    for receipt, judge, quality, comment, at in rows:
+        conn.execute(
+            sa.text(
+                "INSERT INTO entry_score (receipt, judge_id, quality, comment, updated_at)"
+                " VALUES (:r, :j, :q, :c, :t)"
+            ),
+            {"r": receipt, "j": judge, "q": quality, "c": comment, "t": at},
+        )
+
+
+async def test_upgrade_to_0010_keeps_every_quality_score_as_a_judges_score(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine, "0009")
+    async with engine.begin() as conn:
+        await conn.run_sync(_scores_before_0010)
+
+    await migrate(engine)
+
+    async with session_maker(engine)() as session:
+        moved = (await session.exec(select(JudgeScore).order_by(col(JudgeScore.id)))).all()
+        kept = (await session.exec(select(EntryScore).order_by(col(EntryScore.id)))).all()
+    assert [
+        (s.receipt, s.judge_id, s.criterion, s.value, s.comment, s.updated_at) for s in moved
+    ] == [
+        (1, 20001, "quality", 8, "条理清楚", NOW),
+        (1, 3_999_999_999, "quality", 1, None, NOW + timedelta(minutes=5)),
+        (2, 20001, "quality", 10, '它\'s "好"；😀\n第二行', NOW + timedelta(days=1)),
+    ]
+    assert all(s.updated_at.tzinfo is not None for s in moved)
+    assert [(s.receipt, s.judge_id, s.quality) for s in kept] == [
+        (1, 20001, 8),
+        (1, 3_999_999_999, 1),
+        (2, 20001, 10),
+    ]
+
+
+async def test_upgrade_to_0010_with_no_scores_moves_nothing(engine: AsyncEngine) -> None:
+    await migrate(engine, "0009")
+    await migrate(engine)
+    async with session_maker(engine)() as session:
+        assert (await session.exec(select(JudgeScore))).all() == []
+
+
+async def test_a_score_after_0010_updates_the_moved_one(engine: AsyncEngine) -> None:
+    """The dashboard changing a score given before the upgrade: one row per criterion, still."""
+    await migrate(engine, "0009")
+    async with engine.begin() as conn:
+        await conn.run_sync(_scores_before_0010)
+    await migrate(engine)
+    later = NOW + timedelta(days=2)
+
+    await ScoreBook(session_maker(engine)).set(
+        1, judge_id=20001, quality=9, comment="复评", now=later
+    )
+
+    async with session_maker(engine)() as session:
+        mine = (
+            await session.exec(
+                select(JudgeScore).where(
+                    col(JudgeScore.receipt) == 1, col(JudgeScore.judge_id) == 20001
+                )
+            )
+        ).all()
+    assert [(s.criterion, s.value, s.comment, s.updated_at) for s in mine] == [
+        ("quality", 9, "复评", later)
+    ]
+
+
+@pytest.mark.parametrize("value", [0, 11])
+async def test_a_judges_score_outside_one_to_ten_is_refused_by_the_database(
+    engine: AsyncEngine, value: int
+) -> None:
+    await migrate(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(_seed_0002)
+    async with session_maker(engine)() as session:
+        session.add(
+            JudgeScore(receipt=1, judge_id=20001, criterion="quality", value=value, updated_at=NOW)
+        )
+        with pytest.raises(IntegrityError):
+            await session.commit()
+
+
+async def test_one_score_per_entry_judge_and_criterion(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(_seed_0002)
+    sessions = session_maker(engine)
+    async with sessions() as session:
+        for criterion in ("quality", "views"):
+            session.add(
+                JudgeScore(receipt=1, judge_id=20001, criterion=criterion, value=5, updated_at=NOW)
+            )
+        await session.commit()
+    async with sessions() as session:
+        session.add(
+            JudgeScore(receipt=1, judge_id=20001, criterion="quality", value=6, updated_at=NOW)
+        )
+        with pytest.raises(IntegrityError):
+            await session.commit()

@@ -7,7 +7,8 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import col, select
 
-from bot.settings.contest import Contest, Problem
+from bot.settings.contest import Contest
+from bot.settings.values import Problem
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions
 from bot.submissions.book import EntryBook

@@ -80,3 +80,24 @@ async def test_nothing_visible_keeps_the_name_heard_before(sessions: Sessions) -
 
     assert people.heard(10003, "\u200b", "") is None
     assert people.name(10003) == "张三"
+
+
+async def test_a_judge_named_in_the_config_is_shown_by_that_name(sessions: Sessions) -> None:
+    people = People(sessions, known={20001: "沈老师"})
+    await people.load()
+    save = people.heard(20001, "沈建国-区教育局", None)
+    assert save is not None
+    await save(NOW)
+
+    assert people.shown(20001) == "沈老师"
+    assert people.labelled(20001) == "沈老师（20001）"
+    assert People(sessions).name(20001) is None  # the config name is not stored
+    reloaded = People(sessions)
+    await reloaded.load()
+    assert reloaded.name(20001) == "沈建国-区教育局"  # what the group showed still is
+
+
+def test_a_known_name_is_cleaned_like_any_other() -> None:
+    people = People(known={20001: "沈\u202e老师", 20002: "\u200b"})
+    assert people.shown(20001) == "沈老师"
+    assert people.shown(20002) == "QQ 20002"
