@@ -35,7 +35,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if "invalid choice" in message:
             message = (
-                "没有这个指令；可用：run、check、migrate、import-units、import-submissions、demo"
+                "没有这个指令；可用：run、check、migrate、import-units、import-submissions、"
+                "import-metrics、demo"
             )
         elif "the following arguments are required" in message:
             message = "缺少参数：" + message.split(":", 1)[-1].strip()
@@ -82,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="补录：不检查大赛时间，按表中日期登记，不算逾期（如往年名单、纸质登记）",
     )
+    metrics = add("import-metrics", "从 CSV/XLSX 导入作品的阅读、转发、评论、点赞数（评审用）")
+    metrics.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
     demo = add("demo", "演示：不用 QQ，在浏览器里试用机器人（演示大赛、临时数据库，只在本机）")
     demo.add_argument(
         "--port",
@@ -184,6 +187,47 @@ async def _import_submissions(
     return 1 if problems or report.refused else 0
 
 
+async def _import_metrics(deployment: Deployment, contest: Contest, file: Path) -> int:
+    from bot.judging.metrics import METRIC_LABELS, MetricBook, import_metrics, read_metrics
+    from bot.submissions.book import EntryBook
+    from bot.units.directory import UnitDirectory
+
+    rows, problems = read_metrics(file)
+    storage = await open_storage(deployment.database_url)
+    try:
+        now = utc_now()
+        directory = await UnitDirectory.open(storage.sessions, contest, now)
+        report = await import_metrics(
+            MetricBook(storage.sessions),
+            EntryBook(storage.sessions, directory),
+            rows,
+            contest,
+            file=file.name,
+            actor=None,
+            now=now,
+        )
+    finally:
+        await storage.close()
+    print(
+        f"导入完成：记录 {len(report.recorded)} 行，与已有数据相同 {len(report.unchanged)} 行，"
+        f"未记录 {len(report.refused) + len(problems)} 行。"
+    )
+    said: list[tuple[int, str]] = []
+    for row, receipt in report.recorded:
+        figures = "、".join(f"{METRIC_LABELS[m]} {v:,}" for m, v in row.figures.items())
+        said.append((row.line, f"第 {row.line} 行：#{receipt} {figures}"))
+    for row, receipt in report.unchanged:
+        said.append((row.line, f"第 {row.line} 行：#{receipt} 已记录过，未重复记录"))
+    for row, reason in report.refused:
+        said.append((row.line, f"第 {row.line} 行：{reason}"))
+    for problem in problems:
+        line = int(problem.key.strip("第 行")) if problem.key.startswith("第") else 0
+        said.append((line, f"{problem.key}：{problem.message}"))
+    for _line, text in sorted(said, key=lambda item: item[0]):
+        print(f"  {text}")
+    return 1 if problems or report.refused else 0
+
+
 def _quiet_logs() -> None:
     """The one-shot commands print their own report; only warnings from the log belong there."""
     logger.remove()
@@ -218,6 +262,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "import-units":
         return asyncio.run(_import_units(deployment, contest, args.file))
+    if command == "import-metrics":
+        return asyncio.run(_import_metrics(deployment, contest, args.file))
     if command == "import-submissions":
         return asyncio.run(
             _import_submissions(deployment, contest, args.file, historical=args.historical)

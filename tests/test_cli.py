@@ -347,6 +347,51 @@ def test_importing_the_same_submissions_twice_adds_nothing(
     assert "登记 0 条，重复 1 条" in again.stdout
 
 
+def test_import_metrics_reports_each_row_and_twice_adds_nothing(
+    open_operator: Operator, tmp_path: Path
+) -> None:
+    operator = open_operator
+    links = _sheet(
+        tmp_path / "links.csv",
+        [
+            ["单位", "链接"],
+            ["南湖街道", "https://weibo.com/1234567890/z0JH2lOMb"],
+            ["南湖街道", "https://blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html"],
+        ],
+    )
+    assert operator.run("import-submissions", str(links)).returncode == 0
+    figures = _sheet(
+        tmp_path / "阅读量.csv",
+        [
+            ["编号", "链接", "阅读量", "转发"],
+            ["#1", "", '"12,300"', "85"],
+            ["", "blog.sina.com.cn/s/blog_4b3c2a1d0102e5f6.html", "1.2万", ""],
+            ["7", "", "10", ""],
+            ["2", "", "-3", ""],
+            ["2", "", "9" * 23, ""],
+        ],
+    )
+
+    result = operator.run("import-metrics", str(figures))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "记录 2 行，与已有数据相同 0 行，未记录 3 行" in result.stdout
+    assert "第 2 行：#1 阅读 12,300、转发 85" in result.stdout
+    assert "第 3 行：#2 阅读 12,000" in result.stdout
+    assert "第 4 行：没有编号 #7 的作品" in result.stdout
+    assert "第 5 行：阅读：「-3」不是数字" in result.stdout
+    assert "第 6 行：阅读：「99999999999999999999」太大了" in result.stdout
+    lines = [line.split("：")[0].strip() for line in result.stdout.splitlines()[1:]]
+    assert lines == [f"第 {n} 行" for n in range(2, 7)]  # in the file's order
+    with sqlite3.connect(operator.database) as connection:
+        stored = connection.execute(
+            "SELECT receipt, metric, value FROM metric_snapshot ORDER BY receipt, metric"
+        ).fetchall()
+    assert stored == [(1, "reposts", 85), (1, "views", 12_300), (2, "views", 12_000)]
+    again = operator.run("import-metrics", str(figures))
+    assert "记录 0 行，与已有数据相同 2 行" in again.stdout
+
+
 def test_rows_before_the_contest_opened_are_refused_unless_historical(
     operator: Operator, tmp_path: Path
 ) -> None:

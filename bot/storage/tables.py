@@ -6,6 +6,7 @@ tests import this module, so none of them can miss a table.
 
 import bot.dashboard.store
 import bot.faq.store
+import bot.judging.metrics
 import bot.judging.models
 import bot.reminders.store
 import bot.storage.changelog

@@ -166,6 +166,18 @@ def _seed_0010(conn: Connection) -> None:
     )
 
 
+def _seed_0011(conn: Connection) -> None:
+    _seed_0010(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO metric_snapshot (receipt, metric, value, measured_at, source,"
+            " recorded_by, recorded_at) VALUES (1, 'views', 9000000000, :t, '表格 a.xlsx 第 2 行',"
+            " NULL, :t)"
+        ),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -192,6 +204,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0008": _seed_0008,
     "0009": _seed_0009,
     "0010": _seed_0010,
+    "0011": _seed_0011,
 }
 
 
