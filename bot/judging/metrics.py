@@ -154,6 +154,8 @@ class MetricBook:
         require_aware(measured_at)
         require_aware(now)
         metric = check_metric(metric)
+        if not 0 < receipt < 2**31:  # entry.receipt is 32-bit
+            raise MetricError(f"没有编号 #{receipt} 的作品。")
         if isinstance(value, bool) or not 0 <= value <= VALUE_MAX:
             raise MetricError(f"数字应在 0 到 {VALUE_MAX:,} 之间。")
         source = (source.strip() or "未注明")[:SOURCE_MAX]

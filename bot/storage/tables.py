@@ -11,5 +11,6 @@ import bot.judging.models
 import bot.reminders.store
 import bot.storage.changelog
 import bot.submissions.models
+import bot.submissions.recheck
 import bot.units.models
 import bot.units.people  # noqa: F401

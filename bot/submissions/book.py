@@ -27,7 +27,7 @@ ChangeLog row in the same transaction.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -129,6 +129,8 @@ class EntryView:
     published_on: date | None
     verified_at: datetime | None
     flags: tuple[Flag, ...]
+    fingerprint: str | None = None
+    snapshot: Mapping[str, Any] | None = None
 
     @property
     def flagged(self) -> bool:
@@ -477,8 +479,11 @@ class EntryBook:
         published_on: date | None,
         flags: Sequence[Flag | str],
         now: datetime,
+        fingerprint: str | None = None,
+        snapshot: Mapping[str, Any] | None = None,
     ) -> EntryView:
-        """Store what verification found (bot.submissions.verify): status, facts and flags."""
+        """Store what verification found (bot.submissions.verify): status, facts and flags;
+        the post's fingerprint and snapshot when the page was read (else the earlier ones stay)."""
         require_aware(now)
         if status not in set(VerifyStatus):
             raise ValueError(f"unknown verification status {status!r}")
@@ -497,10 +502,22 @@ class EntryBook:
             row.flags = [f.value for f in ordered]
             row.flagged = bool(ordered)
             row.verified_at = now
+            if fingerprint is not None:
+                row.fingerprint, row.snapshot = fingerprint, dict(snapshot or {})
             session.add(row)
             detail = {"receipt": receipt, "status": status, "flags": ordered}
             session.add(ChangeLog(at=now, actor=None, action="entry.verify", detail=detail))
         return self._view(row)
+
+    async def set_fingerprint(
+        self, receipt: int, fingerprint: str, snapshot: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Keep what the post says now, for the next re-check (its first, for an old entry)."""
+        require_aware(now)
+        async with write_transaction(self._sessions) as session:
+            row = await _locked(session, receipt)
+            row.fingerprint, row.snapshot = fingerprint, dict(snapshot)
+            session.add(row)
 
     async def recheck_link_shapes(self, now: datetime) -> int:
         """Give every stored entry the link-shape flags its URL earns today (shapes.link_flags):
@@ -699,6 +716,8 @@ class EntryBook:
             published_on=row.published_on,
             verified_at=row.verified_at,
             flags=tuple(Flag(f) for f in row.flags),
+            fingerprint=row.fingerprint,
+            snapshot=row.snapshot,
         )
 
 

@@ -84,3 +84,8 @@ class Entry(SQLModel, table=True):
     # flagged = bool(flags).
     flags: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
     flagged: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False, index=True))
+    # What the post said when it was last read (bot/submissions/recheck.py tells a changed post
+    # by it): the SHA-256 of its body text, and {"title", "excerpt", "images"}. None until a
+    # verification or re-check read the page (revision 0012 added them).
+    fingerprint: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))

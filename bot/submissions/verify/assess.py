@@ -28,6 +28,12 @@ class PageFacts:
     text_length: int | None
     published: date | None
     detail: str
+    # What the post says, to notice later that it changed (HtmlFacts has the details).
+    fingerprint: str | None = None
+    excerpt: str = ""
+    images: tuple[str, ...] = ()
+    # The page answered with a "deleted / does not exist" notice (or HTTP 404/410).
+    gone: bool = False
 
 
 # --------------------------------------------------------------------------- assessment

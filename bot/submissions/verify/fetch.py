@@ -353,16 +353,9 @@ class Verifier:
                         return _failed(
                             VerifyStatus.UNREACHABLE, "页面跳转地址不正确", final, status
                         )
-                if status == 401:
-                    return _failed(
-                        VerifyStatus.NOT_VERIFIABLE, "需要登录才能查看，无法自动核验", final, 401
-                    )
-                if status >= 400:
-                    return _failed(
-                        VerifyStatus.UNREACHABLE, f"页面返回错误 {status}", final, status
-                    )
-                if status >= 300:
-                    return _failed(VerifyStatus.UNREACHABLE, f"页面返回 {status}", final, status)
+                failure = _status_failure(status, final)
+                if failure is not None:
+                    return failure
                 # No Content-Type at all: assume HTML, as browsers do on these sites.
                 declared = "Content-Type" in response.headers
                 if declared and response.content_type not in _PAGE_TYPES:
@@ -407,6 +400,21 @@ class Verifier:
         return b"".join(chunks), False
 
 
+def _status_failure(status: int, final: str) -> PageFacts | None:
+    """What a final answer's HTTP status says, when it is not a page to read."""
+    if status == 401:
+        return _failed(VerifyStatus.NOT_VERIFIABLE, "需要登录才能查看，无法自动核验", final, 401)
+    if status in (404, 410):
+        return _failed(
+            VerifyStatus.UNREACHABLE, f"页面不存在（{status}）", final, status, gone=True
+        )
+    if status >= 400:
+        return _failed(VerifyStatus.UNREACHABLE, f"页面返回错误 {status}", final, status)
+    if status >= 300:
+        return _failed(VerifyStatus.UNREACHABLE, f"页面返回 {status}", final, status)
+    return None
+
+
 def _read_page(body: bytes, charset: str | None, url: str) -> HtmlFacts:
     return page_facts_from_html(decode_page(body, charset), url)
 
@@ -424,11 +432,31 @@ def _page_facts(
             None,
             "需要登录才能查看，无法自动核验",
         )
+    if facts.gone_notice:
+        return PageFacts(
+            VerifyStatus.UNREACHABLE,
+            status,
+            final_url,
+            None,
+            None,
+            None,
+            "页面显示该内容已删除或不存在",
+            gone=True,
+        )
     detail = f"可以打开，正文 {facts.text_length} 字"
     if truncated:
         detail += f"（页面超过 {_size(max_bytes)}，只检查了前 {_size(max_bytes)}）"
     return PageFacts(
-        VerifyStatus.OK, status, final_url, facts.title, facts.text_length, facts.published, detail
+        VerifyStatus.OK,
+        status,
+        final_url,
+        facts.title,
+        facts.text_length,
+        facts.published,
+        detail,
+        fingerprint=facts.fingerprint,
+        excerpt=facts.excerpt,
+        images=facts.images,
     )
 
 
@@ -437,6 +465,11 @@ def _size(n: int) -> str:
 
 
 def _failed(
-    status: VerifyStatus, detail: str, final_url: str | None = None, http_status: int | None = None
+    status: VerifyStatus,
+    detail: str,
+    final_url: str | None = None,
+    http_status: int | None = None,
+    *,
+    gone: bool = False,
 ) -> PageFacts:
-    return PageFacts(status, http_status, final_url, None, None, None, detail)
+    return PageFacts(status, http_status, final_url, None, None, None, detail, gone=gone)

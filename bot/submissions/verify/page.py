@@ -7,6 +7,7 @@ milliseconds in lxml).
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
@@ -31,12 +32,22 @@ LOGIN_HOSTS: tuple[str, ...] = (
 
 
 class HtmlFacts(NamedTuple):
-    """What a page's HTML shows; `text_length` counts non-whitespace characters of the body."""
+    """What a page's HTML shows; `text_length` counts non-whitespace characters of the body.
+
+    `fingerprint` (SHA-256 of the body text with all whitespace removed, hex), `excerpt` (its
+    first characters) and `images` (the body's first image addresses) let a later re-check
+    tell whether the post changed (bot/submissions/recheck.py). `gone_notice`: the page is a
+    platform's "this content was deleted / does not exist" notice, not a post.
+    """
 
     title: str | None
     text_length: int
     published: date | None
     login_wall: bool
+    fingerprint: str | None = None
+    excerpt: str = ""
+    images: tuple[str, ...] = ()
+    gone_notice: bool = False
 
 
 # --------------------------------------------------------------------------- decoding
@@ -166,6 +177,14 @@ _LOGIN_WORDS = re.compile(r"登录|登錄|log\s*in|sign\s*in", re.I)
 _LOGIN_ACTION = re.compile(r"login|passport|signin|sign_in", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 ALMOST_NO_TEXT = 100  # below this many characters a page with a login form is a login wall
+EXCERPT_CHARS = 120
+SNAPSHOT_IMAGES = 5
+# A platform's notice that a post is gone: short, and saying so.
+GONE_NOTICE_MAX = 400
+_GONE_WORDS = re.compile(
+    r"已被删除|已被作者删除|已删除|被发布者删除|页面不存在|内容不存在|文章不存在|博文不存在|"
+    r"该内容已被|此内容因违规|无法查看该内容|找不到该页面|您访问的页面不存在|抱歉，页面"
+)
 
 
 def _count_text(text: str) -> int:
@@ -232,7 +251,39 @@ def page_facts_from_html(html: str, url: str) -> HtmlFacts:
             and (has_login_form or bool(_LOGIN_WORDS.search(root.text_content())))
         )
     )
-    return HtmlFacts(title, text_length, published, login_wall)
+    squashed = "".join(body_text.split())
+    return HtmlFacts(
+        title,
+        text_length,
+        published,
+        login_wall,
+        fingerprint=hashlib.sha256(squashed.encode("utf-8")).hexdigest() if squashed else None,
+        excerpt=_squash(body_text)[:EXCERPT_CHARS],
+        images=_images(body, url),
+        gone_notice=page_text_length < GONE_NOTICE_MAX
+        and bool(_GONE_WORDS.search(root.text_content())),
+    )
+
+
+def _images(body: lxml.html.HtmlElement | None, url: str) -> tuple[str, ...]:
+    """The body's first image addresses, absolute (lazy-loading attributes first)."""
+    if body is None:
+        return ()
+    found: list[str] = []
+    for image in body.iter("img"):
+        source = image.get("data-src") or image.get("real_src") or image.get("src") or ""
+        source = source.strip()
+        if not source or source.startswith("data:"):
+            continue
+        try:
+            absolute = str(URL(url).join(URL(source))) if url else source
+        except ValueError:
+            continue
+        if absolute not in found:
+            found.append(absolute[:300])
+        if len(found) == SNAPSHOT_IMAGES:
+            break
+    return tuple(found)
 
 
 def is_login_host(host: str) -> bool:

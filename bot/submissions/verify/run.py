@@ -9,7 +9,7 @@ from loguru import logger
 
 from bot.settings.contest import Contest
 from bot.submissions.book import EntryBook, EntryView
-from bot.submissions.verify.assess import assess
+from bot.submissions.verify.assess import PageFacts, assess
 from bot.submissions.verify.fetch import Verifier
 
 
@@ -35,10 +35,17 @@ async def verify_entries(
             published_on=found.published,
             flags=flags,
             now=clock(),
+            fingerprint=found.fingerprint,
+            snapshot=snapshot_of(found),
         )
         if view.flags:
             flagged.append(view)
     return flagged
+
+
+def snapshot_of(facts: PageFacts) -> dict[str, object]:
+    """What a later re-check compares against: the title, the first characters, the images."""
+    return {"title": facts.title, "excerpt": facts.excerpt, "images": list(facts.images)}
 
 
 async def verify_pending(

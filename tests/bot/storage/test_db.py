@@ -178,6 +178,29 @@ def _seed_0011(conn: Connection) -> None:
     )
 
 
+def _seed_0012(conn: Connection) -> None:
+    _seed_0011(conn)
+    conn.execute(
+        sa.text("UPDATE entry SET fingerprint = :f, snapshot = :s WHERE receipt = 1"),
+        {"f": "ab" * 32, "s": '{"title": "重温党史", "excerpt": "七一前夕", "images": []}'},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO recheck_run (started_at, started_by, finished_at, total, counts)"
+            " VALUES (:t, 10000, :t, 1, :c)"
+        ),
+        {"t": NOW, "c": '{"changed": 1}'},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO entry_recheck (run, receipt, outcome, detail, before, after, checked_at,"
+            " decision, decided_by, decided_at) VALUES (1, 1, 'changed', '正文有改动', NULL, NULL,"
+            " :t, 'keep', 10000, :t)"
+        ),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -205,6 +228,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0009": _seed_0009,
     "0010": _seed_0010,
     "0011": _seed_0011,
+    "0012": _seed_0012,
 }
 
 

@@ -612,7 +612,7 @@ def test_page_on_passport_host_is_a_login_wall() -> None:
 
 
 def test_empty_and_broken_html_give_no_facts() -> None:
-    assert page_facts_from_html("", URL) == (None, 0, None, False)
+    assert page_facts_from_html("", URL) == (None, 0, None, False, None, "", (), False)
     assert (
         page_facts_from_html("<?xml version='1.0' encoding='gbk'?><html></html>", URL).title is None
     )
