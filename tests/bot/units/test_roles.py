@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.judging.config import Judge
 from bot.units.roles import Need, identify
 from tests.fake import JUDGE, ORGANIZER, SECRETARY, make_contest
 
@@ -60,3 +61,10 @@ def test_a_judge_may_use_judge_commands_but_not_secretary_ones() -> None:
     assert judge.allows(Need.JUDGE)
     assert not judge.allows(Need.SECRETARY)
     assert judge.privileged
+
+
+def test_a_judge_written_as_judges_table_is_a_judge() -> None:
+    contest = make_contest(judges=frozenset(), named_judges=(Judge(20005, "沈老师", ("南湖",)),))
+    who = identify(20005, contest=contest, superusers=frozenset(), unit=None)
+    assert who.allows(Need.JUDGE)
+    assert not identify(30001, contest=contest, superusers=frozenset(), unit=None).judge
