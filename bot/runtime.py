@@ -26,6 +26,7 @@ from bot.settings.deployment import Deployment, redact_url
 from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import EntryBook, EntryView, Progress
 from bot.submissions.export import Exporter, ExportFiles
+from bot.submissions.recheck import STALE_RUN, RecheckBook, RunView, recheck_all
 from bot.submissions.verify.fetch import StaticResolver, Verifier
 from bot.submissions.verify.run import verify_pending
 from bot.units.directory import UnitDirectory
@@ -79,9 +80,9 @@ class Runtime:
         await self.engine.dispose()
 
 
-def _verifier(contest: Contest) -> Verifier | None:
+def _verifier(contest: Contest, *, force: bool = False) -> Verifier | None:
     policy = contest.submission
-    if not policy.verify:
+    if not policy.verify and not force:
         return None
     resolver = None
     if policy.verify_allow_private and policy.verify_resolve:
@@ -163,6 +164,34 @@ async def export_now(runtime: Runtime) -> ExportFiles:
     return await runtime.exporter.export(
         load, runtime.contest, runtime.clock(), runtime.people.labelled
     )
+
+
+async def recheck_now(runtime: Runtime, actor: int | None) -> RunView:
+    """Re-check every accepted entry (/复核 开始 and the dashboard's button); the finished run.
+
+    Automatic verification may be off (`[submission] verify = false`); an organizer asking for
+    a re-check asks for the links to be opened, so a verifier is made for this run then.
+    """
+    verifier = runtime.verifier
+    own = verifier is None
+    if verifier is None:
+        verifier = _verifier(runtime.contest, force=True)
+        assert verifier is not None
+    try:
+        return await recheck_all(
+            runtime.entries, verifier, RecheckBook(runtime.sessions), runtime.clock, actor=actor
+        )
+    finally:
+        if own:
+            await verifier.close()
+
+
+async def recheck_running(runtime: Runtime) -> RunView | None:
+    """The run in progress, if one started less than an hour ago has not finished."""
+    latest = await RecheckBook(runtime.sessions).latest_run()
+    if latest is None or latest.finished or runtime.clock() - latest.started_at >= STALE_RUN:
+        return None
+    return latest
 
 
 def is_open() -> bool:

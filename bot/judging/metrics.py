@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from bot.clock import require_aware
+from bot.refusal import Refusal
 from bot.judging.config import Source
 from bot.settings.contest import Contest
 from bot.settings.values import Problem
@@ -91,7 +92,7 @@ class Figure:
         return METRIC_LABELS.get(self.metric, self.metric)
 
 
-class MetricError(ValueError):
+class MetricError(Refusal):
     """A figure that cannot be stored; the message is the organizer's Chinese."""
 
 

@@ -340,6 +340,9 @@ class RecheckBook:
             row = (await session.exec(query)).first()
         if row is None or Outcome(row.outcome) not in FLAGGED:
             raise NothingToDecide(receipt)
+        entry = await entries.get(receipt)
+        if decision is Decision.KEEP and entry is not None and entry.withdrawn:
+            raise Refusal(f"#{receipt} 已撤回；如需恢复，请在后台“作品”页点“恢复”。")
         if decision is Decision.WITHDRAW:
             with contextlib.suppress(AlreadyWithdrawn):
                 await entries.withdraw(receipt, actor=actor, unit_id=None, now=now)

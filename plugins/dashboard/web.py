@@ -18,7 +18,17 @@ from fastapi import APIRouter
 from bot.runtime import Runtime
 from plugins.dashboard.deps import states
 from plugins.dashboard.pages import COOKIE, make_pages
-from plugins.dashboard.routes import api, downloads, entries, faq, overview, sessions, signin
+from plugins.dashboard.routes import (
+    api,
+    downloads,
+    entries,
+    faq,
+    metrics,
+    overview,
+    recheck,
+    sessions,
+    signin,
+)
 
 __all__ = ["COOKIE", "build_router", "make_pages", "redact_access_log"]
 
@@ -47,6 +57,6 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
     """The dashboard's routes; `runtime()` gives the open runtime at request time."""
     states.runtime = runtime
     router = APIRouter()
-    for module in (signin, overview, entries, faq, downloads, sessions, api):
+    for module in (signin, overview, entries, faq, downloads, sessions, recheck, metrics, api):
         router.include_router(module.router)
     return router

@@ -17,17 +17,9 @@ require("plugins.router")
 
 from bot.messages.commands import split_args
 from bot.refusal import Refusal
-from bot.runtime import Runtime
-from bot.submissions.recheck import (
-    STALE_RUN,
-    Decision,
-    RecheckBook,
-    RecheckBusy,
-    RunView,
-    recheck_all,
-)
+from bot.runtime import Runtime, recheck_now, recheck_running
+from bot.submissions.recheck import Decision, RecheckBook, RecheckBusy, RunView
 from bot.submissions.states import EntryStatus
-from bot.submissions.verify.fetch import Verifier
 from bot.units.roles import Need
 from plugins.router import Request, command_group
 
@@ -72,29 +64,17 @@ async def _start(request: Request) -> None:
     if not accepted:
         await request.reply(NOTHING)
         return
-    latest = await _store(runtime).latest_run()
-    now = runtime.clock()
-    if latest is not None and not latest.finished and now - latest.started_at < STALE_RUN:
-        await request.reply(str(RecheckBusy(latest)))
+    running = await recheck_running(runtime)
+    if running is not None:
+        await request.reply(str(RecheckBusy(running)))
         return
     await request.reply(STARTED.format(total=len(accepted)))
     runtime.spawn(_run(request))
 
 
 async def _run(request: Request) -> None:
-    runtime = request.runtime
-    verifier = runtime.verifier
-    own = verifier is None  # verification is off: this explicit run opens the links anyway
-    if verifier is None:
-        verifier = Verifier(runtime.contest.submission)
     try:
-        finished = await recheck_all(
-            runtime.entries,
-            verifier,
-            _store(runtime),
-            runtime.clock,
-            actor=request.identity.user_id,
-        )
+        finished = await recheck_now(request.runtime, request.identity.user_id)
     except RecheckBusy as busy:
         await request.reply(str(busy))
         return
@@ -102,9 +82,6 @@ async def _run(request: Request) -> None:
         logger.exception("re-check failed")
         await request.reply(FAILED)
         return
-    finally:
-        if own:
-            await verifier.close()
     await request.reply(_summary(finished))
 
 

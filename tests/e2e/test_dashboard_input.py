@@ -195,6 +195,7 @@ READ_ROUTES = (
     Route("GET", "/dashboard/api/entries", ("q", "unit", "page", "per_page", "sort", "from")),
     Route("GET", "/dashboard/api/faq"),
     Route("GET", "/dashboard/static/{}"),
+    Route("GET", "/dashboard/metrics", ("page", "done", "r")),
 )
 ORGANIZER_ROUTES = (
     *READ_ROUTES,
@@ -203,6 +204,10 @@ ORGANIZER_ROUTES = (
     Route("POST", "/dashboard/faq/learn", ("unanswered", "entry")),
     Route("GET", "/dashboard/sessions", ("u", "n")),
     Route("POST", "/dashboard/sessions/{}/end"),
+    Route("GET", "/dashboard/recheck", ("done", "r")),
+    Route("POST", "/dashboard/recheck/{}/keep"),
+    Route("POST", "/dashboard/recheck/{}/withdraw"),
+    Route("POST", "/dashboard/metrics", ("receipt", "metric", "value", "date", "note")),
 )
 JUDGE_ROUTES = (
     *READ_ROUTES,

@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import aiohttp
+
 from bot.demo.onebot import FakeOneBot
 
 from .conftest import GROUP_ID, ORGANIZER_ID, AppStarter, ContestWriter
+from .test_dashboard import base, csrf_of, login_link, sign_in
 from .test_submissions import (
     BLOG_HOST,
     MEMBER_ID,
@@ -106,3 +109,59 @@ async def test_recheck_flags_changes_and_the_organizer_decides(
         assert reply.mentions == []
     mine = await _say(onebot, NANHU, "/我的提交")
     assert mine.text.count("【已撤回】") == 1
+
+    # The same on the dashboard, and the reach figures typed there.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with await sign_in(web, await login_link(onebot, ORGANIZER_ID)) as signed:
+            assert signed.status == 303
+        csrf = await csrf_of(web, app)
+        async with web.get(f"{base(app)}/dashboard/recheck") as page:
+            html = await page.text()
+        assert "共 3 篇；已删除 1、不再公开 0、内容有变 1" in html
+        assert 'id="recheck-2"' in html
+        assert "已保留" in html
+        assert "已撤回，可在“作品”页恢复" in html
+        async with web.post(
+            f"{base(app)}/dashboard/recheck/3/keep", data={"csrf": csrf}, allow_redirects=False
+        ) as refused:
+            assert refused.status == 400
+            assert "恢复" in await refused.text()
+        async with web.post(
+            f"{base(app)}/dashboard/recheck/2/withdraw", data={"csrf": csrf}, allow_redirects=False
+        ) as done:
+            assert done.status == 303
+            assert "done=withdraw" in done.headers["Location"]
+        async with web.post(
+            f"{base(app)}/dashboard/recheck/1/withdraw", data={"csrf": csrf}, allow_redirects=False
+        ) as nothing:
+            assert nothing.status == 404
+            assert "不需要决定" in await nothing.text()
+
+        today_text = dt.datetime.now(TZ).date().isoformat()
+        figure = {"csrf": csrf, "receipt": "#1", "metric": "views", "value": "1.2万"}
+        async with web.post(
+            f"{base(app)}/dashboard/metrics",
+            data={**figure, "date": today_text, "note": "新浪后台截图"},
+            allow_redirects=False,
+        ) as saved:
+            assert saved.status == 303
+        async with web.get(f"{base(app)}/dashboard/metrics") as page:
+            html = await page.text()
+        assert "12,000" in html
+        assert "新浪后台截图" in html
+        for field, value, words in (
+            ("value", "-5", "不是数字"),
+            ("value", "9" * 40, "太大"),
+            ("metric", "shares", "只能记录"),
+            ("receipt", "99999999999999999999", "没有找到"),
+            ("receipt", "3", "已撤回"),
+            ("date", "2999-01-01", "今天之后"),
+            ("date", "昨天", "日期"),
+        ):
+            async with web.post(
+                f"{base(app)}/dashboard/metrics",
+                data={**figure, field: value},
+                allow_redirects=False,
+            ) as bad:
+                assert bad.status in (400, 404), (field, value, bad.status)
+                assert words in await bad.text(), (field, value)
