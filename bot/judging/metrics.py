@@ -30,8 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from bot.clock import require_aware
-from bot.refusal import Refusal
 from bot.judging.config import Source
+from bot.refusal import Refusal
 from bot.settings.contest import Contest
 from bot.settings.values import Problem
 from bot.spreadsheet import cell_text, find_header, read_rows
