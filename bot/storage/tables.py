@@ -8,6 +8,7 @@ import bot.dashboard.store
 import bot.faq.store
 import bot.judging.metrics
 import bot.judging.models
+import bot.judging.results
 import bot.reminders.store
 import bot.storage.changelog
 import bot.submissions.models

@@ -201,6 +201,21 @@ def _seed_0012(conn: Connection) -> None:
     )
 
 
+def _seed_0014(conn: Connection) -> None:
+    _seed_0012(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO results_version (version, published_at, published_by, note, data)"
+            " VALUES (1, :t, 10000, '初评', :d)"
+        ),
+        {
+            "t": NOW,
+            "d": '{"formula": "综合", "entries": [], "people": [], "units": [],'
+            ' "unnamed": [], "computed_at": "2027-07-10T00:00:00+00:00"}',
+        },
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -229,6 +244,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0010": _seed_0010,
     "0011": _seed_0011,
     "0012": _seed_0012,
+    "0014": _seed_0014,
 }
 
 
