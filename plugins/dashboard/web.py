@@ -26,6 +26,7 @@ from plugins.dashboard.routes import (
     metrics,
     overview,
     recheck,
+    results,
     sessions,
     signin,
 )
@@ -57,6 +58,17 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
     """The dashboard's routes; `runtime()` gives the open runtime at request time."""
     states.runtime = runtime
     router = APIRouter()
-    for module in (signin, overview, entries, faq, downloads, sessions, recheck, metrics, api):
+    for module in (
+        signin,
+        overview,
+        entries,
+        faq,
+        downloads,
+        sessions,
+        recheck,
+        metrics,
+        results,
+        api,
+    ):
         router.include_router(module.router)
     return router

@@ -196,6 +196,8 @@ READ_ROUTES = (
     Route("GET", "/dashboard/api/faq"),
     Route("GET", "/dashboard/static/{}"),
     Route("GET", "/dashboard/metrics", ("page", "done", "r")),
+    Route("GET", "/dashboard/results", ("v", "tab", "page", "preview", "done")),
+    Route("GET", "/dashboard/results/{}.xlsx", ("v",)),
 )
 ORGANIZER_ROUTES = (
     *READ_ROUTES,
@@ -208,6 +210,8 @@ ORGANIZER_ROUTES = (
     Route("POST", "/dashboard/recheck/{}/keep"),
     Route("POST", "/dashboard/recheck/{}/withdraw"),
     Route("POST", "/dashboard/metrics", ("receipt", "metric", "value", "date", "note")),
+    Route("GET", "/dashboard/results/certificates", ("v", "top", "left", "size")),
+    Route("GET", "/dashboard/results/certificates.css", ("top", "left", "size")),
 )
 JUDGE_ROUTES = (
     *READ_ROUTES,
