@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
         if "invalid choice" in message:
             message = (
                 "没有这个指令；可用：run、check、migrate、import-units、import-submissions、"
-                "import-metrics、demo"
+                "import-metrics、showcase、demo"
             )
         elif "the following arguments are required" in message:
             message = "缺少参数：" + message.split(":", 1)[-1].strip()
@@ -85,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     metrics = add("import-metrics", "从 CSV/XLSX 导入作品的阅读、转发、评论、点赞数（评审用）")
     metrics.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
+    showcase = add("showcase", "生成优秀作品展示网页（静态文件，可上传到区里的网站）")
+    showcase.add_argument(
+        "--out", type=Path, required=True, metavar="文件夹", help="输出到这个文件夹"
+    )
+    showcase.add_argument(
+        "--version", type=int, metavar="版本", help="用第几版评审结果（默认最新发布的一版）"
+    )
+    showcase.add_argument(
+        "--include", default="", metavar="编号", help="另外展示的作品编号，用逗号隔开，如 17,23"
+    )
+    showcase.add_argument("--scores", action="store_true", help="同时显示综合分")
     demo = add("demo", "演示：不用 QQ，在浏览器里试用机器人（演示大赛、临时数据库，只在本机）")
     demo.add_argument(
         "--port",
@@ -228,6 +240,41 @@ async def _import_metrics(deployment: Deployment, contest: Contest, file: Path) 
     return 1 if problems or report.refused else 0
 
 
+async def _showcase(deployment: Deployment, contest: Contest, args: argparse.Namespace) -> int:
+    from bot.judging.results import ResultsBook
+    from bot.judging.showcase import write_showcase
+    from bot.submissions.book import EntryBook
+    from bot.units.directory import UnitDirectory
+
+    words = [w for w in re.split(r"[,，\s]+", args.include.strip()) if w]
+    bad = [w for w in words if not re.fullmatch(r"[#＃]?\d{1,9}", w)]
+    if bad:
+        print(f"--include 里的「{bad[0][:20]}」不是作品编号；请写成 17,23 的样子。")
+        return 2
+    include = [int(w.lstrip("#＃")) for w in words]
+    storage = await open_storage(deployment.database_url)
+    try:
+        published = await ResultsBook(storage.sessions).version(args.version)
+        if published is None:
+            which = f"第 {args.version} 版" if args.version else "已发布的"
+            print(f"没有{which}评审结果；请先在群里发送 /评奖 发布。")
+            return 1
+        directory = await UnitDirectory.open(storage.sessions, contest, utc_now())
+        entries = {e.receipt: e for e in await EntryBook(storage.sessions, directory).all_entries()}
+        unknown = [r for r in include if r not in entries]
+        count = write_showcase(
+            args.out, published, entries, contest, include=include, scores=args.scores
+        )
+    finally:
+        await storage.close()
+    print(
+        f"已生成展示网页：{args.out / 'index.html'}（第 {published.version} 版，共 {count} 篇）。"
+    )
+    if unknown:
+        print("  没有这些编号的作品，已略过：" + "、".join(f"#{r}" for r in unknown))
+    return 0
+
+
 def _quiet_logs() -> None:
     """The one-shot commands print their own report; only warnings from the log belong there."""
     logger.remove()
@@ -262,6 +309,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "import-units":
         return asyncio.run(_import_units(deployment, contest, args.file))
+    if command == "showcase":
+        return asyncio.run(_showcase(deployment, contest, args))
     if command == "import-metrics":
         return asyncio.run(_import_metrics(deployment, contest, args.file))
     if command == "import-submissions":

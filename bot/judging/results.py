@@ -14,6 +14,7 @@ in a version traces to its inputs through each entry's explanation line
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -37,6 +38,10 @@ from bot.submissions.book import EntryBook
 from bot.submissions.states import EntryStatus
 
 NOTE_MAX = 200
+# Parsed versions kept in memory, per database (its session maker) and version, the oldest
+# dropped first; gone with the session maker.
+PARSED_KEPT = 8
+_PARSED: weakref.WeakKeyDictionary[object, dict[int, Published]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -247,16 +252,28 @@ class ResultsBook:
         return await self.version(None)
 
     async def version(self, number: int | None) -> Published | None:
-        query = select(ResultsVersion)
-        if number is None:
-            query = query.order_by(col(ResultsVersion.version).desc()).limit(1)
-        elif not 0 < number < 2**31:
+        """Version `number` (None: the latest). A published version never changes, so once
+        read it is kept: the results page does not parse 10,000 rows on every request."""
+        if number is not None and not 0 < number < 2**31:
             return None
-        else:
-            query = query.where(col(ResultsVersion.version) == number)
         async with self._sessions() as session:
+            if number is None:
+                latest = select(sa.func.max(col(ResultsVersion.version)))
+                number = (await session.exec(latest)).one()
+                if number is None:
+                    return None
+            kept = _PARSED.setdefault(self._sessions, {})
+            if number in kept:
+                return kept[number]
+            query = select(ResultsVersion).where(col(ResultsVersion.version) == number)
             row = (await session.exec(query)).first()
-        return _published(row) if row is not None else None
+        if row is None:
+            return None
+        found = _published(row)
+        kept[number] = found
+        while len(kept) > PARSED_KEPT:
+            kept.pop(next(iter(kept)))
+        return found
 
     async def versions(self) -> Sequence[tuple[int, datetime, int | None, str | None]]:
         query = select(
