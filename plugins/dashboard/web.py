@@ -20,6 +20,7 @@ from plugins.dashboard.deps import states
 from plugins.dashboard.pages import COOKIE, make_pages
 from plugins.dashboard.routes import (
     api,
+    authors,
     downloads,
     entries,
     faq,
@@ -68,6 +69,7 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
         recheck,
         metrics,
         results,
+        authors,
         api,
     ):
         router.include_router(module.router)

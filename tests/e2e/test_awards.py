@@ -158,3 +158,81 @@ async def test_scores_to_published_awards_and_their_files(
                 assert answer.status == status, path
                 if status == 404:
                     assert "没有" in await answer.text()
+
+
+async def test_organizers_merge_and_sign_authors_before_judging(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    local = dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    config = contest_config(
+        {
+            "contest": {
+                "start": local - dt.timedelta(days=3),
+                "deadline": local + dt.timedelta(days=4),
+                "judges": [JUDGE_ID],
+            },
+            "submission": {"verify": False},
+        },
+        from_shipped=False,
+    )
+    app = await start_app(config=config)
+    await onebot.connect(app.ws_url)
+    for author, n in (("张三", 1), ("张叁", 2), ("", 3), ("李晓明", 4), ("李小明", 5)):
+        reply = await _say(onebot, NANHU, f"/提交 {author} https://weibo.com/123456/Qq{n}zz")
+        assert "已登记" in reply, reply
+
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as judge:
+        async with await sign_in(judge, await login_link(onebot, JUDGE_ID)) as signed:
+            assert signed.status == 303
+        async with judge.get(f"{base(app)}/dashboard/authors") as refused:
+            assert refused.status == 403
+
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with await sign_in(web, await login_link(onebot, ORGANIZER_ID)) as signed:
+            assert signed.status == 303
+        csrf = await csrf_of(web, app)
+        async with web.get(f"{base(app)}/dashboard/authors") as page:
+            html = await page.text()
+        assert "可能是同一人（2 组）" in html
+        assert html.count("<td>读音相同</td>") == 2  # 张三 / 张叁, 李晓明 / 李小明
+        assert "未署名作品（1 篇）" in html
+        unit = re.search(r'name="unit" value="(\d+)"', html)
+        assert unit
+
+        async with web.post(
+            f"{base(app)}/dashboard/authors/merge",
+            data={"csrf": csrf, "unit": unit.group(1), "source": "张叁", "target": "张三"},
+            allow_redirects=False,
+        ) as merged:
+            assert merged.status == 303
+        async with web.post(
+            f"{base(app)}/dashboard/entries/3/author",
+            data={"csrf": csrf, "author": "王五"},
+            allow_redirects=False,
+        ) as signed_entry:
+            assert signed_entry.status == 303
+        async with web.get(f"{base(app)}/dashboard/authors") as page:
+            html = await page.text()
+        assert "未署名作品（0 篇）" in html
+        assert "张叁" not in html
+        assert "可能是同一人（1 组）" in html
+
+        merge_path, rename_path = "/dashboard/authors/merge", "/dashboard/entries/1/author"
+        nanhu = unit.group(1)
+        for path, data, status, words in (
+            (merge_path, {"unit": "999999", "source": "a", "target": "b"}, 404, "没有这个单位"),
+            (merge_path, {"unit": nanhu, "source": "张三", "target": "张 三"}, 400, "不需要合并"),
+            (merge_path, {"unit": nanhu, "source": "无此人", "target": "张三"}, 404, "没有作者"),
+            (merge_path, {"unit": nanhu, "source": "张三", "target": "<b>x</b>"}, 400, "符号"),
+            (rename_path, {"author": "[CQ:at,qq=all]"}, 400, "符号"),
+            (rename_path, {"author": "名" * 50}, 400, "不能超过"),
+            ("/dashboard/entries/99999999999999999999/author", {"author": "张三"}, 404, "没有找到"),
+        ):  # fmt: skip
+            async with web.post(
+                f"{base(app)}{path}", data={"csrf": csrf, **data}, allow_redirects=False
+            ) as answer:
+                assert answer.status == status, (path, data, answer.status)
+                assert words in await answer.text(), (path, data)
+    mine = await _say(onebot, NANHU, "/我的提交")
+    assert mine.count("张三") == 2
+    assert "王五" in mine

@@ -212,6 +212,9 @@ ORGANIZER_ROUTES = (
     Route("POST", "/dashboard/metrics", ("receipt", "metric", "value", "date", "note")),
     Route("GET", "/dashboard/results/certificates", ("v", "top", "left", "size")),
     Route("GET", "/dashboard/results/certificates.css", ("top", "left", "size")),
+    Route("GET", "/dashboard/authors", ("page", "done", "n", "name", "r")),
+    Route("POST", "/dashboard/authors/merge", ("unit", "source", "target")),
+    Route("POST", "/dashboard/entries/{}/author", ("author",)),
 )
 JUDGE_ROUTES = (
     *READ_ROUTES,
