@@ -252,6 +252,9 @@ class JudgingPolicy:
     tiers: tuple[Tier, ...] = ()
     """Individual awards, best first."""
     unit_awards: tuple[UnitAward, ...] = ()
+    public_showcase: Bool = False
+    """Serve the showcase of the published results at /showcase, to anyone, read-only (off:
+    only `python -m bot showcase` writes it, for the district's own site)."""
 
     def criterion(self, criterion_id: str) -> Criterion | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)

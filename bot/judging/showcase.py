@@ -91,6 +91,29 @@ def showcase_groups(
     return groups
 
 
+def render_showcase(
+    published: Published,
+    entries: Mapping[int, EntryView],
+    contest: Contest,
+    *,
+    include: Iterable[int] = (),
+    scores: bool = False,
+) -> tuple[str, int]:
+    """The showcase page's HTML (it links `style.css` next to it) and how many posts it shows."""
+    groups = showcase_groups(published, entries, contest, include=include, scores=scores)
+    environment = Environment(
+        loader=FileSystemLoader(FILES), autoescape=select_autoescape(default=True)
+    )
+    total = sum(len(g.items) for g in groups)
+    page = environment.get_template("index.html").render(
+        contest_name=contest.name,
+        groups=groups,
+        total=total,
+        issued=f"{contest.local(published.published_at):%Y年%m月%d日}",
+    )
+    return page, total
+
+
 def write_showcase(
     out: Path,
     published: Published,
@@ -101,20 +124,11 @@ def write_showcase(
     scores: bool = False,
 ) -> int:
     """Write the site into `out` (created if needed); how many posts it shows."""
-    groups = showcase_groups(published, entries, contest, include=include, scores=scores)
-    environment = Environment(
-        loader=FileSystemLoader(FILES), autoescape=select_autoescape(default=True)
-    )
-    page = environment.get_template("index.html").render(
-        contest_name=contest.name,
-        groups=groups,
-        total=sum(len(g.items) for g in groups),
-        issued=f"{contest.local(published.published_at):%Y年%m月%d日}",
-    )
+    page, total = render_showcase(published, entries, contest, include=include, scores=scores)
     out.mkdir(parents=True, exist_ok=True)
     _write(out / "index.html", page)
     shutil.copyfile(FILES / "style.css", out / "style.css")
-    return sum(len(g.items) for g in groups)
+    return total
 
 
 def _write(path: Path, text: str) -> None:

@@ -29,6 +29,7 @@ from plugins.dashboard.routes import (
     recheck,
     results,
     sessions,
+    showcase,
     signin,
 )
 
@@ -70,6 +71,7 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
         metrics,
         results,
         authors,
+        showcase,
         api,
     ):
         router.include_router(module.router)

@@ -11,13 +11,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bot.demo.onebot import FakeOneBot
 from bot.judging.results import EntryRow, PersonRow, ResultsBook, ResultSet, UnitRow
 from bot.storage.db import open_storage
 
-from .conftest import REPO_ROOT, app_env, free_port, write_contest
+from .conftest import (
+    GROUP_ID,
+    REPO_ROOT,
+    AppStarter,
+    ContestWriter,
+    app_env,
+    free_port,
+    write_contest,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<script>alert(1)</script>读书&笔记"
@@ -151,3 +161,59 @@ async def test_the_showcase_renders_offline_on_a_phone(site: Path) -> None:
         assert width <= 390  # no sideways scrolling on a phone
         assert refused == []  # it asked the network for nothing
         await browser.close()
+
+
+async def test_the_public_showcase_is_off_by_default_and_read_only_when_on(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    local = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(hours=8)
+    window = {"start": local - dt.timedelta(days=1), "deadline": local + dt.timedelta(days=7)}
+    tiers = [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 1}]
+    off = await start_app(config=contest_config({"contest": window}, from_shipped=False))
+    on = await start_app(
+        config=contest_config(
+            {"contest": window, "judging": {"tiers": tiers, "public_showcase": True}},
+            from_shipped=False,
+        )
+    )
+    async with aiohttp.ClientSession() as web:
+        for path in ("/showcase", "/showcase/style.css"):
+            async with web.get(f"http://{off.host}:{off.port}{path}") as answer:
+                assert answer.status == 404, path
+        async with web.get(f"http://{on.host}:{on.port}/showcase") as answer:
+            assert answer.status == 404
+            assert "尚未发布" in await answer.text()
+
+        await onebot.connect(on.ws_url)
+        for n, author in ((1, "张三"), (2, "王五")):
+            event = await onebot.post_group_message(
+                GROUP_ID, 10_001, f"/提交 {author} https://weibo.com/123456/Qq{n}zz"
+            )
+            quoted = {"type": "reply", "data": {"id": str(event["message_id"])}}
+            await onebot.wait_sent(
+                group_id=GROUP_ID,
+                predicate=lambda m, q=quoted: bool(m.segments) and m.segments[0] == q,
+            )
+        database = Path(on.env["DATABASE_URL"].removeprefix("sqlite+aiosqlite:///"))
+        await publish(database, [1, 2])
+
+        async with web.get(f"http://{on.host}:{on.port}/showcase") as answer:
+            assert answer.status == 200
+            html = await answer.text()
+            assert answer.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "<h2>一等奖" in html
+        assert "张三" in html
+        assert "&lt;script&gt;" in html
+        assert 'href="/showcase/style.css"' in html
+        async with web.get(f"http://{on.host}:{on.port}/showcase/style.css") as answer:
+            assert answer.status == 200
+        async with web.post(f"http://{on.host}:{on.port}/showcase", data={"x": "1"}) as answer:
+            assert answer.status == 405  # read-only
+        statuses = []
+        for _ in range(70):
+            async with web.get(f"http://{on.host}:{on.port}/showcase") as answer:
+                statuses.append(answer.status)
+                if answer.status == 429:
+                    assert "太频繁" in await answer.text()
+        assert 429 in statuses
+        assert all(s in (200, 429) for s in statuses)
