@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib.util
 import io
+import os
 import re
+from pathlib import Path
 
 import aiohttp
 import openpyxl
+import pytest
 
 from bot.demo.onebot import FakeOneBot
 
-from .conftest import GROUP_ID, ORGANIZER_ID, AppStarter, ContestWriter
+from .conftest import GROUP_ID, ORGANIZER_ID, REPO_ROOT, AppStarter, ContestWriter
 from .test_dashboard import JUDGE_ID, SHANGHAI, base, csrf_of, login_link, sign_in
 
 NANHU, JIAOWEN = 10_001, 10_002
+CHROMIUM = Path("/usr/bin/chromium")
 JUDGING = {
     "judges_per_entry": 1,
     "normalization": "none",
@@ -236,3 +241,88 @@ async def test_organizers_merge_and_sign_authors_before_judging(
     mine = await _say(onebot, NANHU, "/我的提交")
     assert mine.count("张三") == 2
     assert "王五" in mine
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None or not CHROMIUM.exists(),
+    reason="Playwright 或 /usr/bin/chromium 不可用",
+)
+async def test_the_results_page_and_certificates_on_a_phone_and_paper(
+    start_app: AppStarter, contest_config: ContestWriter, onebot: FakeOneBot
+) -> None:
+    """The published results at phone size (no sideways scrolling, every total explained) and
+    the certificates' print view; screenshots for the README with UPDATE_SCREENSHOTS=1."""
+    from playwright.async_api import async_playwright, expect
+
+    from .test_dashboard_browser import CHROMIUM_ARGS
+    from .test_dashboard_browser import sign_in as browser_sign_in
+
+    local = dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    config = contest_config(
+        {
+            "contest": {
+                "start": local - dt.timedelta(days=3),
+                "deadline": local + dt.timedelta(days=4),
+                "judges": [JUDGE_ID],
+            },
+            "submission": {"verify": False},
+            "judging": JUDGING,
+        },
+        from_shipped=False,
+    )
+    app = await start_app(config=config)
+    await onebot.connect(app.ws_url)
+    for user, author, n in ((NANHU, "张三", 1), (NANHU, "李四", 2), (JIAOWEN, "王五", 3)):
+        assert "已登记" in await _say(onebot, user, f"/提交 {author} https://weibo.com/1/Qq{n}zz")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as judge:
+        async with await sign_in(judge, await login_link(onebot, JUDGE_ID)) as signed:
+            assert signed.status == 303
+        csrf = await csrf_of(judge, app)
+        for receipt, quality in ((1, 9), (2, 6), (3, 8)):
+            async with judge.post(
+                f"{base(app)}/dashboard/entries/{receipt}/score",
+                data={"csrf": csrf, "quality": str(quality)},
+                allow_redirects=False,
+            ) as scored:
+                assert scored.status == 303
+    assert "已发布评审结果第 1 版" in await _say(onebot, ORGANIZER_ID, "/评奖 发布")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+        )
+        page = await context.new_page()
+        await browser_sign_in(page, await login_link(onebot, ORGANIZER_ID))
+        await page.goto(f"{base(app)}/dashboard/results")
+        await expect(page.locator("#results-version")).to_contain_text("第 1 版")
+        await expect(page.get_by_role("cell", name="张三")).to_be_visible()
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+        if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+            await page.screenshot(path=str(REPO_ROOT / "docs" / "results-phone.png"))
+        await page.get_by_role("link", name="全部作品").click()
+        await expect(page.locator("#result-1")).to_contain_text(
+            "质量 9.0（1 位评委，平均）→ 综合 90.0"
+        )
+
+        paper = await browser.new_context(viewport={"width": 794, "height": 1123}, locale="zh-CN")
+        printed = await paper.new_page()
+        await browser_sign_in(printed, await login_link(onebot, ORGANIZER_ID))
+        await printed.goto(f"{base(app)}/dashboard/results/certificates?v=1&top=60")
+        await expect(printed.locator(".certificate")).to_have_count(3)
+        await expect(printed.locator(".certificate .name").first).to_have_text("张三")
+        centred = await printed.locator(".certificate").first.evaluate(
+            "e => getComputedStyle(e).textAlign"
+        )
+        assert centred == "center"  # the certificate stylesheet applied
+        padding = await printed.locator(".certificate").first.evaluate(
+            "e => getComputedStyle(e).paddingTop"
+        )
+        assert padding.endswith("px")
+        assert abs(float(padding[:-2]) - 60 * 96 / 25.4) < 1  # 60 mm as chosen
+        if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+            await printed.screenshot(path=str(REPO_ROOT / "docs" / "certificate.png"))
+        await browser.close()

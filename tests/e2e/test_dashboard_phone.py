@@ -23,7 +23,18 @@ from .test_dashboard_browser import app, browser, sign_in  # noqa: F401 (fixture
 
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1920, "height": 1080}
-PAGES = ("/", "/entries", "/units", "/faq", "/downloads", "/sessions")
+PAGES = (
+    "/",
+    "/entries",
+    "/units",
+    "/faq",
+    "/downloads",
+    "/sessions",
+    "/metrics",
+    "/recheck",
+    "/results",
+    "/authors",
+)
 DOCS = REPO_ROOT / "docs"
 
 

@@ -18,7 +18,11 @@ from plugins.dashboard.pages import (
     secure,
 )
 
-STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+STATIC = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "certificates.css": "text/css",
+}
 
 router = APIRouter()
 
