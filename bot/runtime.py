@@ -23,6 +23,7 @@ from bot.reminders.runner import ReminderRunner
 from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, redact_url
+from bot.storage.coherence import ChangeWatcher
 from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import EntryBook, EntryView, Progress
 from bot.submissions.export import Exporter, ExportFiles
@@ -203,6 +204,14 @@ async def start(
 ) -> Runtime:
     """Open the runtime and begin its start-up work (verifying entries an earlier run left)."""
     runtime = await open_runtime(deployment, contest, clock=clock)
+    watcher = ChangeWatcher(
+        runtime.sessions,
+        {"units": runtime.units.reload, "people": runtime.people.load}
+        | ({"faq": runtime.faq.refresh} if runtime.faq is not None else {}),
+        engine=runtime.engine,
+    )
+    await watcher.prime()
+    runtime.spawn(watcher.run())
     if runtime.verifier is not None:
         runtime.spawn(verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock))
     return runtime

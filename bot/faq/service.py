@@ -347,6 +347,12 @@ class FaqService:
         async with self._lock:
             return await self.load()
 
+    async def refresh(self) -> None:
+        """Rebuild from the database alone (another process changed the chat-added entries;
+        the files are this machine's own and unchanged)."""
+        async with self._lock:
+            await self._rebuild()
+
     async def _rebuild(self) -> None:
         async with self.sessions() as session:
             rows = list((await session.exec(select(FaqEntryRow))).all())

@@ -245,6 +245,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0011": _seed_0011,
     "0012": _seed_0012,
     "0014": _seed_0014,
+    "0015": _seed_0014,  # triggers only (PostgreSQL): the same data
 }
 
 

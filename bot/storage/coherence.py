@@ -1,0 +1,153 @@
+"""State shared by several bot processes on one database: each process notices what the others
+changed and reloads the caches that hold it, within a second.
+
+Every process keeps some state in memory for speed: the unit directory (units, secretaries),
+the FAQ (entries added in chat), people's names. Each of these is written through the database
+together with a log row in the same transaction — `change_log` (actions `unit.*`,
+`config.sync`), `faq_change`, `person.updated_at` — so the logs say what changed, in order.
+`ChangeWatcher` reads them:
+
+- on SQLite and PostgreSQL alike, it polls every `interval` seconds: the `change_log` rows
+  after the last one seen (a primary-key range, cheap however long the log), `max(id)` of
+  `faq_change`, `max(updated_at)` and `count(*)` of `person`;
+- on PostgreSQL it also LISTENs on the `bot_changes` channel, which triggers on those tables
+  NOTIFY (revision 0015): a change wakes the watcher at once, and the poll stays the source of
+  truth (a notification missed during a reconnect is caught by the next poll).
+
+A cache's own process reloads too when it sees its own change: harmless, and simpler than
+telling them apart. Per-group guards (repeats, flood limits, pending number replies) are not
+shared: they belong to the process serving that group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from loguru import logger
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.db import Sessions
+
+CHANNEL = "bot_changes"
+UNIT_ACTIONS = frozenset(
+    {"unit.add", "unit.bind", "unit.unbind", "unit.quota", "unit.import", "config.sync"}
+)
+Reload = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class _Marks:
+    change_log: int | None = None
+    faq: int | None = None
+    people: tuple[Any, ...] | None = None
+
+
+@dataclass
+class ChangeWatcher:
+    """Reloads `reloads["units" | "faq" | "people"]` when another process changed them."""
+
+    sessions: Sessions
+    reloads: Mapping[str, Reload]
+    interval: float = 0.5
+    engine: AsyncEngine | None = None  # PostgreSQL: LISTEN for a prompt wake-up
+    _marks: _Marks = field(default_factory=_Marks)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def prime(self) -> None:
+        """Remember where the logs stand now (what this process already loaded)."""
+        await self.poll(fire=False)
+
+    async def poll(self, *, fire: bool = True) -> set[str]:
+        """Compare the logs with what was seen; reload what changed. The topics reloaded."""
+        changed: set[str] = set()
+        async with self.sessions() as session:
+            connection = await session.connection()
+            last = self._marks.change_log
+            if last is None:
+                top = (await connection.execute(sa.text("SELECT max(id) FROM change_log"))).scalar()
+                self._marks.change_log = top or 0
+            else:
+                rows = (
+                    await connection.execute(
+                        sa.text("SELECT id, action FROM change_log WHERE id > :last ORDER BY id"),
+                        {"last": last},
+                    )
+                ).all()
+                if rows:
+                    self._marks.change_log = rows[-1][0]
+                    if any(action in UNIT_ACTIONS for _id, action in rows):
+                        changed.add("units")
+            faq = (await connection.execute(sa.text("SELECT max(id) FROM faq_change"))).scalar()
+            faq = faq or 0
+            if self._marks.faq is not None and faq != self._marks.faq:
+                changed.add("faq")
+            self._marks.faq = faq
+            people = tuple(
+                (
+                    await connection.execute(
+                        sa.text("SELECT count(*), max(updated_at) FROM person")
+                    )
+                ).one()
+            )
+            if self._marks.people is not None and people != self._marks.people:
+                changed.add("people")
+            self._marks.people = people
+        if not fire:
+            return set()
+        for topic in sorted(changed):
+            reload = self.reloads.get(topic)
+            if reload is None:
+                continue
+            try:
+                await reload()
+            except Exception:
+                logger.exception("reloading {} after another process changed it failed", topic)
+            else:
+                logger.debug("reloaded {}: changed by another process", topic)
+        return changed
+
+    async def run(self) -> None:
+        """Poll until cancelled (woken early by PostgreSQL notifications)."""
+        listener = asyncio.create_task(self._listen()) if self._postgres else None
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                self._wake.clear()
+                try:
+                    await self.poll()
+                except Exception:
+                    logger.exception("checking for changes by other processes failed")
+                    await asyncio.sleep(self.interval)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await listener
+
+    @property
+    def _postgres(self) -> bool:
+        return self.engine is not None and self.engine.dialect.name == "postgresql"
+
+    async def _listen(self) -> None:
+        """LISTEN on `bot_changes` on a connection of its own; reconnect when it drops."""
+        assert self.engine is not None
+        while True:
+            try:
+                async with self.engine.connect() as connection:
+                    raw = await connection.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    await driver.add_listener(CHANNEL, lambda *_args: self._wake.set())
+                    closed = asyncio.Event()
+                    driver.add_termination_listener(lambda *_args, done=closed: done.set())
+                    await closed.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.opt(exception=True).debug("LISTEN {} failed; retrying", CHANNEL)
+            await asyncio.sleep(5)
