@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import AsyncIterator, Callable
 from zoneinfo import ZoneInfo
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -50,7 +50,10 @@ async def _until(check, timeout: float) -> float:  # type: ignore[no-untyped-def
 
 
 async def test_a_change_through_one_bot_is_known_to_the_other(
-    start_app: AppStarter, contest_config: ContestWriter, shared: str
+    start_app: AppStarter,
+    contest_config: ContestWriter,
+    shared: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     local = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
     window = {"start": local - dt.timedelta(days=1), "deadline": local + dt.timedelta(days=7)}
@@ -86,7 +89,7 @@ async def test_a_change_through_one_bot_is_known_to_the_other(
             return "已登记" in reply
 
         seconds = await _until(accepted_by_b, 5.0)
-        print(f"binding visible to B after {seconds:.2f} s")
+        record_property("binding_visible_seconds", round(seconds, 3))
         assert seconds <= VISIBLE_WITHIN, seconds
 
         # An FAQ entry added through A is answered by B.
@@ -102,5 +105,5 @@ async def test_a_change_through_one_bot_is_known_to_the_other(
             return "reading-week-venue" in reply
 
         seconds = await _until(answered_by_b, 5.0)
-        print(f"FAQ entry visible to B after {seconds:.2f} s")
+        record_property("faq_visible_seconds", round(seconds, 3))
         assert seconds <= VISIBLE_WITHIN, seconds
