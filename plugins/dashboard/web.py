@@ -24,6 +24,7 @@ from plugins.dashboard.routes import (
     downloads,
     entries,
     faq,
+    judge,
     metrics,
     overview,
     recheck,
@@ -71,6 +72,7 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
         metrics,
         results,
         authors,
+        judge,
         showcase,
         api,
     ):

@@ -198,6 +198,7 @@ READ_ROUTES = (
     Route("GET", "/dashboard/metrics", ("page", "done", "r")),
     Route("GET", "/dashboard/results", ("v", "tab", "page", "preview", "done")),
     Route("GET", "/dashboard/results/{}.xlsx", ("v",)),
+    Route("GET", "/dashboard/judge", ("e", "done", "r")),
 )
 ORGANIZER_ROUTES = (
     *READ_ROUTES,
@@ -215,10 +216,13 @@ ORGANIZER_ROUTES = (
     Route("GET", "/dashboard/authors", ("page", "done", "n", "name", "r")),
     Route("POST", "/dashboard/authors/merge", ("unit", "source", "target")),
     Route("POST", "/dashboard/entries/{}/author", ("author",)),
+    Route("POST", "/dashboard/judge/open"),
+    Route("POST", "/dashboard/judge/drop", ("judge", "reason")),
 )
 JUDGE_ROUTES = (
     *READ_ROUTES,
     Route("POST", "/dashboard/entries/{}/score", ("quality", "comment", "back")),
+    Route("POST", "/dashboard/judge/{}/score", ("quality", "comment")),
 )
 
 
