@@ -123,7 +123,7 @@ async def run(url: str | None, entries: int, runs: int) -> None:
                 contest=contest, viewer=None, csrf="", local=contest.local, people=People(),
                 prefix="/dashboard", shown=shown, published=published, preview=False,
                 versions=versions, tab="entries", tabs={"entries": "全部作品"},
-                rows=shown.entries[:50], offset=0, number=1, pages=len(shown.entries) // 50,
+                rows=shown.entries[:50], number=1, pages=len(shown.entries) // 50,
                 done=None,
             )  # fmt: skip
 

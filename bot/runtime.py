@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import utc_now
 from bot.faq.service import FaqService
-from bot.messages.outbox import Outbox
+from bot.judging.outputs import announcement
+from bot.judging.results import Published
+from bot.messages.outbox import Outbox, Transport
+from bot.messages.parts import Target, Text
 from bot.reminders.runner import ReminderRunner
 from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
@@ -165,6 +168,14 @@ async def export_now(runtime: Runtime) -> ExportFiles:
     return await runtime.exporter.export(
         load, runtime.contest, runtime.clock(), runtime.people.labelled
     )
+
+
+async def announce_results(runtime: Runtime, transport: Transport, published: Published) -> None:
+    """A published version's announcement in every served group (/评奖 发布, the dashboard)."""
+    link = f"{runtime.deployment.dashboard_url}/dashboard/results"
+    text = announcement(published, runtime.contest, link)
+    for group in sorted(runtime.contest.groups):
+        await runtime.outbox.send(transport, Target.group(group), [Text(text)])
 
 
 async def recheck_now(runtime: Runtime, actor: int | None) -> RunView:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 
 from bot.refusal import NotFound
+from bot.storage.types import INT_MAX
 from bot.submissions.book import RECEIPT_NOT_FOUND
 
 # The largest id or receipt any table holds (PostgreSQL INTEGER).
-ID_MAX = 2**31 - 1
+ID_MAX = INT_MAX
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 

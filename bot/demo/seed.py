@@ -24,7 +24,7 @@ from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import Accepted, EntryBook
 from bot.submissions.import_ import SubmissionRow, import_submissions
 from bot.submissions.states import Flag, VerifyStatus
-from bot.units.directory import UnitDirectory
+from bot.units.directory import UnitDirectory, effective_quota
 
 # How far along each unit of the shipped demo is, as a share of its quota.
 DEMO_PROGRESS: Mapping[str, float] = {
@@ -88,9 +88,8 @@ def plan_rows(
     planned: list[tuple[SubmissionRow, str]] = []
     serial = 0
     for unit in contest.units:
-        quota = unit.quota
-        if quota is None:
-            quota = next((c.quota for c in contest.categories if c.id == unit.category), 0)
+        quota, _source = effective_quota(None, unit.quota, contest.category(unit.category))
+        quota = quota or 0
         share = DEMO_PROGRESS.get(unit.name)
         if share is None:
             share = rng.choice((0.0, 0.1, 0.3, 0.5, 0.8, 1.0))

@@ -37,7 +37,7 @@ from bot.settings.values import Problem
 from bot.spreadsheet import cell_text, find_header, read_rows
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
-from bot.storage.types import UTCDateTime
+from bot.storage.types import INT_MAX, UTCDateTime
 from bot.submissions.book import EntryBook, EntryView
 from bot.submissions.links import extract_candidates, normalize
 
@@ -155,7 +155,7 @@ class MetricBook:
         require_aware(measured_at)
         require_aware(now)
         metric = check_metric(metric)
-        if not 0 < receipt < 2**31:  # entry.receipt is 32-bit
+        if not 0 < receipt <= INT_MAX:
             raise MetricError(f"没有编号 #{receipt} 的作品。")
         if isinstance(value, bool) or not 0 <= value <= VALUE_MAX:
             raise MetricError(f"数字应在 0 到 {VALUE_MAX:,} 之间。")

@@ -7,7 +7,8 @@
   a fixed order, with numbers that stay the same for the same version;
 - `announcement`: a short message for the group (counts, the units awarded, where to look).
 
-Cells that start like a formula (= + - @) are written as text, so a name cannot become one.
+Cells are written as the exports write them (`sheet_cells`): a name that starts like a formula
+(= + - @) stays text.
 """
 
 from __future__ import annotations
@@ -23,14 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from bot.judging.results import Published, ResultSet
 from bot.settings.contest import Contest
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+from bot.submissions.export import sheet_cells
 
 
 def _percent(value: float) -> str:
@@ -43,7 +37,7 @@ def _sheet(
     sheet = workbook.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append(sheet_cells(sheet, row))
     sheet.freeze_panes = "A2"
     for index, name in enumerate(header, start=1):
         width = max([len(str(name)) * 2, *(len(str(r[index - 1] or "")) * 2 for r in rows[:200])])

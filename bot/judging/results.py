@@ -33,7 +33,7 @@ from bot.judging.scoring import Score, formula, results
 from bot.settings.contest import Contest
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
-from bot.storage.types import UTCDateTime
+from bot.storage.types import INT_MAX, UTCDateTime
 from bot.submissions.book import EntryBook
 from bot.submissions.states import EntryStatus
 
@@ -254,7 +254,7 @@ class ResultsBook:
     async def version(self, number: int | None) -> Published | None:
         """Version `number` (None: the latest). A published version never changes, so once
         read it is kept: the results page does not parse 10,000 rows on every request."""
-        if number is not None and not 0 < number < 2**31:
+        if number is not None and not 0 < number <= INT_MAX:
             return None
         async with self._sessions() as session:
             if number is None:

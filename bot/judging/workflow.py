@@ -39,11 +39,10 @@ from bot.refusal import NotFound, Refusal
 from bot.settings.contest import Contest
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
+from bot.storage.types import INT_MAX
 from bot.submissions.book import EntryBook, EntryView
 from bot.submissions.states import EntryStatus
 from bot.units.directory import UnitDirectory
-
-RECEIPT_MAX = 2**31 - 1
 
 
 class JudgingError(Refusal):
@@ -155,7 +154,7 @@ async def drop_judge(
     theirs = [a for a in active if a.judge_id == judge]
     if not theirs:
         raise NotFound("这位评委目前没有分到作品。")
-    done = await _complete_sets(sessions, contest)
+    done = await _complete_sets(sessions, contest, judge)
     open_receipts = {a.receipt for a in theirs if (a.receipt, judge) not in done}
     judges_of: dict[int, tuple[int, ...]] = defaultdict(tuple)
     for a in active:
@@ -186,10 +185,15 @@ async def drop_judge(
     return len(moved), len(moves) - len(moved)
 
 
-async def _complete_sets(sessions: Sessions, contest: Contest) -> set[tuple[int, int]]:
-    """(entry, judge) pairs where the judge scored every judged criterion."""
+async def _complete_sets(
+    sessions: Sessions, contest: Contest, judge: int | None = None
+) -> set[tuple[int, int]]:
+    """(entry, judge) pairs where the judge scored every judged criterion (one judge's only,
+    when `judge` is given: a judge's page does not read everyone's scores)."""
     wanted = {c.id for c in contest.judging.judged}
     query = select(col(JudgeScore.receipt), col(JudgeScore.judge_id), col(JudgeScore.criterion))
+    if judge is not None:
+        query = query.where(col(JudgeScore.judge_id) == judge)
     async with sessions() as session:
         rows = (await session.exec(query)).all()
     seen: dict[tuple[int, int], set[str]] = defaultdict(set)
@@ -227,7 +231,7 @@ class JudgingDesk:
         )
         async with self._sessions() as session:
             assigned = tuple((await session.exec(query)).all())
-        complete = await _complete_sets(self._sessions, self._contest)
+        complete = await _complete_sets(self._sessions, self._contest, judge)
         return Queue(assigned, frozenset(r for r in assigned if (r, judge) in complete))
 
     async def mine(self, judge: int, receipt: int) -> dict[str, tuple[int, str | None]]:
@@ -250,7 +254,7 @@ class JudgingDesk:
     ) -> None:
         """Store this judge's scores for `receipt`, one per judged criterion (all required)."""
         require_aware(now)
-        if not 0 < receipt <= RECEIPT_MAX or receipt not in (await self.queue(judge)).assigned:
+        if not 0 < receipt <= INT_MAX or receipt not in (await self.queue(judge)).assigned:
             raise NotFound(f"#{receipt} 没有分给您评审。")
         scores: dict[str, int] = {}
         for criterion in self._contest.judging.judged:

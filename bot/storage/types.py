@@ -18,6 +18,10 @@ from sqlmodel import SQLModel
 
 # Deterministic constraint names: SQLite's batch migrations and PostgreSQL's ALTERs must be
 # able to name a constraint to drop or change it later.
+# The largest value an INTEGER column holds (PostgreSQL refuses more, past int64 the driver
+# overflows): receipts and other ids a person may type are checked against it first.
+INT_MAX = 2**31 - 1
+
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -325,11 +325,11 @@ def _write_workbook(
     sheet = book.create_sheet(PROGRESS_SHEET)
     _start(sheet, PROGRESS_COLUMNS, len(progress))
     for p in progress:
-        sheet.append(_cells(sheet, progress_values(p, contest), percent_column=6))
+        sheet.append(sheet_cells(sheet, progress_values(p, contest), percent_column=6))
     sheet = book.create_sheet(ENTRIES_SHEET)
     _start(sheet, ENTRY_COLUMNS, len(rows))
     for row in rows:
-        sheet.append(_cells(sheet, row, link_column=3, datetime_column=10))
+        sheet.append(sheet_cells(sheet, row, link_column=3, datetime_column=10))
     book.save(path)
 
 
@@ -353,7 +353,7 @@ def _start(
     sheet.append(header)
 
 
-def _cells(
+def sheet_cells(
     sheet: Any,
     values: Sequence[Any],
     *,
@@ -361,6 +361,8 @@ def _cells(
     datetime_column: int | None = None,
     percent_column: int | None = None,
 ) -> list[Any]:
+    """One row's cells, safe to open: illegal characters dropped, text that starts like a
+    formula stored as text (not shown with a quote mark), links and dates formatted."""
     cells: list[Any] = []
     for index, value in enumerate(values):
         if isinstance(value, str):

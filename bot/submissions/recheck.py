@@ -37,7 +37,7 @@ from bot.clock import require_aware
 from bot.refusal import NotFound, Refusal
 from bot.storage.changelog import ChangeLog
 from bot.storage.db import Sessions, write_transaction
-from bot.storage.types import UTCDateTime
+from bot.storage.types import INT_MAX, UTCDateTime
 from bot.submissions.book import AlreadyWithdrawn, EntryBook, EntryView
 from bot.submissions.states import EntryStatus, VerifyStatus
 from bot.submissions.verify.assess import PageFacts
@@ -45,7 +45,6 @@ from bot.submissions.verify.fetch import Verifier
 from bot.submissions.verify.run import snapshot_of
 
 BATCH = 50
-RECEIPT_MAX = 2**31 - 1
 DETAIL_MAX = 200
 # A run that has not finished after this long was cut short (the bot stopped): another may start.
 STALE_RUN = timedelta(hours=1)
@@ -328,7 +327,7 @@ class RecheckBook:
         """Keep or withdraw an entry the latest run flagged; withdrawing goes through the book
         (logged like any withdrawal). Deciding again replaces the decision."""
         require_aware(now)
-        if not 0 < receipt <= RECEIPT_MAX:  # the column is 32-bit: no such entry
+        if not 0 < receipt <= INT_MAX:  # the column is 32-bit: no such entry
             raise NothingToDecide(receipt)
         latest = await self.latest_run()
         if latest is None:

@@ -12,10 +12,9 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.judging.outputs import announcement, result_files
+from bot.judging.outputs import result_files
 from bot.judging.results import ResultsBook, ResultSet, compute
-from bot.messages.parts import Target, Text
-from bot.runtime import Runtime
+from bot.runtime import Runtime, announce_results
 from bot.units.roles import Need
 from plugins.router import OneBotTransport, Request, command_group
 
@@ -83,11 +82,7 @@ async def _publish(request: Request) -> None:
     published = await ResultsBook(runtime.sessions).publish(
         result, actor=request.identity.user_id, now=runtime.clock(), note=note
     )
-    link = f"{runtime.deployment.dashboard_url}/dashboard/results"
-    text = announcement(published, runtime.contest, link)
-    transport = OneBotTransport(request.bot)
-    for group in sorted(runtime.contest.groups):
-        await runtime.outbox.send(transport, Target.group(group), [Text(text)])
+    await announce_results(runtime, OneBotTransport(request.bot), published)
     await request.reply(PUBLISHED.format(version=published.version))
 
 

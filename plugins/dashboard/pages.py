@@ -7,7 +7,7 @@ forbids it anyway.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.dashboard.charts import day_columns, unit_bars
+from bot.dashboard.params import plain_int
 from bot.dashboard.views import SORTS, STATUS_FILTERS, UNIT_STATUS_TEXT
 from bot.submissions.display import entry_label
 from bot.submissions.export import FLAG_TEXT, VERIFY_TEXT
@@ -50,6 +51,14 @@ DONE = {
     "scored": "已保存对 #{r} 的评分。",
     "learned": "已把问题归入常见问题条目。",
 }
+
+
+def paged(rows: Sequence[Any], raw: str, per_page: int = 50) -> tuple[Sequence[Any], int, int]:
+    """One page of `rows` for the page number typed in an address (anything odd: the nearest
+    real page); the rows, that page's number and how many pages there are."""
+    pages = max(1, -(-len(rows) // per_page))
+    number = min(max(plain_int(raw) or 1, 1), pages)
+    return rows[(number - 1) * per_page : number * per_page], number, pages
 
 
 def make_pages() -> Environment:

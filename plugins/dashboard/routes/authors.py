@@ -12,7 +12,7 @@ from bot.dashboard.params import plain_int, receipt_of
 from bot.judging.authors import alike, authors, merge
 from bot.refusal import NotFound
 from plugins.dashboard.deps import Forbidden, OrganizerChange, PageDep
-from plugins.dashboard.pages import MSG_JUDGE_READ_ONLY, PREFIX, redirect
+from plugins.dashboard.pages import MSG_JUDGE_READ_ONLY, PREFIX, paged, redirect
 
 router = APIRouter()
 PER_PAGE = 50
@@ -28,8 +28,7 @@ async def authors_page(request: Request, page: PageDep) -> Response:
     if not page.viewer.organizer:
         raise Forbidden(MSG_JUDGE_READ_ONLY, page.viewer)
     found, unsigned = authors(await page.d.runtime.entries.all_entries())
-    pages = max(1, -(-len(found) // PER_PAGE))
-    number = min(max(plain_int(request.query_params.get("page", "1")) or 1, 1), pages)
+    shown, number, pages = paged(found, request.query_params.get("page", "1"), PER_PAGE)
     query = request.query_params
     done = DONE.get(query.get("done", ""))
     name = query.get("name", "")[:20]
@@ -41,7 +40,7 @@ async def authors_page(request: Request, page: PageDep) -> Response:
         alike=alike(found),
         unsigned=unsigned[:200],
         unsigned_total=len(unsigned),
-        shown=found[(number - 1) * PER_PAGE : number * PER_PAGE],
+        shown=shown,
         total=len(found),
         number=number,
         pages=pages,

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.dashboard.params import plain_int, receipt_of
+from bot.dashboard.params import receipt_of
 from bot.judging.metrics import (
     METRIC_LABELS,
     METRICS,
@@ -21,7 +21,7 @@ from bot.judging.metrics import (
 )
 from bot.submissions.book import EntryNotFound
 from plugins.dashboard.deps import OrganizerChange, PageDep
-from plugins.dashboard.pages import PREFIX, redirect
+from plugins.dashboard.pages import PREFIX, paged, redirect
 
 router = APIRouter()
 PER_PAGE = 50
@@ -34,14 +34,13 @@ async def metrics(request: Request, page: PageDep) -> Response:
     latest = await MetricBook(runtime.sessions).latest()
     entries = {e.receipt: e for e in await runtime.entries.all_entries()}
     rows = [(entries[r], figures) for r, figures in sorted(latest.items()) if r in entries]
-    pages = max(1, -(-len(rows) // PER_PAGE))
-    number = min(max(plain_int(request.query_params.get("page", "1")) or 1, 1), pages)
+    shown, number, pages = paged(rows, request.query_params.get("page", "1"), PER_PAGE)
     done = DONE.get(request.query_params.get("done", ""))
     receipt = request.query_params.get("r", "")
     return page.render(
         "metrics.html",
         page="metrics",
-        rows=rows[(number - 1) * PER_PAGE : number * PER_PAGE],
+        rows=shown,
         total=len(rows),
         number=number,
         pages=pages,

@@ -8,13 +8,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from bot.dashboard.params import plain_int
-from bot.judging.outputs import announcement, certificates, result_files
+from bot.judging.outputs import certificates, result_files
 from bot.judging.results import Published, ResultsBook, compute
-from bot.messages.parts import Target, Text
 from bot.refusal import NotFound, Refusal
-from bot.runtime import Runtime
+from bot.runtime import Runtime, announce_results
 from plugins.dashboard.deps import Forbidden, OrganizerChange, PageDep
-from plugins.dashboard.pages import MSG_JUDGE_READ_ONLY, PREFIX, SECURITY_HEADERS, redirect
+from plugins.dashboard.pages import (
+    MSG_JUDGE_READ_ONLY,
+    PREFIX,
+    SECURITY_HEADERS,
+    paged,
+    redirect,
+)
 from plugins.router import OneBotTransport
 
 router = APIRouter()
@@ -60,8 +65,7 @@ async def results(request: Request, page: PageDep) -> Response:
     tab = request.query_params.get("tab", "people")
     tab = tab if tab in TABS else "people"
     rows = {"people": shown.people, "units": shown.units, "entries": shown.entries}[tab]
-    pages = max(1, -(-len(rows) // PER_PAGE))
-    number = min(max(plain_int(request.query_params.get("page", "1")) or 1, 1), pages)
+    page_rows, number, pages = paged(rows, request.query_params.get("page", "1"), PER_PAGE)
     return page.render(
         "results.html",
         page="results",
@@ -71,8 +75,7 @@ async def results(request: Request, page: PageDep) -> Response:
         versions=await book.versions(),
         tab=tab,
         tabs=TABS,
-        rows=rows[(number - 1) * PER_PAGE : number * PER_PAGE],
-        offset=(number - 1) * PER_PAGE,
+        rows=page_rows,
         number=number,
         pages=pages,
         done=DONE.get(request.query_params.get("done", "")),
@@ -99,10 +102,7 @@ async def _announce(runtime: Runtime, published: Published) -> bool:
     if not bots:
         return False
     transport = OneBotTransport(next(iter(bots.values())))  # type: ignore[arg-type]
-    link = f"{runtime.deployment.dashboard_url}/dashboard/results"
-    text = announcement(published, runtime.contest, link)
-    for group in sorted(runtime.contest.groups):
-        await runtime.outbox.send(transport, Target.group(group), [Text(text)])
+    await announce_results(runtime, transport, published)
     return True
 
 
