@@ -16,17 +16,19 @@ from typing import Any
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.accounts.registry import BotRegistry
+from bot.accounts.relay import Relay
 from bot.clock import utc_now
 from bot.faq.service import FaqService
 from bot.judging.outputs import announcement
 from bot.judging.results import Published
-from bot.messages.outbox import Outbox, Transport
+from bot.messages.outbox import Outbox
 from bot.messages.parts import Target, Text
-from bot.reminders.runner import ReminderRunner
+from bot.reminders.runner import ReminderRunner, Sender
 from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, redact_url
-from bot.storage.coherence import ChangeWatcher
+from bot.storage.coherence import ChangeWatcher, Reload
 from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import EntryBook, EntryView, Progress
 from bot.submissions.export import Exporter, ExportFiles
@@ -63,6 +65,11 @@ class Runtime:
     exporter: Exporter | None = None
     # People's names as the groups show them (filled by open_runtime; empty in tiny tests).
     people: People = field(default_factory=People)
+    # The QQ accounts serving the contest, in this process and others (filled by open_runtime).
+    bots: BotRegistry | None = None
+    relay: Relay | None = None
+    # Notices other processes' changes (started by `start`).
+    watcher: ChangeWatcher | None = None
 
     # Work started in the background (verification after a receipt, at start-up): kept here so
     # it is not garbage-collected mid-way and is cancelled at shutdown.
@@ -138,6 +145,9 @@ async def open_runtime(
     runtime.reminders = ReminderRunner(contest, sessions, units, runtime.entries, notify=notify)
     runtime.people = People(sessions, known={j.qq: j.name for j in contest.panel if j.name})
     await runtime.people.load()
+    runtime.bots = BotRegistry(sessions)
+    await runtime.bots.load()
+    runtime.relay = Relay(sessions, runtime.bots.owner)
     runtime.spawn(_recheck_link_shapes(runtime))
     install(runtime)
     return runtime
@@ -170,12 +180,17 @@ async def export_now(runtime: Runtime) -> ExportFiles:
     )
 
 
-async def announce_results(runtime: Runtime, transport: Transport, published: Published) -> None:
-    """A published version's announcement in every served group (/评奖 发布, the dashboard)."""
+async def announce_results(runtime: Runtime, send: Sender, published: Published) -> int:
+    """A published version's announcement in every served group (/评奖 发布, the dashboard),
+    each through an account in that group (`send`: the chat layer's `deliver`); how many groups
+    it went (or was handed over) to."""
     link = f"{runtime.deployment.dashboard_url}/dashboard/results"
     text = announcement(published, runtime.contest, link)
+    delivered = 0
     for group in sorted(runtime.contest.groups):
-        await runtime.outbox.send(transport, Target.group(group), [Text(text)])
+        delivery = await send(Target.group(group), [Text(text)])
+        delivered += delivery.ok
+    return delivered
 
 
 async def recheck_now(runtime: Runtime, actor: int | None) -> RunView:
@@ -215,13 +230,14 @@ async def start(
 ) -> Runtime:
     """Open the runtime and begin its start-up work (verifying entries an earlier run left)."""
     runtime = await open_runtime(deployment, contest, clock=clock)
-    watcher = ChangeWatcher(
-        runtime.sessions,
-        {"units": runtime.units.reload, "people": runtime.people.load}
-        | ({"faq": runtime.faq.refresh} if runtime.faq is not None else {}),
-        engine=runtime.engine,
-    )
+    reloads: dict[str, Reload] = {"units": runtime.units.reload, "people": runtime.people.load}
+    if runtime.faq is not None:
+        reloads["faq"] = runtime.faq.refresh
+    if runtime.bots is not None:
+        reloads["bots"] = runtime.bots.load
+    watcher = ChangeWatcher(runtime.sessions, reloads, engine=runtime.engine)
     await watcher.prime()
+    runtime.watcher = watcher
     runtime.spawn(watcher.run())
     if runtime.verifier is not None:
         runtime.spawn(verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock))

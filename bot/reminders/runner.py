@@ -135,6 +135,10 @@ async def _no_sender(target: Target, parts: Sequence[Part]) -> Delivery:
     return Delivery(target, ok=False, failed=SendFailed(None, NO_SENDER))
 
 
+def _anyone(target: str) -> bool:
+    return True
+
+
 async def _no_history(target: Target, error: SendFailed) -> Verdict | None:
     return None
 
@@ -162,6 +166,9 @@ class ReminderRunner:
         self.notify = tuple(notify)
         self.sender: Sender = sender or _no_sender
         self.confirm: Confirm = confirm or _no_history
+        # Whether this process should take on a target (several processes, several accounts:
+        # only one with an account in the group claims its reminders; see bot.accounts).
+        self.deliverable: Callable[[str], bool] = _anyone
         # Identifies this process's claims in the database (for the logs and the lease).
         self.owner = owner or uuid.uuid4().hex[:12]
         self.slots: list[Slot] = plan(contest, self.policy)
@@ -178,7 +185,9 @@ class ReminderRunner:
         return slot.key
 
     def _group_targets(self) -> list[str]:
-        return [group_target(g) for g in sorted(self.contest.groups)]
+        """The served groups' targets this process takes on."""
+        targets = [group_target(g) for g in sorted(self.contest.groups)]
+        return [t for t in targets if self.deliverable(t)]
 
     async def start(self, now: datetime) -> datetime | None:
         """Re-plan from the contest, then send what is due (catch-up); the next wake time."""
@@ -211,6 +220,8 @@ class ReminderRunner:
                 if at is not None:
                     wake.append(at)
             for row in await self.store.due_retries(now):
+                if not self.deliverable(row.target):
+                    continue  # a process with an account in that group retries it
                 if paused:
                     await self.store.finish(row.id, now, "skipped", reason="paused")
                     logger.info("提醒 {} → {}：自动提醒已暂停，不再重试", row.key, row.target)
@@ -222,9 +233,13 @@ class ReminderRunner:
                 upcoming = next_due(self.slots, now, done)
                 if upcoming is not None:
                     wake.append(upcoming.due)
-            retry_at = await self.store.next_retry_at()
-            if retry_at is not None:
-                wake.append(max(retry_at, now))
+            retries = [
+                r.next_try_at
+                for r in await self.store.pending()
+                if r.next_try_at is not None and self.deliverable(r.target)
+            ]
+            if retries:
+                wake.append(max(min(retries), now))
             return min(wake, default=None)
 
     def _done(self, db_keys: set[str]) -> set[str]:

@@ -8,7 +8,9 @@ together with a log row in the same transaction — `change_log` (actions `unit.
 `ChangeWatcher` reads them:
 
 - on SQLite and PostgreSQL alike, it polls every `interval` seconds: the `change_log` rows
-  after the last one seen (a primary-key range, cheap however long the log), `max(id)` of
+  after the last one seen (a primary-key range, cheap however long the log; also written when a
+  bot account connects, disconnects, joins, leaves or is muted — "bot.*" — and when a message
+  is handed over to another process — "relay.new"), `max(id)` of
   `faq_change`, `max(updated_at)` and `count(*)` of `person`;
 - on PostgreSQL it also LISTENs on the `bot_changes` channel, which triggers on those tables
   NOTIFY (revision 0015): a change wakes the watcher at once, and the poll stays the source of
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +51,12 @@ class _Marks:
 
 @dataclass
 class ChangeWatcher:
-    """Reloads `reloads["units" | "faq" | "people"]` when another process changed them."""
+    """Reloads `reloads[topic]` when another process changed it: "units", "faq", "people",
+    "bots" (the accounts' registry) and "relay" (messages handed over for sending)."""
 
     sessions: Sessions
-    reloads: Mapping[str, Reload]
+    # Mutable: the chat layer adds "relay" once it can send.
+    reloads: dict[str, Reload]
     interval: float = 0.5
     engine: AsyncEngine | None = None  # PostgreSQL: LISTEN for a prompt wake-up
     _marks: _Marks = field(default_factory=_Marks)
@@ -80,8 +84,13 @@ class ChangeWatcher:
                 ).all()
                 if rows:
                     self._marks.change_log = rows[-1][0]
-                    if any(action in UNIT_ACTIONS for _id, action in rows):
+                    actions = {action for _id, action in rows}
+                    if actions & UNIT_ACTIONS:
                         changed.add("units")
+                    if any(a.startswith("bot.") for a in actions):
+                        changed.add("bots")
+                    if "relay.new" in actions:
+                        changed.add("relay")
             faq = (await connection.execute(sa.text("SELECT max(id) FROM faq_change"))).scalar()
             faq = faq or 0
             if self._marks.faq is not None and faq != self._marks.faq:

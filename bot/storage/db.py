@@ -52,6 +52,10 @@ OWN_TABLES = frozenset(
         "judge_score",
         "judging_assignment",
         "judging_round",
+        "bot_account",
+        "bot_group",
+        "event_claim",
+        "relay_message",
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -4,6 +4,7 @@ A feature that adds a table adds its module here; the migrations' environment an
 tests import this module, so none of them can miss a table.
 """
 
+import bot.accounts.models
 import bot.dashboard.store
 import bot.faq.store
 import bot.judging.metrics

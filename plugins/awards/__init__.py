@@ -4,6 +4,7 @@ the award lists and certificates as files (bot/judging/results.py, outputs.py)."
 from __future__ import annotations
 
 import base64
+from functools import partial
 
 from nonebot import require
 from nonebot.adapters.onebot.v11 import ActionFailed, NetworkError
@@ -16,7 +17,7 @@ from bot.judging.outputs import result_files
 from bot.judging.results import ResultsBook, ResultSet, compute
 from bot.runtime import Runtime, announce_results
 from bot.units.roles import Need
-from plugins.router import OneBotTransport, Request, command_group
+from plugins.router import Request, command_group, deliver
 
 __plugin_meta__ = PluginMetadata(
     name="评奖",
@@ -82,7 +83,7 @@ async def _publish(request: Request) -> None:
     published = await ResultsBook(runtime.sessions).publish(
         result, actor=request.identity.user_id, now=runtime.clock(), note=note
     )
-    await announce_results(runtime, OneBotTransport(request.bot), published)
+    await announce_results(runtime, partial(deliver, runtime), published)
     await request.reply(PUBLISHED.format(version=published.version))
 
 

@@ -19,6 +19,7 @@ from bot.runtime import Runtime
 from plugins.dashboard.deps import states
 from plugins.dashboard.pages import COOKIE, make_pages
 from plugins.dashboard.routes import (
+    accounts,
     api,
     authors,
     downloads,
@@ -68,6 +69,7 @@ def build_router(runtime: Callable[[], Runtime]) -> APIRouter:
         faq,
         downloads,
         sessions,
+        accounts,
         recheck,
         metrics,
         results,

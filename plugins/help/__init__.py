@@ -12,7 +12,7 @@ from bot.messages.commands import split_args
 from bot.messages.parts import Mention, Target, Text
 from bot.runtime import Runtime
 from bot.units.roles import Identity, Need
-from plugins.router import OneBotTransport, Request, command, commands_for, notice
+from plugins.router import OneBotTransport, Request, command, commands_for, notice, once
 from plugins.router.table import command_group_of, command_named
 
 __plugin_meta__ = PluginMetadata(
@@ -85,6 +85,10 @@ async def _welcome(bot: Bot, event: NoticeEvent, runtime: Runtime) -> None:
         return
     if event.user_id == event.self_id:
         return
+    if runtime.bots is not None and runtime.bots.account(event.user_id) is not None:
+        return  # another of the contest's own accounts joined
+    if not await once(bot, event, runtime):
+        return  # another account in the group welcomes them
     await runtime.outbox.send(
         OneBotTransport(bot),
         Target.group(event.group_id),

@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import nonebot
 from loguru import logger
 from nonebot import get_driver, require
 from nonebot.adapters.onebot.v11 import Bot
@@ -27,10 +26,18 @@ from nonebot_plugin_apscheduler import scheduler
 from bot.messages.history import Verdict
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
-from bot.reminders.runner import NO_SENDER, ReminderRunner
+from bot.reminders.runner import ReminderRunner
 from bot.runtime import current, is_open
 from bot.units.roles import Need
-from plugins.router import OneBotTransport, Request, command_group
+from plugins.router import (
+    OneBotTransport,
+    Request,
+    bot_for_group,
+    command_group,
+    deliver,
+    private_bot,
+    target_deliverable,
+)
 
 __plugin_meta__ = PluginMetadata(
     name="进度提醒",
@@ -69,27 +76,24 @@ _last_manual: dict[int, float] = {}
 # --- sending and the clock ------------------------------------------------------------------
 
 
-def _connected_bot() -> Bot | None:
-    for bot in nonebot.get_bots().values():
-        if isinstance(bot, Bot):
-            return bot
-    return None
-
-
 async def send(target: Target, parts: Sequence[Part]) -> Delivery:
-    """The runner's sender: through the outbox and the connected OneBot bot, if any."""
-    bot = _connected_bot()
-    if bot is None:
-        return Delivery(target, ok=False, failed=SendFailed(None, NO_SENDER))
-    return await current().outbox.send(OneBotTransport(bot), target, parts)
+    """The runner's sender: through the outbox and a connected account that can reach the
+    target (for a group, one in it: see bot.accounts.registry)."""
+    return await deliver(current(), target, parts, relay=False)
 
 
 async def confirm(target: Target, error: SendFailed) -> Verdict | None:
     """The runner's history lookup for a send that was never answered."""
-    bot = _connected_bot()
+    runtime = current()
+    bot = bot_for_group(runtime, target.id) if target.kind == "group" else private_bot(runtime)
     if bot is None:
         return None
     return await OneBotTransport(bot).confirm(target, error)
+
+
+def _deliverable(target: str) -> bool:
+    """Targets this process should claim (see plugins.router.senders.target_deliverable)."""
+    return target_deliverable(current(), target)
 
 
 def _runner() -> ReminderRunner | None:
@@ -107,6 +111,7 @@ async def wake() -> datetime | None:
         return None
     runner.sender = send
     runner.confirm = confirm
+    runner.deliverable = _deliverable
     now = current().clock()
     try:
         upcoming = await (runner.tick(now) if runner.started else runner.start(now))
@@ -226,17 +231,24 @@ async def _now(request: Request) -> None:
         await request.reply(TOO_SOON.format(seconds=int(MANUAL_COOLDOWN - (clock - last)) + 1))
         return
     _last_manual.update(dict.fromkeys(groups, clock))
-    transport = OneBotTransport(request.bot)
+
+    def transport_for(target: Target) -> OneBotTransport:
+        # An account in the group (the one asked, if it is there), else the one asked.
+        group_bot = bot_for_group(request.runtime, target.id) if target.kind == "group" else None
+        return OneBotTransport(group_bot or request.bot)
 
     async def through_this_bot(target: Target, parts: Sequence[Part]) -> Delivery:
-        return await request.runtime.outbox.send(transport, target, parts)
+        return await request.runtime.outbox.send(transport_for(target), target, parts)
+
+    async def confirm_sent(target: Target, error: SendFailed) -> Verdict | None:
+        return await transport_for(target).confirm(target, error)
 
     result = await runner.send_now(
         request.runtime.clock(),
         request.identity.user_id,
         groups,
         sender=through_this_bot,
-        confirm=transport.confirm,
+        confirm=confirm_sent,
     )
     if result.failed or result.unconfirmed:
         lines = [SEND_FAILED.format(group=g, error=e or "未知原因") for g, e in result.failed]

@@ -36,6 +36,15 @@ from bot.refusal import Refusal
 from bot.runtime import Runtime, current, install, is_open, start_from_files
 from bot.units.roles import Identity, identify
 from plugins.router.request import OneBotTransport, Request, latest_message
+from plugins.router.senders import (
+    bot_for_group,
+    deliver,
+    deliver_relayed,
+    deliverable,
+    once,
+    private_bot,
+    target_deliverable,
+)
 from plugins.router.table import (
     Command,
     CommandGroup,
@@ -62,11 +71,18 @@ __all__ = [
     "OneBotTransport",
     "Request",
     "Wants",
+    "bot_for_group",
     "command",
     "command_group",
     "commands_for",
+    "deliver",
+    "deliver_relayed",
+    "deliverable",
     "listen",
     "notice",
+    "once",
+    "private_bot",
+    "target_deliverable",
 ]
 
 __plugin_meta__ = PluginMetadata(
@@ -249,6 +265,8 @@ async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
             await handler(bot, event, runtime)
         return
     assert isinstance(event, MessageEvent)
+    if isinstance(event, GroupMessageEvent) and not await once(bot, event, runtime):
+        return  # another of the contest's accounts in this group took it on
     identity = await identify_sender(bot, event, runtime)
     if not isinstance(event, GroupMessageEvent) and not identity.privileged:
         return  # private chat is for organizers, judges and secretaries only

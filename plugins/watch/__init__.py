@@ -18,7 +18,7 @@ require("plugins.router")
 
 from bot.messages.parts import Target
 from bot.runtime import Runtime, current
-from plugins.router import OneBotTransport, notice
+from plugins.router import OneBotTransport, notice, once
 
 __plugin_meta__ = PluginMetadata(
     name="运行提醒",
@@ -31,6 +31,7 @@ MUTED_ALL = "【大赛助手】群 {group} 开启了全员禁言，期间我无�
 UNMUTED = "【大赛助手】我在群 {group} 的禁言已解除。"
 UNMUTED_ALL = "【大赛助手】群 {group} 已关闭全员禁言。"
 REMOVED = "【大赛助手】我已被移出群 {group}，该群的答疑与提醒已停止。"
+STANDBY = "群里的备用账号「{name}」会继续答疑和提醒。"
 RECONNECTED = "【大赛助手】已重新连接，中断约 {minutes} 分钟。中断期间的群消息可能未被处理。"
 
 
@@ -59,16 +60,31 @@ async def _ban(bot: Bot, event: NoticeEvent, runtime: Runtime) -> None:
     whole_group = event.user_id == 0
     if event.user_id != event.self_id and not whole_group:
         return
+    if whole_group and not await once(bot, event, runtime):
+        return  # another account in the group tells them
     if event.sub_type == "ban":
         text = (
             MUTED_ALL.format(group=event.group_id)
             if whole_group
             else MUTED.format(group=event.group_id, duration=_duration(event.duration))
         )
+        text += _standby(bot, event.group_id, runtime) if not whole_group else ""
     else:
         template = UNMUTED_ALL if whole_group else UNMUTED
         text = template.format(group=event.group_id)
     await tell_organizers(bot, runtime, text)
+
+
+def _standby(bot: Bot, group_id: int, runtime: Runtime) -> str:
+    """A line naming the standby account when another of the contest's can speak there."""
+    if runtime.bots is None:
+        return ""
+    me = int(bot.self_id)
+    for self_id in runtime.bots.candidates(group_id, runtime.clock()):
+        account = runtime.bots.account(self_id)
+        if self_id != me and account is not None:
+            return STANDBY.format(name=account.nickname or "另一账号")
+    return ""
 
 
 @notice("group_decrease")

@@ -30,6 +30,7 @@ import pytest
 
 from bot.demo.config import merged, to_toml
 from bot.demo.onebot import FakeOneBot
+from tests.databases import postgres_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO_ROOT / "config" / "contest.toml"
@@ -381,3 +382,13 @@ async def onebot() -> AsyncIterator[FakeOneBot]:
     ob = FakeOneBot(SELF_ID, TOKEN)
     yield ob
     await ob.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def shared(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """One database for several bot processes: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+        return
+    async with postgres_database() as url:
+        yield url

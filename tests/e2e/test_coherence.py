@@ -7,27 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.demo.onebot import FakeOneBot
-from tests.databases import postgres_database
 
 from .conftest import GROUP_ID, ORGANIZER_ID, TOKEN, AppStarter, ContestWriter
 
 VISIBLE_WITHIN = 2.0
 NEW_SECRETARY = 30_001
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def shared(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-        return
-    async with postgres_database() as url:
-        yield url
 
 
 async def _answer(onebot: FakeOneBot, user: int, text: str, card: str = "") -> str:

@@ -207,6 +207,7 @@ ORGANIZER_ROUTES = (
     Route("POST", "/dashboard/faq/learn", ("unanswered", "entry")),
     Route("GET", "/dashboard/sessions", ("u", "n")),
     Route("POST", "/dashboard/sessions/{}/end"),
+    Route("GET", "/dashboard/accounts"),
     Route("GET", "/dashboard/recheck", ("done", "r")),
     Route("POST", "/dashboard/recheck/{}/keep"),
     Route("POST", "/dashboard/recheck/{}/withdraw"),

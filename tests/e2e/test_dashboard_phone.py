@@ -34,6 +34,7 @@ PAGES = (
     "/recheck",
     "/results",
     "/authors",
+    "/accounts",
 )
 DOCS = REPO_ROOT / "docs"
 

@@ -3,7 +3,8 @@ lists and certificates to download, and a print view of the certificates for A4 
 
 from __future__ import annotations
 
-import nonebot
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
@@ -20,7 +21,7 @@ from plugins.dashboard.pages import (
     paged,
     redirect,
 )
-from plugins.router import OneBotTransport
+from plugins.router import deliver
 
 router = APIRouter()
 PER_PAGE = 50
@@ -97,13 +98,9 @@ async def publish(change: OrganizerChange) -> Response:
 
 
 async def _announce(runtime: Runtime, published: Published) -> bool:
-    """The announcement in every served group, through a connected bot; False if none is."""
-    bots = nonebot.get_bots()
-    if not bots:
-        return False
-    transport = OneBotTransport(next(iter(bots.values())))  # type: ignore[arg-type]
-    await announce_results(runtime, transport, published)
-    return True
+    """The announcement in every served group, each through an account in it (from this
+    process or handed over to another); False if it reached none."""
+    return await announce_results(runtime, partial(deliver, runtime), published) > 0
 
 
 async def _published(request: Request, page: PageDep) -> Published:

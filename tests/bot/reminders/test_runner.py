@@ -751,3 +751,47 @@ async def test_next_retry_time_comes_back_timezone_aware(
     assert retry_at == DUE_3D + timedelta(seconds=5)
     assert retry_at is not None
     assert retry_at.utcoffset() == timedelta(0)
+
+
+# --- several processes, several accounts ------------------------------------------------------
+
+
+async def test_a_process_without_an_account_in_a_group_leaves_its_reminder_to_one_with(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    contest = runner_contest(groups=frozenset({GROUP, OTHER_GROUP}))
+    here, there = FakeSender(), FakeSender()
+    # This process's account is in GROUP only; the other process's in both.
+    mine = await runner_for(contest, here)
+    mine.deliverable = lambda target: target != group_target(OTHER_GROUP)
+    theirs = await runner_for(contest, there)
+
+    wake = await mine.start(DUE_3D)
+
+    assert [s.target for s in here.sent] == [Target.group(GROUP)]
+    assert await _group_records(sessions, OTHER_GROUP) == []
+    assert wake == DUE_1D  # not woken again and again for the group it leaves alone
+    await theirs.start(DUE_3D + timedelta(seconds=1))
+    assert [s.target for s in there.sent] == [Target.group(OTHER_GROUP)]
+    [record] = await _group_records(sessions, OTHER_GROUP)
+    assert record.attempts == 1
+
+
+async def test_a_failed_reminder_is_retried_by_a_process_that_can_deliver_it(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    broken = FakeSender(failing=SendFailed(None, "no connection"))
+    first = await runner_for(sender=broken)
+    await first.start(DUE_3D)  # the account disconnected mid-send: failed, to retry
+    first.deliverable = lambda target: False  # and its process has no account any more
+    working = FakeSender()
+    second = await runner_for(sender=working)
+    second.started = True
+
+    retry_at = DUE_3D + timedelta(seconds=5)
+    assert await first.tick(retry_at) is None  # leaves it, without spinning on it
+    assert working.sent == []
+    await second.tick(retry_at)
+
+    assert [s.target for s in working.sent] == [Target.group(GROUP)]
+    assert _statuses(await _group_records(sessions)) == {"offset:3d": ("sent", None)}

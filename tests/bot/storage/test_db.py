@@ -216,6 +216,25 @@ def _seed_0014(conn: Connection) -> None:
     )
 
 
+def _seed_0016(conn: Connection) -> None:
+    _seed_0014(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO bot_account (self_id, nickname, owner, connected, groups_known,"
+            " first_seen, connected_at, last_seen) VALUES (3000000001, '大赛助手', 'host:1:ab',"
+            " true, true, :t, :t, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO bot_group (self_id, group_id, muted_until, updated_at)"
+            " VALUES (3000000001, 123456789, NULL, :t)"
+        ),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -246,6 +265,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0012": _seed_0012,
     "0014": _seed_0014,
     "0015": _seed_0014,  # triggers only (PostgreSQL): the same data
+    "0016": _seed_0016,
 }
 
 
