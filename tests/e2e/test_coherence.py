@@ -10,9 +10,12 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import aiohttp
+
 from bot.demo.onebot import FakeOneBot
 
-from .conftest import GROUP_ID, ORGANIZER_ID, TOKEN, AppStarter, ContestWriter
+from .conftest import GROUP_ID, ORGANIZER_ID, TOKEN, AppProcess, AppStarter, ContestWriter
+from .test_dashboard import base, csrf_of, login_link, sign_in
 
 VISIBLE_WITHIN = 2.0
 NEW_SECRETARY = 30_001
@@ -95,3 +98,38 @@ async def test_a_change_through_one_bot_is_known_to_the_other(
         seconds = await _until(answered_by_b, 5.0)
         record_property("faq_visible_seconds", round(seconds, 3))
         assert seconds <= VISIBLE_WITHIN, seconds
+
+
+async def test_a_dashboard_sign_in_holds_on_every_process_and_signing_out_ends_it_everywhere(
+    start_app: AppStarter, contest_config: ContestWriter, shared: str
+) -> None:
+    env = {"DATABASE_URL": shared, "DASHBOARD_SECRET": "s" * 48}
+    config = contest_config()
+    first = await start_app(config=config, env=env)
+    second = await start_app(config=config, env=env)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        FakeOneBot(2_000_000_001, TOKEN) as bot_a,
+        aiohttp.ClientSession(cookie_jar=jar) as client,
+    ):
+        await bot_a.connect(first.ws_url)
+        async with await sign_in(client, await login_link(bot_a, ORGANIZER_ID)) as signed:
+            assert signed.status == 303
+        cookies = {c.key: c.value for c in jar}
+
+        async def page(app: AppProcess) -> int:
+            async with (
+                aiohttp.ClientSession() as other,
+                other.get(
+                    f"{base(app)}/dashboard/units", cookies=cookies, allow_redirects=False
+                ) as response,
+            ):
+                return response.status
+
+        assert await page(second) == 200  # signed in on A, recognised by B
+        csrf = await csrf_of(client, first)
+        async with client.post(
+            f"{base(first)}/dashboard/logout", data={"csrf": csrf}, allow_redirects=False
+        ):
+            pass
+        assert await page(second) != 200  # signed out on A: gone on B too

@@ -795,3 +795,18 @@ async def test_a_failed_reminder_is_retried_by_a_process_that_can_deliver_it(
 
     assert [s.target for s in working.sent] == [Target.group(GROUP)]
     assert _statuses(await _group_records(sessions)) == {"offset:3d": ("sent", None)}
+
+
+async def test_a_pause_through_one_process_stops_the_others_reminders(
+    runner_for: RunnerFactory, sessions: Sessions
+) -> None:
+    here, there = FakeSender(), FakeSender()
+    mine = await runner_for(sender=here)
+    theirs = await runner_for(sender=there)
+    await theirs.start(DUE_3D - timedelta(hours=1))
+
+    assert await mine.pause(ORGANIZER, DUE_3D - timedelta(minutes=5))
+    await theirs.tick(DUE_3D)
+
+    assert there.sent == []
+    assert _statuses(await _group_records(sessions)) == {"offset:3d": ("skipped", "paused")}
