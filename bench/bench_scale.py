@@ -176,7 +176,7 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
         account = FakeOneBot(self_id, TOKEN)
         for group in groups:
             account.groups[group] = f"大赛群{group}"
-        await account.connect(app.ws_url)
+        await account.connect(app.ws_url, timeout=60)
         accounts.append(account)
         await asyncio.sleep(1.5)  # connected in this order: A serves first, then B
     await _idle(apps)

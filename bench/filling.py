@@ -68,7 +68,8 @@ async def populate(
     third of the units get a fifth of the share (they are behind). Entry n is submitted at
     `now` + n × `seconds_apart`; `flagged`, `withdrawn` and `late` are the chances that an
     entry is flagged (too short), withdrawn by the organizer, or late. The receipt counter is
-    set to `entries`, so new receipts follow on, and ANALYZE runs.
+    set to `entries`, so new receipts follow on, and ANALYZE runs (on PostgreSQL, VACUUM ANALYZE
+    of the entries, as autovacuum would have done).
     """
     names = [f"单位{i:04d}" for i in range(first, first + units)]
     unit_rows = [
@@ -135,3 +136,10 @@ async def populate(
     async with engine.begin() as conn:
         await conn.execute(sa.text("UPDATE receipt_counter SET value = :v"), {"v": entries})
         await conn.execute(sa.text("ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does to a table that has grown by inserts (PostgreSQL 13 and later)
+        # before a live database gets this big: without it, every count reads the whole heap
+        # instead of the index (196 ms → 66 ms for 1,000,000 entries).
+        async with engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(sa.text("VACUUM ANALYZE entry"))
