@@ -76,8 +76,8 @@ class _JSONText(sa.TypeDecorator[str]):
         super().__init__()
         self.json_type = json_type
 
-    def bind_expression(self, bindvalue: Any) -> Any:
-        return sa.cast(bindvalue, self.json_type)
+    def bind_expression(self, bindparam: Any) -> Any:
+        return sa.cast(bindparam, self.json_type)
 
 
 async def transfer(
@@ -155,9 +155,9 @@ async def _identity(engine: AsyncEngine) -> tuple[str, ...]:
     """What tells two databases apart, whatever address reached them."""
     async with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            files = (await conn.exec_driver_sql("PRAGMA database_list")).all()
-            main = next((row[2] for row in files if row[1] == "main"), "")
-            return ("sqlite", main)  # SQLite's own absolute path of the file
+            attached = [list(row) for row in await conn.exec_driver_sql("PRAGMA database_list")]
+            # SQLite's own absolute path of the main file.
+            return ("sqlite", next((str(file) for _, name, file in attached if name == "main"), ""))
         url = engine.url
         try:
             row = (
