@@ -278,12 +278,7 @@ async def _copy(
             src = await src.execution_options(isolation_level="REPEATABLE READ")
         async with src.begin():  # SQLite (WAL): the snapshot starts with the first read
             read = await src.run_sync(_reflect, tables)
-            expected = {
-                name: (
-                    await src.execute(sa.select(sa.func.count()).select_from(read.tables[name]))
-                ).scalar_one()
-                for name in tables
-            }
+            expected = await _counts(src, read, tables)
             async with target.connect() as dst:
                 dst = await dst.execution_options(sqlite_begin="IMMEDIATE")
                 async with dst.begin():

@@ -23,6 +23,7 @@ from bot.storage.transfer import TransferError, transfer
 from bot.submissions.book import Accepted, EntryBook, NewLink
 from bot.submissions.models import Entry
 from bot.units.directory import UnitDirectory
+from bot.units.people import Person
 from tests.bot.storage.test_db import SEEDS
 from tests.databases import postgres_database
 from tests.fake import make_contest
@@ -325,6 +326,39 @@ async def test_a_failure_midway_leaves_the_target_without_a_copied_row(
     monkeypatch.setattr(bot.storage.transfer, "_insert", real_insert)
     await transfer(source, target)  # and the copy can simply be run again
     assert await _everything(target) == await _everything(source)
+
+
+async def test_rows_written_to_the_source_during_the_copy_are_not_half_copied(
+    source: str, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot may still be running: the copy is the source as it was when the copy began."""
+    real_insert = bot.storage.transfer._insert
+    before = await _everything(source)
+
+    async def insert_while_the_bot_writes(
+        conn: AsyncConnection, table: sa.Table, rows: list[Any]
+    ) -> None:
+        await real_insert(conn, table, rows)
+        if table.name != "change_log" or rows[0]["id"] != 1:
+            return
+        # After the first batch: to the table being copied, and to one copied later.
+        writer = make_engine(source)
+        try:
+            async with session_maker(writer)() as session:
+                session.add(ChangeLog(at=NOW, action="unit.add", detail={"during": "copy"}))
+                session.add(Person(user_id=4_000_000_002, name="李四", updated_at=NOW))
+                await session.commit()
+        finally:
+            await writer.dispose()
+
+    monkeypatch.setattr(bot.storage.transfer, "_insert", insert_while_the_bot_writes)
+
+    done = await transfer(source, target, batch_rows=2)
+
+    assert await _everything(target) == before
+    now_in_source = await _count_rows(source)
+    assert now_in_source["change_log"] == done.rows["change_log"] + 1
+    assert now_in_source["person"] == done.rows["person"] + 1
 
 
 @pytest.mark.postgres
