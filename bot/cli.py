@@ -1,4 +1,5 @@
-"""Command line: run the bot, check the configuration, import a roster, migrate the database.
+"""Command line: run the bot, check the configuration, import a roster, migrate the database,
+move it to another database.
 
 `python -m bot` validates .env and config/contest.toml and migrates the database before
 NoneBot starts, so a bad configuration or a too-new database never half-starts the bot.
@@ -36,8 +37,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if "invalid choice" in message:
             message = (
-                "没有这个指令；可用：run、check、migrate、import-units、import-submissions、"
-                "import-metrics、showcase、demo"
+                "没有这个指令；可用：run、check、migrate、migrate-to、import-units、"
+                "import-submissions、import-metrics、showcase、demo"
             )
         elif "the following arguments are required" in message:
             message = "缺少参数：" + message.split(":", 1)[-1].strip()
@@ -73,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     add("run", "启动机器人（默认）")
     add("check", "检查 .env 与 config/contest.toml")
     add("migrate", "把数据库升级到当前版本")
+    migrate_to = add(
+        "migrate-to", "把全部数据复制到另一个空数据库（如从 SQLite 换到 PostgreSQL），先停机器人"
+    )
+    migrate_to.add_argument(
+        "url",
+        metavar="地址",
+        help="目标数据库，如 postgresql+asyncpg://用户:密码@主机/库名（须是新建的空库）",
+    )
     importer = add("import-units", "从 CSV/XLSX 导入单位名单")
     importer.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
     submissions = add(
@@ -275,6 +284,28 @@ async def _showcase(deployment: Deployment, contest: Contest, args: argparse.Nam
     return 0
 
 
+async def _migrate_to(deployment: Deployment, url: str) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.settings.deployment import redact_url
+    from bot.storage.transfer import TransferError, transfer
+
+    try:
+        done = await transfer(deployment.database_url, url)
+    except TransferError as error:
+        print(error)
+        return 1
+    print(
+        f"已复制 {len(done.rows)} 张表、{done.total:,} 行，用时 {done.seconds:.1f} 秒；"
+        "两边逐表核对，行数一致。"
+    )
+    print("下一步：把 .env 里的 DATABASE_URL 改成下面这行，再启动机器人。")
+    print(f"  DATABASE_URL={redact_url(url)}")
+    if make_url(url).password:
+        print("  （*** 处写真实密码。）")
+    return 0
+
+
 def _quiet_logs() -> None:
     """The one-shot commands print their own report; only warnings from the log belong there."""
     logger.remove()
@@ -307,6 +338,8 @@ def main(argv: list[str]) -> int:
     if command == "migrate":
         print("数据库已是最新版本。")
         return 0
+    if command == "migrate-to":
+        return asyncio.run(_migrate_to(deployment, args.url))
     if command == "import-units":
         return asyncio.run(_import_units(deployment, contest, args.file))
     if command == "showcase":

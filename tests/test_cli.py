@@ -1,4 +1,5 @@
-"""`python -m bot check | import-units | migrate` as an operator runs them, in a subprocess."""
+"""`python -m bot check | import-units | migrate | migrate-to …` as an operator runs them, in a
+subprocess."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.settings.loader import load_contest_or_raise
 from bot.storage.db import make_engine, session_maker
 from bot.units.directory import UnitDirectory, UnitView
+from tests.databases import postgres_database
 from tests.e2e.conftest import REPO_ROOT, SHIPPED_CONFIG, app_env, free_port, write_contest
 
 TIMEOUT = 60
@@ -298,6 +301,86 @@ def test_a_database_from_a_newer_bot_is_refused_untouched(
     assert operator.database.read_bytes() == before
 
 
+# --- migrate-to -------------------------------------------------------------------------------
+
+
+def _unit_names(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT name FROM unit ORDER BY id").fetchall()
+    connection.close()
+    return [name for (name,) in rows]
+
+
+def test_migrate_to_copies_everything_and_says_what_to_write_in_env(
+    operator: Operator, tmp_path: Path
+) -> None:
+    assert (
+        operator.run("import-units", str(_csv(tmp_path / "roster.csv", GOOD_ROWS))).returncode == 0
+    )
+    new = tmp_path / "new" / "bot.db"
+
+    result = operator.run("migrate-to", f"sqlite+aiosqlite:///{new}")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "张表、" in result.stdout
+    assert "两边逐表核对，行数一致" in result.stdout
+    assert f"  DATABASE_URL=sqlite+aiosqlite:///{new}\n" in result.stdout
+    assert "真实密码" not in result.stdout
+    assert _unit_names(new) == _unit_names(operator.database)
+    assert len(_unit_names(new)) == 5
+
+
+def test_migrate_to_a_database_holding_data_is_refused(operator: Operator, tmp_path: Path) -> None:
+    assert (
+        operator.run("import-units", str(_csv(tmp_path / "roster.csv", GOOD_ROWS))).returncode == 0
+    )
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    assert operator.run("migrate-to", url).returncode == 0
+
+    again = operator.run("migrate-to", url)
+
+    assert again.returncode == 1
+    assert "里已有数据" in again.stdout
+    assert "没有做任何改动" in again.stdout
+    assert "Traceback" not in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://bot:s3cret@127.0.0.1/bot", "把开头改成 postgresql+asyncpg://"),
+        ("postgresql+asyncpg://bot:s3cret@127.0.0.1:1/bot", "连不上目标数据库"),
+    ],
+)
+def test_migrate_to_a_bad_address_says_why_without_the_password(
+    operator: Operator, url: str, said: str
+) -> None:
+    result = operator.run("migrate-to", url)
+
+    assert result.returncode == 1
+    assert said in result.stdout
+    assert "s3cret" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.postgres
+async def test_migrate_to_postgresql_shows_the_env_line_with_the_password_hidden(
+    operator: Operator,
+) -> None:
+    assert operator.run("migrate").returncode == 0
+    async with postgres_database() as url:
+        # The test server trusts local connections: the password is there only to be hidden.
+        with_password = make_url(url).set(password="s3cret").render_as_string(False)
+
+        result = operator.run("migrate-to", with_password)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = make_url(with_password).render_as_string(hide_password=True)
+    assert f"  DATABASE_URL={shown}\n" in result.stdout
+    assert "（*** 处写真实密码。）" in result.stdout
+    assert "s3cret" not in result.stdout + result.stderr
+
+
 # --- import-submissions -----------------------------------------------------------------------
 
 
@@ -427,6 +510,7 @@ def test_rows_before_the_contest_opened_are_refused_unless_historical(
 def test_help_and_usage_errors_are_in_chinese(operator: Operator) -> None:
     top = operator.run("--help")
     sub = operator.run("import-units", "--help")
+    migrate_to = operator.run("migrate-to", "--help")
     wrong = operator.run("nope")
     missing = operator.run("import-units")
 
@@ -436,6 +520,7 @@ def test_help_and_usage_errors_are_in_chinese(operator: Operator) -> None:
     for english in ("usage:", "options:", "show this help", "positional arguments"):
         assert english not in top.stdout + sub.stdout
     assert "CSV 或 XLSX 文件" in sub.stdout
+    assert "须是新建的空库" in migrate_to.stdout
     assert (wrong.returncode, missing.returncode) == (2, 2)
     assert "错误：没有这个指令" in wrong.stderr
     assert "错误：缺少参数：文件" in missing.stderr

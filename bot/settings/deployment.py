@@ -309,33 +309,36 @@ def _port(merged: _Values, default_file: str) -> tuple[int, list[Problem]]:
     ]
 
 
-def _database_url(merged: _Values, data_dir: Path, default_file: str) -> tuple[str, list[Problem]]:
-    default = f"sqlite+aiosqlite:///{data_dir.as_posix()}/bot.db"
-    raw = merged.get("DATABASE_URL")
-    if raw is None or not raw.strip():
-        return default, []
-    url = raw.strip()
-    where = merged.source("DATABASE_URL", default_file)
+def database_url_problem(url: str) -> str | None:
+    """Why the bot cannot use `url` as its database (Chinese, password hidden); None if it can."""
     try:
         driver = make_url(url).drivername
     except (ArgumentError, ValueError):
-        return default, [
-            Problem(
-                where,
-                "DATABASE_URL",
-                f"无法识别的数据库地址“{redact_url(url)}”；"
-                "例如 sqlite+aiosqlite:///data/bot.db 或 postgresql+asyncpg://用户:密码@主机/库名",
-            )
-        ]
+        return (
+            f"无法识别的数据库地址“{redact_url(url)}”；"
+            "例如 sqlite+aiosqlite:///data/bot.db 或 postgresql+asyncpg://用户:密码@主机/库名"
+        )
     if driver in SUPPORTED_DRIVERS:
-        return url, []
+        return None
     if driver.split("+")[0] in ("postgresql", "postgres"):
         hint = "PostgreSQL 请用异步驱动：把开头改成 postgresql+asyncpg://"
     elif driver.split("+")[0] == "sqlite":
         hint = "SQLite 请用异步驱动：把开头改成 sqlite+aiosqlite://"
     else:
         hint = "只支持 sqlite+aiosqlite:// 和 postgresql+asyncpg://"
-    return default, [Problem(where, "DATABASE_URL", f"不支持的数据库驱动“{driver}”；{hint}")]
+    return f"不支持的数据库驱动“{driver}”；{hint}"
+
+
+def _database_url(merged: _Values, data_dir: Path, default_file: str) -> tuple[str, list[Problem]]:
+    default = f"sqlite+aiosqlite:///{data_dir.as_posix()}/bot.db"
+    raw = merged.get("DATABASE_URL")
+    if raw is None or not raw.strip():
+        return default, []
+    url = raw.strip()
+    problem = database_url_problem(url)
+    if problem is None:
+        return url, []
+    return default, [Problem(merged.source("DATABASE_URL", default_file), "DATABASE_URL", problem)]
 
 
 def _dashboard_url(merged: _Values, default_file: str) -> tuple[str, list[Problem]]:
