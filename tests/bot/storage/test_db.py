@@ -233,6 +233,17 @@ def _seed_0016(conn: Connection) -> None:
         ),
         {"t": NOW},
     )
+    conn.execute(
+        sa.text("INSERT INTO event_claim (key, self_id, at) VALUES ('9f86d081', 3000000001, :t)"),
+        {"t": NOW},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO relay_message (group_id, text, created_at, status)"
+            " VALUES (123456789, '评奖结果已发布', :t, 'pending')"
+        ),
+        {"t": NOW},
+    )
 
 
 def _seed_0004(conn: Connection) -> None:
