@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
         if "invalid choice" in message:
             message = (
                 "没有这个指令；可用：run、check、migrate、migrate-to、import-units、"
-                "import-submissions、import-metrics、showcase、demo"
+                "import-submissions、import-metrics、showcase、round、demo"
             )
         elif "the following arguments are required" in message:
             message = "缺少参数：" + message.split(":", 1)[-1].strip()
@@ -82,6 +82,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="地址",
         help="目标数据库，如 postgresql+asyncpg://用户:密码@主机/库名（须是新建的空库）",
     )
+    rounds = add("round", "大赛轮次（每年一轮）：查看，或开始新的一轮")
+    round_commands = rounds.add_subparsers(
+        dest="round_command", title="可用指令", metavar="指令", parser_class=_Parser
+    )
+    round_commands.required = True
+    _chinese(
+        round_commands.add_parser(
+            "list", help="列出各轮", description="列出各轮", formatter_class=_ChineseHelp
+        )
+    )
+    new_round = _chinese(
+        round_commands.add_parser(
+            "new",
+            help="开始新的一轮：本轮归档（只读，后台可查看、导出），单位、联络员、问答沿用",
+            description="开始新的一轮：本轮归档（只读，后台可查看、导出），单位、联络员、问答沿用",
+            formatter_class=_ChineseHelp,
+        )
+    )
+    new_round.add_argument(
+        "--label", default="", metavar="名称", help="新一轮的名称，默认如「2027年」"
+    )
+    new_round.add_argument("--yes", action="store_true", help="不再询问，直接开始")
     importer = add("import-units", "从 CSV/XLSX 导入单位名单")
     importer.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
     submissions = add(
@@ -306,6 +328,47 @@ async def _migrate_to(deployment: Deployment, url: str) -> int:
     return 0
 
 
+async def _rounds(deployment: Deployment, contest: Contest, args: argparse.Namespace) -> int:
+    from bot.refusal import Refusal
+    from bot.rounds.book import RoundBook
+    from bot.rounds.service import describe, start_round
+
+    storage = await open_storage(deployment.database_url)
+    try:
+        book = RoundBook(storage.sessions, storage.engine, deployment.database_url)
+        rounds = await book.load()
+        if args.round_command == "list":
+            for found in rounds:
+                print(describe(found, contest))
+            return 0
+        try:
+            started = await start_round(book, deployment, contest, label=args.label, actor=None)
+        except Refusal as error:
+            print(error)
+            return 1
+    finally:
+        await storage.close()
+    print(f"已开始「{started.opened.label}」。")
+    closed = started.closed
+    print(f"「{closed.label}」已归档（{closed.entries} 篇作品），后台可查看、导出。")
+    print("单位、联络员、问答已沿用。")
+    print("请在 contest.toml 里改好新一轮的时间（start、deadline），再重启机器人。")
+    return 0
+
+
+def _confirm_round(yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print("开始新一轮会把本轮归档、清空本轮作品；确认无误请加 --yes 再运行。")
+        return False
+    answer = input("将把本轮归档（只读）并开始新的一轮；输入“是”确认：")
+    if answer.strip() not in ("是", "y", "yes"):
+        print("已取消，未做任何改动。")
+        return False
+    return True
+
+
 def _quiet_logs() -> None:
     """The one-shot commands print their own report; only warnings from the log belong there."""
     logger.remove()
@@ -340,6 +403,10 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "migrate-to":
         return asyncio.run(_migrate_to(deployment, args.url))
+    if command == "round":
+        if args.round_command == "new" and not _confirm_round(args.yes):
+            return 2
+        return asyncio.run(_rounds(deployment, contest, args))
     if command == "import-units":
         return asyncio.run(_import_units(deployment, contest, args.file))
     if command == "showcase":

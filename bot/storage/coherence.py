@@ -10,7 +10,8 @@ together with a log row in the same transaction — `change_log` (actions `unit.
 - on SQLite and PostgreSQL alike, it polls every `interval` seconds: the `change_log` rows
   after the last one seen (a primary-key range, cheap however long the log; also written when a
   bot account connects, disconnects, joins, leaves or is muted — "bot.*" — and when a message
-  is handed over to another process — "relay.new"), `max(id)` of
+  is handed over to another process — "relay.new" — and when a round starts — "round.new"),
+  `max(id)` of
   `faq_change`, `max(updated_at)` and `count(*)` of `person`;
 - on PostgreSQL it also LISTENs on the `bot_changes` channel, which triggers on those tables
   NOTIFY (revision 0015): a change wakes the watcher at once, and the poll stays the source of
@@ -52,7 +53,8 @@ class _Marks:
 @dataclass
 class ChangeWatcher:
     """Reloads `reloads[topic]` when another process changed it: "units", "faq", "people",
-    "bots" (the accounts' registry) and "relay" (messages handed over for sending)."""
+    "bots" (the accounts' registry), "relay" (messages handed over for sending) and "rounds" (a
+    new round started: bot/rounds/book.py)."""
 
     sessions: Sessions
     # Mutable: the chat layer adds "relay" once it can send.
@@ -91,6 +93,8 @@ class ChangeWatcher:
                         changed.add("bots")
                     if "relay.new" in actions:
                         changed.add("relay")
+                    if "round.new" in actions:
+                        changed.add("rounds")
             faq = (await connection.execute(sa.text("SELECT max(id) FROM faq_change"))).scalar()
             faq = faq or 0
             if self._marks.faq is not None and faq != self._marks.faq:

@@ -56,6 +56,7 @@ OWN_TABLES = frozenset(
         "bot_group",
         "event_claim",
         "relay_message",
+        "contest_round",
     }
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -11,6 +11,7 @@ import bot.judging.metrics
 import bot.judging.models
 import bot.judging.results
 import bot.reminders.store
+import bot.rounds.models
 import bot.storage.changelog
 import bot.submissions.models
 import bot.submissions.recheck

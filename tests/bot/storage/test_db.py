@@ -246,6 +246,18 @@ def _seed_0016(conn: Connection) -> None:
     )
 
 
+def _seed_0017(conn: Connection) -> None:
+    _seed_0016(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO contest_round (id, label, started_at, closed_at, archive, entries)"
+            " VALUES (1, '2027年', :t, :t, 'bot.round-1.sqlite', 1),"
+            " (2, '2028年', :t, NULL, NULL, NULL)"
+        ),
+        {"t": NOW},
+    )
+
+
 def _seed_0004(conn: Connection) -> None:
     _seed_0003(conn)
     conn.execute(
@@ -277,6 +289,7 @@ SEEDS: dict[str, Callable[[Connection], None]] = {
     "0014": _seed_0014,
     "0015": _seed_0014,  # triggers only (PostgreSQL): the same data
     "0016": _seed_0016,
+    "0017": _seed_0017,
 }
 
 
