@@ -25,6 +25,8 @@ from bot.judging.results import Published
 from bot.messages.outbox import Outbox
 from bot.messages.parts import Target, Text
 from bot.reminders.runner import ReminderRunner, Sender
+from bot.rounds.archive import Archive
+from bot.rounds.book import RoundBook
 from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
 from bot.settings.deployment import Deployment, redact_url
@@ -70,6 +72,10 @@ class Runtime:
     relay: Relay | None = None
     # Notices other processes' changes (started by `start`).
     watcher: ChangeWatcher | None = None
+    # The contest's rounds (this year's open, earlier ones archived), and the archives the
+    # dashboard opened (read-only; closed with the runtime).
+    rounds: RoundBook | None = None
+    archives: dict[int, Archive] = field(default_factory=dict)
 
     # Work started in the background (verification after a receipt, at start-up): kept here so
     # it is not garbage-collected mid-way and is cancelled at shutdown.
@@ -88,6 +94,9 @@ class Runtime:
             await asyncio.gather(*self.background, return_exceptions=True)
         if self.verifier is not None:
             await self.verifier.close()
+        for archive in self.archives.values():
+            await archive.close()
+        self.archives.clear()
         await self.engine.dispose()
 
 
@@ -148,6 +157,8 @@ async def open_runtime(
     runtime.bots = BotRegistry(sessions)
     await runtime.bots.load()
     runtime.relay = Relay(sessions, runtime.bots.owner)
+    runtime.rounds = RoundBook(sessions, engine, deployment.database_url)
+    await runtime.rounds.load(clock())
     runtime.spawn(_recheck_link_shapes(runtime))
     install(runtime)
     return runtime
@@ -235,6 +246,8 @@ async def start(
         reloads["faq"] = runtime.faq.refresh
     if runtime.bots is not None:
         reloads["bots"] = runtime.bots.load
+    if runtime.rounds is not None:
+        reloads["rounds"] = runtime.rounds.load
     watcher = ChangeWatcher(runtime.sessions, reloads, engine=runtime.engine)
     await watcher.prime()
     runtime.watcher = watcher

@@ -12,15 +12,18 @@ Refusals are raised as exceptions; `errors.py` turns them, and the contest's own
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from jinja2 import Environment
+from loguru import logger
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.dashboard.auth import (
     CsrfTokens,
@@ -32,9 +35,14 @@ from bot.dashboard.auth import (
 )
 from bot.dashboard.scores import COMMENT_TOO_LONG, ScoreBook
 from bot.dashboard.views import DashboardViews
+from bot.refusal import Refusal
+from bot.rounds.archive import ArchiveMissing, open_archive
+from bot.rounds.book import RoundView
 from bot.runtime import Runtime, current
+from bot.submissions.export import Exporter
 from plugins.dashboard.pages import (
     COOKIE,
+    MSG_ARCHIVED,
     MSG_CSRF,
     MSG_JUDGE_READ_ONLY,
     MSG_NOT_JUDGE,
@@ -57,6 +65,10 @@ class Dashboard:
     scores: ScoreBook
     views: DashboardViews
     pages: Environment
+    # A closed round's archive shown read-only (None: the round open now).
+    archived: RoundView | None = None
+    # The archives' states, kept by the live state (opened once each).
+    archive_states: dict[int, Dashboard] = field(default_factory=dict)
 
     @property
     def secure_cookie(self) -> bool:
@@ -84,6 +96,8 @@ class Dashboard:
             csrf=self.codec.csrf(cookie) if cookie else "",
             local=self.runtime.contest.local,
             people=self.runtime.people,
+            rounds=self.runtime.rounds.rounds if self.runtime.rounds else [],
+            archived=self.archived,
             **values,
         )
         return html(page, status)
@@ -111,18 +125,87 @@ def build_state(runtime: Runtime) -> Dashboard:
     )
 
 
+async def build_archive_state(live: Dashboard, found: RoundView) -> Dashboard:
+    """The state for browsing closed round `found`: its archive's books, read-only; sign-in,
+    sessions and pages stay the live ones."""
+    runtime = live.runtime
+    assert runtime.rounds is not None
+    archive = runtime.archives.get(found.id)
+    if archive is None:
+        archive = await open_archive(runtime.rounds, found, runtime.contest)
+        runtime.archives[found.id] = archive
+    shown = Runtime(
+        deployment=runtime.deployment,
+        contest=archive.contest,
+        engine=archive.engine,
+        sessions=archive.sessions,
+        units=archive.units,
+        outbox=runtime.outbox,
+        entries=archive.entries,
+        clock=runtime.clock,
+        notify=runtime.notify,
+        group_roles=runtime.group_roles,
+        exporter=Exporter(
+            runtime.deployment.data_dir / "rounds" / str(found.id),
+            keep=timedelta(days=runtime.deployment.exports_keep_days),
+        ),
+        people=archive.people,
+        bots=runtime.bots,
+        rounds=runtime.rounds,
+    )
+    return Dashboard(
+        runtime=shown,
+        codec=live.codec,
+        book=live.book,
+        links=live.links,
+        scores=ScoreBook(archive.sessions),
+        views=DashboardViews(
+            archive.sessions, archive.units, archive.entries, archive.contest, runtime.faq
+        ),
+        pages=live.pages,
+        archived=found,
+    )
+
+
 @dataclass
 class _States:
     """The state for the runtime now open (rebuilt when tests open a new one)."""
 
     runtime: Callable[[], Runtime] = current
     built: Dashboard | None = field(default=None)
+    _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __call__(self) -> Dashboard:
         runtime = self.runtime()
         if self.built is None or self.built.runtime is not runtime:
             self.built = build_state(runtime)
         return self.built
+
+    async def viewing(self, live: Dashboard, wanted: str) -> Dashboard:
+        """The state for the round the browser chose (ROUND_COOKIE): an archived round's, or
+        the live one (no choice, the open round, or a round that does not exist)."""
+        rounds = live.runtime.rounds
+        if rounds is None or not (wanted.isascii() and wanted.isdigit()) or len(wanted) > 9:
+            return live
+        found = rounds.get(int(wanted))
+        if found is None or found.open:
+            return live
+        shown = live.archive_states.get(found.id)
+        if shown is not None:
+            return shown
+        async with self._opening:
+            shown = live.archive_states.get(found.id)
+            if shown is None:
+                try:
+                    shown = await build_archive_state(live, found)
+                except (ArchiveMissing, SQLAlchemyError, OSError) as error:
+                    logger.error("打不开「{}」的归档：{}", found.label, error)
+                    raise Refusal(
+                        f"「{found.label}」的归档暂时打不开，请联系管理员；"
+                        "点页面上方的“回到本轮”可继续使用。"
+                    ) from None
+                live.archive_states[found.id] = shown
+        return shown
 
 
 states = _States()
@@ -133,6 +216,16 @@ def dashboard() -> Dashboard:
 
 
 DashboardDep = Annotated[Dashboard, Depends(dashboard)]
+# Which round the browser is looking at (a closed round's id; absent: the open round).
+ROUND_COOKIE = "dashboard_round"
+
+
+async def round_dashboard(request: Request, d: DashboardDep) -> Dashboard:
+    return await states.viewing(d, request.cookies.get(ROUND_COOKIE, ""))
+
+
+# The state of the round being viewed: every page about entries, judging and results.
+RoundDep = Annotated[Dashboard, Depends(round_dashboard)]
 
 
 # --- refusals the routes raise (errors.py answers them) -------------------------------------
@@ -194,11 +287,18 @@ class Page:
         return self.d.render(template, viewer=self.viewer, cookie=self.cookie, **values)
 
 
-def page(d: DashboardDep, signed: ViewerDep) -> Page:
+def page(d: RoundDep, signed: ViewerDep) -> Page:
     return Page(d, signed.session, signed.cookie)
 
 
+def live_page(d: DashboardDep, signed: ViewerDep) -> Page:
+    return Page(d, signed.session, signed.cookie)
+
+
+# A page of the round being viewed; a page about what every round shares (the FAQ, sign-ins,
+# the accounts, the rounds themselves).
 PageDep = Annotated[Page, Depends(page)]
+LivePageDep = Annotated[Page, Depends(live_page)]
 
 
 # --- a change: POST, CSRF, role ---------------------------------------------------------------
@@ -229,15 +329,23 @@ class Change:
 
 
 def change(
-    role: Literal["organizer", "judge"] | None, too_large: str = MSG_TOO_LARGE
+    role: Literal["organizer", "judge"] | None,
+    too_large: str = MSG_TOO_LARGE,
+    *,
+    live: bool = False,
 ) -> Callable[[Request, Dashboard, Viewer], Awaitable[Change]]:
     """A dependency: a POST with a valid CSRF token from someone with `role` (None: anyone);
-    `too_large` is what an oversized form is told."""
+    `too_large` is what an oversized form is told. A change to the round being viewed is
+    refused while that is an archived round; `live`: a change to what every round shares."""
 
     async def checked(request: Request, d: DashboardDep, signed: ViewerDep) -> Change:
         form = await form_of(request, too_large)
         if not d.codec.csrf_ok(signed.cookie, form.get("csrf")):
             raise Forbidden(MSG_CSRF, signed.session)
+        if not live:
+            d = await round_dashboard(request, d)
+            if d.archived is not None:
+                raise Forbidden(MSG_ARCHIVED.format(label=d.archived.label), signed.session)
         if role == "organizer" and not signed.session.organizer:
             raise Forbidden(MSG_JUDGE_READ_ONLY, signed.session)
         if role == "judge" and not signed.session.judge:
@@ -247,8 +355,9 @@ def change(
     return checked
 
 
-AnyChange = Annotated[Change, Depends(change(None))]
+AnyChange = Annotated[Change, Depends(change(None, live=True))]
 OrganizerChange = Annotated[Change, Depends(change("organizer"))]
+LiveOrganizerChange = Annotated[Change, Depends(change("organizer", live=True))]
 # Judges post only scores: what makes their form too large is the comment.
 JudgeChange = Annotated[Change, Depends(change("judge", COMMENT_TOO_LONG))]
 

@@ -219,3 +219,40 @@ async def test_used_or_expired_links_and_no_cookie_get_no_data(
         await expect(stranger.locator("#unit-chart")).to_have_count(0)
     answer = await stranger.request.get(f"{base(app)}/dashboard/api/entries")
     assert answer.status == 401
+
+
+async def test_organizer_starts_a_new_round_and_browses_last_year(
+    app: AppProcess, onebot: FakeOneBot, browser: Browser, tmp_path: Path
+) -> None:
+    """The 轮次 page: confirm with this round's name, start the next; the switcher shows last
+    year's archive on every page, read-only, and its workbook still downloads whole."""
+    await onebot.connect(app.ws_url)
+    page = await new_page(browser, accept_downloads=True)
+    await sign_in(page, await login_link(onebot, ORGANIZER_ID))
+    [(label,)] = query(app, "SELECT label FROM contest_round")
+
+    await nav(page, "轮次")
+    await page.get_by_label("新一轮名称").fill("明年")
+    await page.get_by_label(f"确认：请输入本轮名称「{label}」").fill(label)
+    await page.get_by_role("button", name="归档本轮并开始新一轮").click()
+    await expect(page.get_by_role("status")).to_contain_text("已开始「明年」")
+    assert query(app, "SELECT count(*) FROM entry") == [(0,)]
+
+    switch = page.get_by_role("navigation", name="轮次")
+    await switch.get_by_role("link", name=label).click()
+    await expect(page.locator("#archived")).to_contain_text(f"正在查看「{label}」的归档")
+    await nav(page, "作品")
+    await expect(page.locator("#entry-total")).to_have_text(f"共 {ENTRIES} 条")
+    await expect(page.locator("#archived")).to_be_visible()
+
+    await nav(page, "下载")
+    async with page.expect_download() as waiting:
+        await page.locator("#download-xlsx").click()
+    saved = tmp_path / (await waiting.value).suggested_filename
+    await (await waiting.value).save_as(saved)
+    assert load_workbook(saved)[ENTRIES_SHEET].max_row == ENTRIES + 1
+
+    await page.locator("#archived").get_by_role("link", name="回到本轮").click()
+    await nav(page, "作品")
+    await expect(page.locator("#entry-total")).to_have_text("共 0 条")
+    await expect(page.locator("#archived")).to_have_count(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from plugins.dashboard.deps import Forbidden, PageDep
+from plugins.dashboard.deps import Forbidden, LivePageDep
 from plugins.dashboard.pages import MSG_JUDGE_READ_ONLY, PREFIX
 
 router = APIRouter()
@@ -14,7 +14,7 @@ STATES = {"connected": "在线", "muted": "禁言中", "gone": "离线"}
 
 
 @router.get(f"{PREFIX}/accounts")
-async def accounts_page(page: PageDep) -> Response:
+async def accounts_page(page: LivePageDep) -> Response:
     if not page.viewer.organizer:
         raise Forbidden(MSG_JUDGE_READ_ONLY, page.viewer)
     runtime = page.d.runtime

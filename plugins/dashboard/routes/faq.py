@@ -7,21 +7,21 @@ from fastapi.responses import Response
 
 from bot.dashboard.params import plain_int
 from bot.refusal import Refusal
-from plugins.dashboard.deps import OrganizerChange, PageDep
+from plugins.dashboard.deps import LiveOrganizerChange, LivePageDep
 from plugins.dashboard.pages import DONE, MSG_FAQ_OFF, PREFIX, redirect
 
 router = APIRouter()
 
 
 @router.get(f"{PREFIX}/faq")
-async def faq(request: Request, page: PageDep) -> Response:
+async def faq(request: Request, page: LivePageDep) -> Response:
     view = await page.d.views.faq()
     done = DONE.get(request.query_params.get("done", ""))
     return page.render("faq.html", page="faq", faq=view, done=done)
 
 
 @router.post(f"{PREFIX}/faq/learn")
-async def learn(change: OrganizerChange) -> Response:
+async def learn(change: LiveOrganizerChange) -> Response:
     service = change.d.runtime.faq
     if service is None:
         raise Refusal(MSG_FAQ_OFF)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from bot.dashboard.params import plain_int
 from bot.refusal import NotFound
-from plugins.dashboard.deps import Forbidden, OrganizerChange, PageDep
+from plugins.dashboard.deps import Forbidden, LiveOrganizerChange, LivePageDep
 from plugins.dashboard.pages import COOKIE, MSG_JUDGE_READ_ONLY, PREFIX, redirect
 
 # QQ numbers are at most ten digits (uint32).
@@ -22,7 +22,7 @@ router = APIRouter()
 
 
 @router.get(f"{PREFIX}/sessions")
-async def sessions(request: Request, page: PageDep) -> Response:
+async def sessions(request: Request, page: LivePageDep) -> Response:
     if not page.viewer.organizer:
         raise Forbidden(MSG_JUDGE_READ_ONLY, page.viewer)
     d = page.d
@@ -48,7 +48,7 @@ async def sessions(request: Request, page: PageDep) -> Response:
 
 
 @router.post(f"{PREFIX}/sessions/{{path_user}}/end")
-async def end(path_user: str, change: OrganizerChange) -> Response:
+async def end(path_user: str, change: LiveOrganizerChange) -> Response:
     d = change.d
     user_id = plain_int(path_user, QQ_MAX)
     if user_id is None or user_id < 1:
