@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pkgutil
 import sys
+from collections.abc import Sequence
 
 import nonebot
 import nonebot.log as nonebot_log
@@ -13,6 +14,7 @@ from nonebot.adapters.onebot.v11 import Adapter as OneBotV11Adapter
 import plugins
 from bot.runtime import start
 from bot.settings.contest import Contest
+from bot.settings.contests import OtherContest
 from bot.settings.deployment import Deployment
 
 
@@ -38,7 +40,12 @@ def _redact_secrets(deployment: Deployment) -> None:
     )
 
 
-def init(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> None:
+def init(
+    deployment: Deployment,
+    contest: Contest,
+    log_level: str = "INFO",
+    others: Sequence[OtherContest] = (),
+) -> None:
     """Initialise NoneBot with the deployment settings and load the bot's plugins."""
     _redact_secrets(deployment)
     nonebot.init(
@@ -63,12 +70,17 @@ def init(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> N
     # finds the runtime open (it opens one itself only under other entry points, `nb run`).
     @driver.on_startup
     async def _open() -> None:
-        await start(deployment, contest)
+        await start(deployment, contest, others=others)
 
     for module in pkgutil.iter_modules(plugins.__path__):
         nonebot.require(f"plugins.{module.name}")
 
 
-def run(deployment: Deployment, contest: Contest, log_level: str = "INFO") -> None:
-    init(deployment, contest, log_level)
+def run(
+    deployment: Deployment,
+    contest: Contest,
+    log_level: str = "INFO",
+    others: Sequence[OtherContest] = (),
+) -> None:
+    init(deployment, contest, log_level, others)
     nonebot.run()

@@ -20,6 +20,7 @@ from loguru import logger
 from bot.clock import utc_now
 from bot.settings.check import check, exit_code, format_report
 from bot.settings.contest import Contest
+from bot.settings.contests import OtherContest
 from bot.settings.deployment import Deployment
 from bot.storage.db import SchemaTooNew, open_storage
 
@@ -57,6 +58,31 @@ def _chinese(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def _contest_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--contest",
+        default="",
+        metavar="编号",
+        help="另一个大赛（config/contests/编号.toml）；默认是 config/contest.toml 的大赛",
+    )
+
+
+def _choose_contest(
+    deployment: Deployment, contest: Contest, others: tuple[OtherContest, ...], wanted: str
+) -> tuple[Deployment, Contest] | None:
+    """The deployment and settings of contest `wanted` ("" : the first); None (said) if unknown."""
+    if not wanted:
+        return deployment, contest
+    from bot.runtime import other_deployment
+
+    for other in others:
+        if other.id == wanted:
+            return other_deployment(deployment, other), other.contest
+    known = "、".join(o.id for o in others) or "无（config/contests/ 下没有文件）"
+    print(f"没有编号为「{wanted[:40]}」的大赛；现有：{known}。")
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
     def new(**options: Any) -> argparse.ArgumentParser:
         return _Parser(formatter_class=_ChineseHelp, **options)
@@ -87,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="round_command", title="可用指令", metavar="指令", parser_class=_Parser
     )
     round_commands.required = True
-    _chinese(
+    list_rounds = _chinese(
         round_commands.add_parser(
             "list", help="列出各轮", description="列出各轮", formatter_class=_ChineseHelp
         )
@@ -104,12 +130,16 @@ def _parser() -> argparse.ArgumentParser:
         "--label", default="", metavar="名称", help="新一轮的名称，默认如「2027年」"
     )
     new_round.add_argument("--yes", action="store_true", help="不再询问，直接开始")
+    for parser_ in (new_round, list_rounds):
+        _contest_option(parser_)
     importer = add("import-units", "从 CSV/XLSX 导入单位名单")
     importer.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
+    _contest_option(importer)
     submissions = add(
         "import-submissions", "从 CSV/XLSX 导入已收集的作品链接（规则与群里提交相同）"
     )
     submissions.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
+    _contest_option(submissions)
     submissions.add_argument(
         "--historical",
         action="store_true",
@@ -117,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     metrics = add("import-metrics", "从 CSV/XLSX 导入作品的阅读、转发、评论、点赞数（评审用）")
     metrics.add_argument("file", type=Path, metavar="文件", help="CSV 或 XLSX 文件")
+    _contest_option(metrics)
     showcase = add("showcase", "生成优秀作品展示网页（静态文件，可上传到区里的网站）")
     showcase.add_argument(
         "--out", type=Path, required=True, metavar="文件夹", help="输出到这个文件夹"
@@ -128,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         "--include", default="", metavar="编号", help="另外展示的作品编号，用逗号隔开，如 17,23"
     )
     showcase.add_argument("--scores", action="store_true", help="同时显示综合分")
+    _contest_option(showcase)
     demo = add("demo", "演示：不用 QQ，在浏览器里试用机器人（演示大赛、临时数据库，只在本机）")
     demo.add_argument(
         "--port",
@@ -144,12 +176,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load() -> tuple[Deployment, Contest] | None:
+def _load() -> tuple[Deployment, Contest, tuple[OtherContest, ...]] | None:
     report = check(os.environ, Path(".env"))
     if report.problems or report.deployment is None or report.contest is None:
         print(format_report(report))
         return None
-    return report.deployment, report.contest
+    return report.deployment, report.contest, report.others
 
 
 async def _migrate(url: str) -> str:
@@ -172,7 +204,7 @@ async def _import_units(deployment: Deployment, contest: Contest, file: Path) ->
     from bot.units.roster import import_units, read_roster
 
     specs, problems = read_roster(file, contest)  # with the contest, a bad category names its row
-    storage = await open_storage(deployment.database_url)
+    storage = await open_storage(deployment.database_url, deployment.database_schema)
     try:
         now = utc_now()
         # As at start-up: units from contest.toml must be known as such before a roster may
@@ -201,7 +233,7 @@ async def _import_submissions(
     from bot.units.directory import UnitDirectory
 
     rows, problems = read_submissions(file)
-    storage = await open_storage(deployment.database_url)
+    storage = await open_storage(deployment.database_url, deployment.database_schema)
     try:
         now = utc_now()
         directory = await UnitDirectory.open(storage.sessions, contest, now)
@@ -236,7 +268,7 @@ async def _import_metrics(deployment: Deployment, contest: Contest, file: Path) 
     from bot.units.directory import UnitDirectory
 
     rows, problems = read_metrics(file)
-    storage = await open_storage(deployment.database_url)
+    storage = await open_storage(deployment.database_url, deployment.database_schema)
     try:
         now = utc_now()
         directory = await UnitDirectory.open(storage.sessions, contest, now)
@@ -283,7 +315,7 @@ async def _showcase(deployment: Deployment, contest: Contest, args: argparse.Nam
         print(f"--include 里的「{bad[0][:20]}」不是作品编号；请写成 17,23 的样子。")
         return 2
     include = [int(w.lstrip("#＃")) for w in words]
-    storage = await open_storage(deployment.database_url)
+    storage = await open_storage(deployment.database_url, deployment.database_schema)
     try:
         published = await ResultsBook(storage.sessions).version(args.version)
         if published is None:
@@ -333,7 +365,7 @@ async def _rounds(deployment: Deployment, contest: Contest, args: argparse.Names
     from bot.rounds.book import RoundBook
     from bot.rounds.service import describe, start_round
 
-    storage = await open_storage(deployment.database_url)
+    storage = await open_storage(deployment.database_url, deployment.database_schema)
     try:
         book = RoundBook(storage.sessions, storage.engine, deployment.database_url)
         rounds = await book.load()
@@ -369,6 +401,17 @@ def _confirm_round(yes: bool) -> bool:
     return True
 
 
+def _migrate_to_once(deployment: Deployment, others: tuple[OtherContest, ...], url: str) -> int:
+    if others:
+        print(
+            "这个部署有多个大赛（config/contests/）：migrate-to 目前只能搬运单个大赛的部署，"
+            "没有做任何改动。请先只保留 config/contest.toml 的大赛再搬，或直接在 PostgreSQL 上"
+            "开始多个大赛。"
+        )
+        return 1
+    return asyncio.run(_migrate_to(deployment, url))
+
+
 def _quiet_logs() -> None:
     """The one-shot commands print their own report; only warnings from the log belong there."""
     logger.remove()
@@ -395,14 +438,18 @@ def main(argv: list[str]) -> int:
     loaded = _load()
     if loaded is None:
         return 1
-    deployment, contest = loaded
+    deployment, contest, others = loaded
     if not _migrate_or_explain(deployment):
         return 2
     if command == "migrate":
         print("数据库已是最新版本。")
         return 0
     if command == "migrate-to":
-        return asyncio.run(_migrate_to(deployment, args.url))
+        return _migrate_to_once(deployment, others, args.url)
+    chosen = _choose_contest(deployment, contest, others, getattr(args, "contest", ""))
+    if chosen is None:
+        return 1
+    deployment, contest = chosen
     if command == "round":
         if args.round_command == "new" and not _confirm_round(args.yes):
             return 2
@@ -420,5 +467,5 @@ def main(argv: list[str]) -> int:
 
     from bot.app import run
 
-    run(deployment, contest, deployment.log_level)
+    run(deployment, contest, deployment.log_level, others)
     return 0

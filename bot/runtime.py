@@ -7,13 +7,17 @@ The chat plugins, the CLI and later the dashboard reach it through `current()`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts.registry import BotRegistry
@@ -29,6 +33,7 @@ from bot.rounds.archive import Archive
 from bot.rounds.book import RoundBook
 from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
+from bot.settings.contests import OtherContest, schema_of
 from bot.settings.deployment import Deployment, redact_url
 from bot.storage.coherence import ChangeWatcher, Reload
 from bot.storage.db import Sessions, open_storage
@@ -76,6 +81,15 @@ class Runtime:
     # dashboard opened (read-only; closed with the runtime).
     rounds: RoundBook | None = None
     archives: dict[int, Archive] = field(default_factory=dict)
+    # Which contest of the deployment ("": the first, config/contest.toml; else the id of
+    # config/contests/<id>.toml), and its PostgreSQL schema (None: the default schema).
+    contest_id: str = ""
+    schema: str | None = None
+
+    @property
+    def token_prefix(self) -> str:
+        """What starts this contest's dashboard links and cookies ("" for the first contest)."""
+        return f"{self.contest_id}--" if self.contest_id else ""
 
     # Work started in the background (verification after a receipt, at start-up): kept here so
     # it is not garbage-collected mid-way and is cancelled at shutdown.
@@ -111,25 +125,105 @@ def _verifier(contest: Contest, *, force: bool = False) -> Verifier | None:
 
 
 _current: Runtime | None = None
+# The deployment's other contests (config/contests/<id>.toml), by id.
+_others: dict[str, Runtime] = {}
+
+
+# The contest whose event (or scheduled work) is being handled: `current()` gives its runtime
+# there, so every handler reaches its own contest's data without being told which.
+_serving: ContextVar[Runtime | None] = ContextVar("serving", default=None)
 
 
 def current() -> Runtime:
+    """The runtime of the contest being served (see `serving`); elsewhere the first contest's
+    (the only one of a single-contest install)."""
+    chosen = _serving.get()
+    if chosen is not None:
+        return chosen
     if _current is None:
         raise RuntimeError("the bot runtime is not open yet")
     return _current
 
 
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[Runtime]:
+    """`current()` is `runtime` inside (and in tasks started inside)."""
+    token = _serving.set(runtime)
+    try:
+        yield runtime
+    finally:
+        _serving.reset(token)
+
+
 def install(runtime: Runtime | None) -> None:
     global _current
     _current = runtime
+    if runtime is None:
+        _others.clear()
+
+
+def install_other(runtime: Runtime) -> None:
+    _others[runtime.contest_id] = runtime
+
+
+def runtimes() -> list[Runtime]:
+    """Every contest's runtime, the first contest's first."""
+    if _current is None:
+        return []
+    return [_current, *_others.values()]
+
+
+def runtime_for_group(group_id: int) -> Runtime | None:
+    """The runtime of the contest that serves `group_id` (a group belongs to one contest)."""
+    for runtime in runtimes():
+        if group_id in runtime.contest.groups:
+            return runtime
+    return None
+
+
+def runtime_by_id(contest_id: str) -> Runtime | None:
+    if _current is not None and contest_id == _current.contest_id:
+        return _current
+    return _others.get(contest_id)
+
+
+def other_deployment(deployment: Deployment, other: OtherContest) -> Deployment:
+    """The deployment as another contest sees it: its own config file, data folder and (on
+    SQLite) database file beside the first contest's."""
+    url = deployment.database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        path = Path(parsed.database)
+        url = parsed.set(database=str(path.with_name(f"{path.stem}.{other.id}{path.suffix}")))
+        url = url.render_as_string(hide_password=False)
+    postgres = parsed.get_backend_name() == "postgresql"
+    return dataclasses.replace(
+        deployment,
+        config_path=other.path,
+        data_dir=deployment.data_dir / "contests" / other.id,
+        database_url=url,
+        database_schema=schema_of(other.id) if postgres else None,
+    )
 
 
 async def open_runtime(
-    deployment: Deployment, contest: Contest, *, clock: Callable[[], datetime] = utc_now
+    deployment: Deployment,
+    contest: Contest,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    contest_id: str = "",
 ) -> Runtime:
-    """Connect to the database (migrating it), sync the configured units, build the outbox."""
-    storage = await open_storage(deployment.database_url)
-    logger.info(f"database {redact_url(deployment.database_url)} at schema {storage.revision}")
+    """Connect to the database (migrating it), sync the configured units, build the outbox.
+
+    `contest_id` (another contest of the deployment: `deployment` from `other_deployment`):
+    the runtime is not installed as `current()`, and on PostgreSQL its data are in schema
+    `contest_<id>`."""
+    schema = deployment.database_schema
+    storage = await open_storage(deployment.database_url, schema)
+    where = f" (schema {schema})" if schema else ""
+    logger.info(
+        f"database {redact_url(deployment.database_url)}{where} at revision {storage.revision}"
+    )
     engine, sessions = storage.engine, storage.sessions
     units = await UnitDirectory.open(sessions, contest, clock())
     notify = tuple(sorted(contest.organizers | deployment.superusers))
@@ -157,10 +251,16 @@ async def open_runtime(
     runtime.bots = BotRegistry(sessions)
     await runtime.bots.load()
     runtime.relay = Relay(sessions, runtime.bots.owner)
-    runtime.rounds = RoundBook(sessions, engine, deployment.database_url)
+    runtime.rounds = RoundBook(
+        sessions, engine, deployment.database_url, prefix=f"{schema}_" if schema else ""
+    )
     await runtime.rounds.load(clock())
+    runtime.contest_id, runtime.schema = contest_id, schema
     runtime.spawn(_recheck_link_shapes(runtime))
-    install(runtime)
+    if contest_id:
+        install_other(runtime)
+    else:
+        install(runtime)
     return runtime
 
 
@@ -237,10 +337,31 @@ def is_open() -> bool:
 
 
 async def start(
-    deployment: Deployment, contest: Contest, *, clock: Callable[[], datetime] = utc_now
+    deployment: Deployment,
+    contest: Contest,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    others: Sequence[OtherContest] = (),
 ) -> Runtime:
-    """Open the runtime and begin its start-up work (verifying entries an earlier run left)."""
-    runtime = await open_runtime(deployment, contest, clock=clock)
+    """Open the first contest's runtime, then the other contests' (config/contests/), and begin
+    their start-up work (verifying entries an earlier run left). The first contest's runtime."""
+    runtime = await _start_one(deployment, contest, clock, "")
+    for other in others:
+        await _start_one(other_deployment(deployment, other), other.contest, clock, other.id)
+    return runtime
+
+
+async def close_all() -> None:
+    """Close every contest's runtime (at shutdown)."""
+    for runtime in reversed(runtimes()):
+        await runtime.close()
+    install(None)
+
+
+async def _start_one(
+    deployment: Deployment, contest: Contest, clock: Callable[[], datetime], contest_id: str
+) -> Runtime:
+    runtime = await open_runtime(deployment, contest, clock=clock, contest_id=contest_id)
     reloads: dict[str, Reload] = {"units": runtime.units.reload, "people": runtime.people.load}
     if runtime.faq is not None:
         reloads["faq"] = runtime.faq.refresh
@@ -267,4 +388,4 @@ async def start_from_files(environ: Mapping[str, str], env_file: Path) -> Runtim
     report = check(environ, env_file)
     if report.deployment is None or report.contest is None or report.problems:
         raise NotConfigured(format_report(report))
-    return await start(report.deployment, report.contest)
+    return await start(report.deployment, report.contest, others=report.others)

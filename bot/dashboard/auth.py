@@ -46,17 +46,23 @@ SECRET_FILE = "dashboard.secret"
 
 @dataclass(frozen=True)
 class Grant:
-    """Who may use the dashboard, and as what."""
+    """Who may use the dashboard, and as what (`province`: every contest, read-only)."""
 
     user_id: int
     organizer: bool
     judge: bool
+    province: bool = False
 
     @property
     def role_name(self) -> str:
         if self.organizer and self.judge:
             return "组织者、评委"
+        if not (self.organizer or self.judge):
+            return "省级查看" if self.province else "无权限"
         return "组织者" if self.organizer else "评委"
+
+
+PROVINCE_KEY = "province"
 
 
 def grant_for(identity: Identity) -> Grant | None:
@@ -73,14 +79,16 @@ def token_hash(token: str) -> str:
 class LoginLinks:
     """One-time sign-in tokens in the database."""
 
-    def __init__(self, sessions: Sessions, ttl: timedelta = LOGIN_TTL) -> None:
+    def __init__(self, sessions: Sessions, ttl: timedelta = LOGIN_TTL, prefix: str = "") -> None:
         self._sessions = sessions
         self.ttl = ttl
+        # Starts every token: which contest of the deployment it signs in to ("xihu--").
+        self.prefix = prefix
 
     async def issue(self, grant: Grant, now: datetime) -> str:
         """A new token for `grant`, valid for `ttl` from `now`; shown once, stored hashed."""
         require_aware(now)
-        token = secrets.token_urlsafe(TOKEN_BYTES)
+        token = self.prefix + secrets.token_urlsafe(TOKEN_BYTES)
         async with write_transaction(self._sessions) as session:
             await session.exec(
                 sa.delete(LoginToken).where(col(LoginToken.expires_at) < now - KEEP_USED)
@@ -137,6 +145,18 @@ def _plausible(token: str) -> bool:
     return 0 < len(token) <= MAX_TOKEN_LENGTH and token.isascii()
 
 
+# Between a contest's id and the random part of its tokens: only letters, digits, "-" and "_"
+# in a link, so that whatever picks links out of a QQ message takes the whole token.
+KEY_MARK = "--"
+
+
+def contest_key(token: str) -> str:
+    """Which contest a link's token or a cookie names: the id before the first "--" ("" for
+    the first contest's, which carry no prefix)."""
+    head, mark, _ = token.partition(KEY_MARK)
+    return head if mark and 0 < len(head) <= 30 and head.isascii() else ""
+
+
 def _usable(token: str, now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
     return (
         col(LoginToken.token_hash) == token_hash(token),
@@ -156,10 +176,11 @@ class Session:
     organizer: bool
     judge: bool
     expires_at: datetime
+    province: bool = False
 
     @property
     def grant(self) -> Grant:
-        return Grant(self.user_id, self.organizer, self.judge)
+        return Grant(self.user_id, self.organizer, self.judge, self.province)
 
 
 @dataclass(frozen=True)
@@ -198,11 +219,18 @@ class SessionBook:
         contest: Contest,
         superusers: frozenset[int],
         group_roles: GroupRoles | None = None,
+        prefix: str = "",
+        province: frozenset[int] = frozenset(),
     ) -> None:
         self._sessions = sessions
         self._contest = contest
         self._superusers = superusers
         self._group_roles = group_roles or GroupRoles()
+        # Province viewers (PROVINCE_VIEWERS): a session of theirs reads every contest; only
+        # the province book (prefix "province--") is given them.
+        self._province = province
+        # Starts every cookie: which contest of the deployment it belongs to ("xihu--").
+        self.prefix = prefix
 
     def _configured_organizer(self, user_id: int) -> bool:
         return user_id in self._superusers or user_id in self._contest.organizers
@@ -214,6 +242,8 @@ class SessionBook:
             and self._group_roles.admin(row.user_id, self._contest.groups) is not False
         )
         judge = row.user_id in self._contest.judges
+        if row.user_id in self._province:
+            return Session(row.user_id, False, False, row.expires_at, province=True)
         if not (organizer or judge):
             return None
         return Session(row.user_id, organizer, judge, row.expires_at)
@@ -221,7 +251,7 @@ class SessionBook:
     async def start(self, grant: Grant, now: datetime, hours: int) -> tuple[Session, str]:
         """A new session for `grant` lasting `hours`, and the token for its cookie."""
         require_aware(now)
-        token = secrets.token_urlsafe(TOKEN_BYTES)
+        token = self.prefix + secrets.token_urlsafe(TOKEN_BYTES)
         row = DashboardSession(
             token_hash=token_hash(token),
             user_id=grant.user_id,
@@ -236,7 +266,8 @@ class SessionBook:
                 )
             )
             session.add(row)
-        return Session(grant.user_id, grant.organizer, grant.judge, row.expires_at), token
+        found = Session(grant.user_id, grant.organizer, grant.judge, row.expires_at, grant.province)
+        return found, token
 
     async def find(self, token: str | None, now: datetime) -> Session | None:
         """The session of a cookie's token as of now; None if unknown, expired, signed out,

@@ -122,10 +122,13 @@ def default_label(now_local: datetime, taken: Sequence[str], number: int) -> str
 class RoundBook:
     """The rounds of one database, cached (reloaded when another process starts a round)."""
 
-    def __init__(self, sessions: Sessions, engine: AsyncEngine, url: str) -> None:
+    def __init__(self, sessions: Sessions, engine: AsyncEngine, url: str, prefix: str = "") -> None:
         self.sessions = sessions
         self.engine = engine
         self.url = url
+        # PostgreSQL: what starts the archives' schema names ("contest_xihu_" for a contest
+        # in a schema of its own), so that each contest's round 1 has its own archive.
+        self.prefix = prefix
         self._rounds: list[RoundView] = []
 
     async def load(self, now: datetime | None = None) -> list[RoundView]:
@@ -215,7 +218,7 @@ class RoundBook:
             if sqlite:
                 archive = await self._archive_sqlite(closing.id)
             else:
-                archive = await _archive_postgres(conn, closing.id)
+                archive = await _archive_postgres(conn, self.prefix + schema_name(closing.id))
             count = (
                 await conn.execute(sa.text("SELECT count(*) FROM entry WHERE status = 'accepted'"))
             ).scalar_one()
@@ -277,9 +280,8 @@ def schema_name(round_id: int) -> str:
     return f"round_{round_id}"
 
 
-async def _archive_postgres(conn: AsyncConnection, round_id: int) -> str:
+async def _archive_postgres(conn: AsyncConnection, schema: str) -> str:
     """Schema `round_N`: the migrations run in it, then every table is copied over."""
-    schema = schema_name(round_id)
     path = (await conn.execute(sa.text("SHOW search_path"))).scalar_one()
     await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

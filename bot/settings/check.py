@@ -14,6 +14,7 @@ from bot.faq.knowledge import load_knowledge, load_synonyms, synonyms_path
 from bot.judging.config import JudgingPolicy, Normalization, Tier, UnitAward
 from bot.names import name_key
 from bot.settings.contest import Contest
+from bot.settings.contests import OtherContest, load_other_contests
 from bot.settings.deployment import Deployment, config_path_from, load_deployment, redact_url
 from bot.settings.loader import load_contest
 from bot.settings.values import Problem, close_match
@@ -31,6 +32,8 @@ class CheckReport:
     summary: str = ""
     # Things that work but are probably not meant (the shipped example's placeholder numbers).
     warnings: tuple[str, ...] = ()
+    # The contests of config/contests/ (none: a single-contest install).
+    others: tuple[OtherContest, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -54,14 +57,26 @@ def check(
     problems = [*problems, *contest_problems]
     if contest is not None:
         problems += _faq_problems(contest)
+    others, other_problems = load_other_contests(config_path, contest)
+    problems += other_problems
+    for other in others:
+        problems += _faq_problems(other.contest)
     if problems or deployment is None or contest is None:
         return CheckReport(problems=tuple(problems), deployment=deployment, contest=contest)
+    summary = summarize(deployment, contest, config_path)
+    for other in others:
+        summary += (
+            f"\n另一个大赛（{other.path}）：{other.contest.name}；"
+            f"服务的群：{'、'.join(str(g) for g in sorted(other.contest.groups))}；"
+            f"单位 {len(other.contest.units)} 个（配置文件中）"
+        )
     return CheckReport(
         problems=(),
         deployment=deployment,
         contest=contest,
-        summary=summarize(deployment, contest, config_path),
+        summary=summary,
         warnings=(*placeholder_warnings(contest), *judging_warnings(contest)),
+        others=others,
     )
 
 

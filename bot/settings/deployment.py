@@ -64,6 +64,7 @@ OWN_KEYS = (
     "REMINDERS_AUTORUN",
     "REMINDERS_HEARTBEAT",
     "FAQ_SEMANTIC",
+    "PROVINCE_VIEWERS",
 )
 OTHER_KNOWN_KEYS = (
     "ENVIRONMENT",
@@ -117,6 +118,12 @@ class Deployment:
     reminders_heartbeat: float = DEFAULT_HEARTBEAT_SECONDS
     # The FAQ's semantic layer (bot/faq/semantic.py), on unless switched off.
     faq_semantic: bool = True
+    # PROVINCE_VIEWERS: people who see every contest of the deployment on the dashboard,
+    # read-only, with the cross-contest overview (a province's or a city's office).
+    province_viewers: frozenset[int] = frozenset()
+    # Not from .env: the PostgreSQL schema of another contest of the deployment
+    # (bot.runtime.other_deployment); None: the database's default schema.
+    database_schema: str | None = None
 
     def __repr__(self) -> str:
         token = "'***'" if self.access_token else "None"
@@ -255,12 +262,15 @@ def _json_list(
     return value, []
 
 
-def _superusers(merged: _Values, default_file: str) -> tuple[frozenset[int], list[Problem]]:
-    items, problems = _json_list(merged, "SUPERUSERS", '["10000"]', default_file)
+def _superusers(
+    merged: _Values, default_file: str, key: str = "SUPERUSERS"
+) -> tuple[frozenset[int], list[Problem]]:
+    """A JSON list of QQ numbers: SUPERUSERS, or PROVINCE_VIEWERS."""
+    items, problems = _json_list(merged, key, '["10000"]', default_file)
     if items is None:
         return frozenset(), problems
     ids: set[int] = set()
-    where = merged.source("SUPERUSERS", default_file)
+    where = merged.source(key, default_file)
     for item in items:
         text = (
             str(item).strip() if isinstance(item, str | int) and not isinstance(item, bool) else ""
@@ -268,9 +278,7 @@ def _superusers(merged: _Values, default_file: str) -> tuple[frozenset[int], lis
         if text.isdigit() and int(text) > 0:
             ids.add(int(text))
         else:
-            problems.append(
-                Problem(where, "SUPERUSERS", f'“{item}”不是 QQ 号；应为数字，例如 ["10000"]')
-            )
+            problems.append(Problem(where, key, f'“{item}”不是 QQ 号；应为数字，例如 ["10000"]'))
     return frozenset(ids), problems
 
 
@@ -504,6 +512,8 @@ def load_deployment(
         )
     superusers, found = _superusers(merged, file)
     problems += found
+    province, found = _superusers(merged, file, "PROVINCE_VIEWERS")
+    problems += found
     ws_urls, found = _ws_urls(merged, file)
     problems += found
     data_raw = (merged.get("BOT_DATA_DIR") or "").strip()
@@ -543,6 +553,7 @@ def load_deployment(
             port=port,
             access_token=token,
             superusers=superusers,
+            province_viewers=province,
             ws_urls=ws_urls,
             database_url=database_url,
             config_path=config_path,

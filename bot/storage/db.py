@@ -144,11 +144,36 @@ class Storage:
         await self.engine.dispose()
 
 
-async def open_storage(url: str) -> Storage:
+def search_path(schema: str) -> dict[str, Any]:
+    """Engine options that keep a PostgreSQL connection in `schema` (a contest's, an archive's)."""
+    return {"connect_args": {"server_settings": {"search_path": f'"{schema}"'}}}
+
+
+async def create_schema(url: str, schema: str) -> None:
+    """`CREATE SCHEMA IF NOT EXISTS` on PostgreSQL (several processes may race: both fine)."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+            )
+            await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        await engine.dispose()
+
+
+async def open_storage(url: str, schema: str | None = None) -> Storage:
     """Connect to `url` and migrate it to the newest schema: the one way the bot (runtime and
-    command line alike) opens its database. Raises `SchemaError` without changing anything."""
+    command line alike) opens its database. Raises `SchemaError` without changing anything.
+
+    `schema` (PostgreSQL): the bot's tables live in that schema of the database, created if
+    missing — one contest of several in one database."""
+    options: dict[str, Any] = {}
+    if schema is not None:
+        await create_schema(url, schema)
+        options = search_path(schema)
     for attempt in range(OPEN_ATTEMPTS):
-        engine = make_engine(url)
+        engine = make_engine(url, **options)
         try:
             revision = await migrate(engine)
         except OperationalError as error:

@@ -27,11 +27,19 @@ class Identity:
     organizer: bool = False
     judge: bool = False
     unit: str | None = None
+    # PROVINCE_VIEWERS: may ask for a dashboard link in private chat (and nothing else).
+    province: bool = False
 
     @property
     def privileged(self) -> bool:
-        """Organizers, judges and secretaries may talk to the bot in private chat."""
-        return self.organizer or self.judge or self.unit is not None
+        """Organizers, judges, secretaries (and province viewers) may talk to the bot in private
+        chat."""
+        return self.organizer or self.judge or self.unit is not None or self.province
+
+    @property
+    def grant_only(self) -> bool:
+        """No role in this contest (a province viewer, if privileged at all)."""
+        return not (self.organizer or self.judge or self.unit is not None)
 
     def acts_for(self, unit: str) -> bool:
         """Whether this user may submit, withdraw or correct entries of `unit`."""

@@ -5,6 +5,7 @@ over are sent (see bot.accounts)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_apscheduler import scheduler
 
 from bot.accounts.registry import HEARTBEAT
-from bot.runtime import Runtime, current, is_open
+from bot.runtime import Runtime, is_open, runtimes
 from plugins.router import deliver_relayed, notice
 
 __plugin_meta__ = PluginMetadata(
@@ -75,53 +76,61 @@ async def _groups(bot: Bot, runtime: Runtime) -> dict[int, datetime | None] | No
 
 @driver.on_bot_connect
 async def _connected(bot: Bot) -> None:
-    if not is_open() or current().bots is None:
+    """Register the account with every contest of the deployment (each contest's registry
+    lists it with that contest's groups)."""
+    if not is_open():
         return
-    runtime = current()
-    assert runtime.bots is not None
-    runtime.bots.local.add(int(bot.self_id))  # at once: other connect hooks may send
+    for runtime in runtimes():
+        if runtime.bots is not None:
+            runtime.bots.local.add(int(bot.self_id))  # at once: other connect hooks may send
     login = await _call(bot, "get_login_info")
     nickname = str(login.get("nickname") or "") if isinstance(login, dict) else ""
-    groups = await _groups(bot, runtime)
-    await runtime.bots.connected(int(bot.self_id), nickname, groups, runtime.clock())
-    known = "未知" if groups is None else str(len(groups))
-    logger.info("QQ 账号 {} 已连接（所在群 {} 个）", bot.self_id, known)
-    await deliver_relayed(runtime)
+    for runtime in runtimes():
+        if runtime.bots is None:
+            continue
+        groups = await _groups(bot, runtime)
+        await runtime.bots.connected(int(bot.self_id), nickname, groups, runtime.clock())
+        known = "未知" if groups is None else str(len(groups))
+        logger.info("QQ 账号 {} 已连接（所在群 {} 个）", bot.self_id, known)
+        await deliver_relayed(runtime)
 
 
 @driver.on_bot_disconnect
 async def _disconnected(bot: Bot) -> None:
-    if is_open() and current().bots is not None:
-        runtime = current()
-        assert runtime.bots is not None
-        await runtime.bots.disconnected(int(bot.self_id), runtime.clock())
+    if not is_open():
+        return
+    for runtime in runtimes():
+        if runtime.bots is not None:
+            await runtime.bots.disconnected(int(bot.self_id), runtime.clock())
 
 
 async def beat() -> None:
     """Keep this process's accounts alive in the registry; forget old claims; send relays."""
-    if not is_open() or current().bots is None:
-        return
-    runtime = current()
-    assert runtime.bots is not None
-    try:
-        await runtime.bots.beat(runtime.clock())
-        await runtime.bots.forget_claims(runtime.clock())
+    for runtime in runtimes():
+        if runtime.bots is None:
+            continue
+        try:
+            await runtime.bots.beat(runtime.clock())
+            await runtime.bots.forget_claims(runtime.clock())
+            await deliver_relayed(runtime)
+        except Exception:
+            logger.exception("账号心跳失败，稍后重试")
+
+
+def _relay_for(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    async def relayed() -> None:
         await deliver_relayed(runtime)
-    except Exception:
-        logger.exception("账号心跳失败，稍后重试")
+
+    return relayed
 
 
 @driver.on_startup
 async def _start() -> None:
     if not is_open():
         return
-    runtime = current()
-    if runtime.watcher is not None:
-
-        async def relayed() -> None:
-            await deliver_relayed(runtime)
-
-        runtime.watcher.reloads["relay"] = relayed
+    for runtime in runtimes():
+        if runtime.watcher is not None:
+            runtime.watcher.reloads["relay"] = _relay_for(runtime)
     scheduler.add_job(
         beat,
         "interval",

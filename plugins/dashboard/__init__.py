@@ -13,7 +13,14 @@ from nonebot.plugin import PluginMetadata
 
 require("plugins.router")
 
-from bot.dashboard.auth import LoginLinks, SessionBook, grant_for
+from bot.dashboard.auth import (
+    KEY_MARK,
+    PROVINCE_KEY,
+    Grant,
+    LoginLinks,
+    SessionBook,
+    grant_for,
+)
 from bot.dashboard.params import plain_int
 from bot.runtime import current
 from bot.units.roles import Need
@@ -50,7 +57,8 @@ NONE_OPEN_OTHER = "{who} 目前没有登录后台。"
 @command(
     "后台",
     "dashboard",
-    need=Need.JUDGE,
+    # Organizers and judges; also province viewers, who are nothing else: the handler decides.
+    need=Need.MEMBER,
     summary="获取网页后台的一次性登录链接（仅私聊）",
     example="/后台",
     order=95,
@@ -60,15 +68,20 @@ async def _dashboard(request: Request) -> None:
     if words and words[0] in END_WORDS:
         await _end_sessions(request, words[1] if len(words) > 1 else "")
         return
+    grant = grant_for(request.identity)
+    province = grant is None and request.identity.province
+    if grant is None and not province:
+        await request.reply(NOT_ALLOWED)
+        return
     if request.group_id is not None:
         await request.reply(ONLY_PRIVATE)
         return
-    grant = grant_for(request.identity)
-    if grant is None:
-        await request.reply(NOT_ALLOWED)
-        return
     runtime = request.runtime
-    links = LoginLinks(runtime.sessions)
+    links = LoginLinks(runtime.sessions, prefix=runtime.token_prefix)
+    if grant is None:  # a province viewer: the first contest's book keeps their sessions
+        runtime = current()
+        links = LoginLinks(runtime.sessions, prefix=f"{PROVINCE_KEY}{KEY_MARK}")
+        grant = Grant(request.identity.user_id, False, False, province=True)
     token = await links.issue(grant, runtime.clock())
     deployment = runtime.deployment
     await request.reply(

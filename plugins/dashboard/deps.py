@@ -13,6 +13,7 @@ Refusals are raised as exceptions; `errors.py` turns them, and the contest's own
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,11 +27,14 @@ from loguru import logger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.dashboard.auth import (
+    KEY_MARK,
+    PROVINCE_KEY,
     CsrfTokens,
     LoginLinks,
     Session,
     SessionBook,
     bearer_matches,
+    contest_key,
     load_secret,
 )
 from bot.dashboard.scores import COMMENT_TOO_LONG, ScoreBook
@@ -38,7 +42,7 @@ from bot.dashboard.views import DashboardViews
 from bot.refusal import Refusal
 from bot.rounds.archive import ArchiveMissing, open_archive
 from bot.rounds.book import RoundView
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime, current, runtime_by_id
 from bot.submissions.export import Exporter
 from plugins.dashboard.pages import (
     COOKIE,
@@ -46,12 +50,15 @@ from plugins.dashboard.pages import (
     MSG_CSRF,
     MSG_JUDGE_READ_ONLY,
     MSG_NOT_JUDGE,
+    MSG_PROVINCE_READ_ONLY,
     MSG_TOO_LARGE,
     html,
     make_pages,
 )
 
 MAX_FORM_BYTES = 16_384
+# Which contest a province viewer is looking at (a contest's id; absent: the first).
+CONTEST_COOKIE = "dashboard_contest"
 
 
 @dataclass
@@ -65,6 +72,8 @@ class Dashboard:
     scores: ScoreBook
     views: DashboardViews
     pages: Environment
+    # A province viewer's state: every page read-only, the sessions kept by the first contest.
+    province: bool = False
     # A closed round's archive shown read-only (None: the round open now).
     archived: RoundView | None = None
     # The archives' states, kept by the live state (opened once each).
@@ -115,8 +124,9 @@ def build_state(runtime: Runtime) -> Dashboard:
             runtime.contest,
             runtime.deployment.superusers,
             runtime.group_roles,
+            prefix=runtime.token_prefix,
         ),
-        links=LoginLinks(runtime.sessions),
+        links=LoginLinks(runtime.sessions, prefix=runtime.token_prefix),
         scores=ScoreBook(runtime.sessions),
         views=DashboardViews(
             runtime.sessions, runtime.units, runtime.entries, runtime.contest, runtime.faq
@@ -173,6 +183,8 @@ class _States:
 
     runtime: Callable[[], Runtime] = current
     built: Dashboard | None = field(default=None)
+    # The other contests' states (config/contests/), by contest id.
+    others: dict[str, Dashboard] = field(default_factory=dict)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __call__(self) -> Dashboard:
@@ -180,6 +192,47 @@ class _States:
         if self.built is None or self.built.runtime is not runtime:
             self.built = build_state(runtime)
         return self.built
+
+    def for_contest(self, key: str) -> Dashboard:
+        """The state of contest `key` (a link's or a cookie's prefix); the first contest's for
+        "" or a contest this deployment does not have."""
+        runtime = runtime_by_id(key) if key else None
+        if runtime is None or not key:
+            return self()
+        shown = self.others.get(key)
+        if shown is None or shown.runtime is not runtime:
+            shown = self.others[key] = build_state(runtime)
+        return shown
+
+    def for_request(self, request: Request) -> Dashboard:
+        """The contest a request is for: its sign-in link's, else its session cookie's (a
+        province viewer's: the contest they chose, CONTEST_COOKIE)."""
+        token = request.query_params.get("t", "") or request.cookies.get(COOKIE, "")
+        key = contest_key(token)
+        if key == PROVINCE_KEY:
+            return self.for_province(request.cookies.get(CONTEST_COOKIE, ""))
+        return self.for_contest(key)
+
+    def for_province(self, chosen: str) -> Dashboard:
+        """A province viewer's state for contest `chosen` ("" or unknown: the first)."""
+        live = self.for_contest(chosen)
+        key = f"{PROVINCE_KEY}:{live.runtime.contest_id}"
+        shown = self.others.get(key)
+        if shown is None or shown.runtime is not live.runtime:
+            first = self()
+            book = SessionBook(
+                first.runtime.sessions,
+                first.runtime.contest,
+                frozenset(),
+                prefix=f"{PROVINCE_KEY}{KEY_MARK}",
+                province=first.runtime.deployment.province_viewers,
+            )
+            links = LoginLinks(first.runtime.sessions, prefix=f"{PROVINCE_KEY}{KEY_MARK}")
+            shown = dataclasses.replace(
+                live, book=book, links=links, province=True, archive_states={}
+            )
+            self.others[key] = shown
+        return shown
 
     async def viewing(self, live: Dashboard, wanted: str) -> Dashboard:
         """The state for the round the browser chose (ROUND_COOKIE): an archived round's, or
@@ -211,8 +264,8 @@ class _States:
 states = _States()
 
 
-def dashboard() -> Dashboard:
-    return states()
+def dashboard(request: Request) -> Dashboard:
+    return states.for_request(request)
 
 
 DashboardDep = Annotated[Dashboard, Depends(dashboard)]
@@ -342,6 +395,8 @@ def change(
         form = await form_of(request, too_large)
         if not d.codec.csrf_ok(signed.cookie, form.get("csrf")):
             raise Forbidden(MSG_CSRF, signed.session)
+        if d.province and role is not None:
+            raise Forbidden(MSG_PROVINCE_READ_ONLY, signed.session)
         if not live:
             d = await round_dashboard(request, d)
             if d.archived is not None:

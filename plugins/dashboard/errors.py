@@ -35,18 +35,18 @@ async def _api_sign_in(request: Request, error: Exception) -> Response:
 
 async def _forbidden(request: Request, error: Exception) -> Response:
     assert isinstance(error, Forbidden)
-    return dashboard().message(error.text, 403, error.viewer)
+    return dashboard(request).message(error.text, 403, error.viewer)
 
 
 async def _too_large(request: Request, error: Exception) -> Response:
     assert isinstance(error, FormTooLarge)
-    d = dashboard()
+    d = dashboard(request)
     viewer, _ = await d.viewer(request)
     return d.message(error.text, 413, viewer)
 
 
 async def _refused(request: Request, error: Exception) -> Response:
-    d = dashboard()
+    d = dashboard(request)
     viewer, _ = await d.viewer(request)
     return d.message(str(error), 404 if isinstance(error, NotFound) else 400, viewer)
 

@@ -41,6 +41,7 @@ MSG_LINK_INVALID = "此登录链接已使用或已过期（有效期 10 分钟�
 MSG_JUDGE_READ_ONLY = "评委可以查看和评分，但不能更改作品状态、单位或常见问题。"
 MSG_NOT_JUDGE = "只有评委可以评分。"
 MSG_CSRF = "页面已过期，请返回刷新后再试。"
+MSG_PROVINCE_READ_ONLY = "省级账号可以查看各大赛的全部页面和导出表格，但不能修改。"
 MSG_ARCHIVED = (
     "「{label}」已归档，只能查看和导出，不能修改。要改本轮的数据，请先点上方的“回到本轮”。"
 )

@@ -27,7 +27,7 @@ from bot.messages.history import Verdict
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.runner import ReminderRunner
-from bot.runtime import current, is_open
+from bot.runtime import current, is_open, runtimes, serving
 from bot.units.roles import Need
 from plugins.router import (
     OneBotTransport,
@@ -105,7 +105,21 @@ def _runner() -> ReminderRunner | None:
 
 
 async def wake() -> datetime | None:
-    """Start or tick the runner, then arm the next wake-up; when that is (None: nothing due)."""
+    """Start or tick every contest's runner, then arm the next wake-up; when that is (None:
+    nothing due)."""
+    upcoming: datetime | None = None
+    for runtime in runtimes():
+        with serving(runtime):
+            at = await _wake_one()
+        if at is not None and (upcoming is None or at < upcoming):
+            upcoming = at
+    if is_open():
+        _arm(upcoming, current().clock())
+    return upcoming
+
+
+async def _wake_one() -> datetime | None:
+    """Start or tick the runner of the contest being served; when it is next due."""
     runner = _runner()
     if runner is None:
         return None
@@ -114,12 +128,10 @@ async def wake() -> datetime | None:
     runner.deliverable = _deliverable
     now = current().clock()
     try:
-        upcoming = await (runner.tick(now) if runner.started else runner.start(now))
+        return await (runner.tick(now) if runner.started else runner.start(now))
     except Exception:
         logger.exception("自动提醒运行出错，稍后重试")
         return None
-    _arm(upcoming, now)
-    return upcoming
 
 
 def _autorun() -> bool:
@@ -170,11 +182,11 @@ async def _start_heartbeat() -> None:
 async def _connected(bot: Bot) -> None:
     if not _autorun():
         return
-    runner = _runner()
-    if runner is None:
-        return
-    if runner.started:
-        await runner.hurry(current().clock())  # the connection is back: retry now
+    for runtime in runtimes():
+        runner = runtime.reminders
+        if runner is not None and runner.started:
+            with serving(runtime):
+                await runner.hurry(runtime.clock())  # the connection is back: retry now
     await wake()
 
 

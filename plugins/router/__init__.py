@@ -9,6 +9,7 @@ few dictionary lookups whether an event is for the bot at all.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -33,7 +34,16 @@ from nonebot.typing import T_State
 
 from bot.messages.commands import CommandCall, has_prefix
 from bot.refusal import Refusal
-from bot.runtime import Runtime, current, install, is_open, start_from_files
+from bot.runtime import (
+    Runtime,
+    close_all,
+    current,
+    is_open,
+    runtime_for_group,
+    runtimes,
+    serving,
+    start_from_files,
+)
 from bot.units.roles import Identity, identify
 from plugins.router.request import OneBotTransport, Request, latest_message
 from plugins.router.senders import (
@@ -125,6 +135,13 @@ async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bo
 
 
 async def identify_sender(bot: Bot, event: MessageEvent, runtime: Runtime) -> Identity:
+    identity = await _identify(bot, event, runtime)
+    if event.user_id in runtime.deployment.province_viewers:
+        identity = dataclasses.replace(identity, province=True)
+    return identity
+
+
+async def _identify(bot: Bot, event: MessageEvent, runtime: Runtime) -> Identity:
     unit = runtime.units.unit_of(event.user_id)
     group_role = event.sender.role if isinstance(event, GroupMessageEvent) else None
     identity = identify(
@@ -182,13 +199,13 @@ async def _open_runtime() -> None:
 @_driver.on_shutdown
 async def _close_runtime() -> None:
     if is_open():
-        await current().close()
-        install(None)
+        await close_all()
 
 
 # --- the one matcher ------------------------------------------------------------------------
 
 _CALL = "router.call"
+_RUNTIME = "router.runtime"
 _SUGGEST = "router.suggest"
 _LISTENER = "router.listener"
 _UNKNOWN = "router.unknown"
@@ -202,12 +219,13 @@ MSG_FAILED = "抱歉，处理指令时出错了，请稍后再试或联系组织
 async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
     """Cheap: decides from the event alone whether the bot has anything to do with it."""
     if isinstance(event, MessageEvent):
-        runtime = current()
+        runtime = _runtime_of(event)
+        if runtime is None:
+            return False  # no contest of this deployment serves the group
         if event.user_id == event.self_id or event.user_id in runtime.contest.bot.ignore_users:
             return False
+        state[_RUNTIME] = runtime
         if isinstance(event, GroupMessageEvent):
-            if event.group_id not in runtime.contest.groups:
-                return False
             _heard(runtime, event)
         elif event.message_type != "private":
             return False
@@ -240,8 +258,18 @@ async def _wanted(bot: Bot, event: Event, state: T_State) -> bool:
         if event.notice_type not in _notices:
             return False
         group_id = getattr(event, "group_id", None)
-        return group_id is None or group_id in current().contest.groups
+        runtime = current() if group_id is None else runtime_for_group(group_id)
+        state[_RUNTIME] = runtime
+        return runtime is not None
     return False
+
+
+def _runtime_of(event: MessageEvent) -> Runtime | None:
+    """A group message's contest (the group's); the first contest's for a private one until the
+    sender is identified (`_private_contest`)."""
+    if isinstance(event, GroupMessageEvent):
+        return runtime_for_group(event.group_id)
+    return current()
 
 
 def _heard(runtime: Runtime, event: GroupMessageEvent) -> None:
@@ -259,7 +287,30 @@ router = on(rule=Rule(_wanted), priority=1, block=True)
 
 @router.handle()
 async def _dispatch(bot: Bot, event: Event, state: T_State) -> None:
-    runtime = current()
+    runtime: Runtime = state.get(_RUNTIME) or current()
+    if isinstance(event, MessageEvent) and not isinstance(event, GroupMessageEvent):
+        chosen = await _private_contest(bot, event)
+        if chosen is None:
+            return  # private chat is for organizers, judges and secretaries only
+        runtime = chosen
+    with serving(runtime):
+        await _handle(bot, event, state, runtime)
+
+
+async def _private_contest(bot: Bot, event: MessageEvent) -> Runtime | None:
+    """The contest a private message is for: the first whose organizer, judge or secretary the
+    sender is (a person with roles in two contests uses the first one's in private chat)."""
+    province: Runtime | None = None
+    for runtime in runtimes():
+        identity = await identify_sender(bot, event, runtime)
+        if identity.privileged and not (identity.province and identity.grant_only):
+            return runtime
+        if identity.province and province is None:
+            province = runtime  # a province viewer with no role here: the link only
+    return province
+
+
+async def _handle(bot: Bot, event: Event, state: T_State, runtime: Runtime) -> None:
     if isinstance(event, NoticeEvent):
         for handler in _notices.get(event.notice_type, []):
             await handler(bot, event, runtime)

@@ -17,7 +17,7 @@ from nonebot.plugin import PluginMetadata
 require("plugins.router")
 
 from bot.messages.parts import Target
-from bot.runtime import Runtime, current
+from bot.runtime import Runtime, runtimes
 from plugins.router import OneBotTransport, notice, once
 
 __plugin_meta__ = PluginMetadata(
@@ -111,4 +111,5 @@ async def _back(bot: Bot) -> None:
     if since is None or time.monotonic() - since < OUTAGE_WORTH_TELLING:
         return
     minutes = max(1, round((time.monotonic() - since) / 60))
-    await tell_organizers(bot, current(), RECONNECTED.format(minutes=minutes))
+    for runtime in runtimes():
+        await tell_organizers(bot, runtime, RECONNECTED.format(minutes=minutes))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from plugins.dashboard.deps import AnyChange, DashboardDep, form_of
+from bot.dashboard.auth import PROVINCE_KEY, contest_key
+from plugins.dashboard.deps import AnyChange, DashboardDep, form_of, states
 from plugins.dashboard.pages import (
     COOKIE,
     HERE,
@@ -46,8 +47,10 @@ async def login_page(request: Request, d: DashboardDep, t: str = "") -> Response
 
 
 @router.post(f"{PREFIX}/login")
-async def login(request: Request, d: DashboardDep) -> Response:
+async def login(request: Request) -> Response:
     form = await form_of(request)
+    key = contest_key(form.get("t", ""))  # the link's contest, or a province viewer's link
+    d = states.for_province("") if key == PROVINCE_KEY else states.for_contest(key)
     grant = await d.links.redeem(form.get("t", ""), d.now())
     if grant is None:
         return d.render("login.html", 400, token="", text=MSG_LINK_INVALID)
