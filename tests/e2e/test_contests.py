@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -295,3 +296,38 @@ def test_the_command_line_works_on_a_chosen_contest(
     refused = run("migrate-to", "postgresql+asyncpg://u@127.0.0.1:1/x")
     assert refused.returncode == 1
     assert "多个大赛" in refused.stdout
+
+
+async def test_each_contest_reminds_its_own_group_of_its_own_units(
+    start_app: AppStarter, contest_config: ContestWriter, tmp_path: Path
+) -> None:
+    """Automatic reminders on the real clock (deadlines ~40 s ahead): A's reminder in A's group
+    names A's units, B's in B's group names B's — each sent once."""
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0, tzinfo=None)
+    soon = {"start": now - dt.timedelta(days=1), "deadline": now + dt.timedelta(seconds=40)}
+    reminders = {"offsets": ["30s"], "daily_at": "", "quiet_hours": [], "private": False}
+    config = _configs(contest_config)
+    for path in (config, config.parent / "contests" / "xihu.toml"):
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+        data["contest"].update(soon)
+        data["reminders"] = reminders
+        write_contest(path, data, from_shipped=False)
+    app = await start_app(config=config, env={"REMINDERS_AUTORUN": "true"})
+    async with FakeOneBot(2_000_000_001, TOKEN) as onebot:
+        await onebot.connect(app.ws_url)
+        in_a = await onebot.wait_sent(
+            group_id=GROUP_ID, predicate=lambda m: "进度提醒" in m.text, timeout=30
+        )
+        in_b = await onebot.wait_sent(
+            group_id=GROUP_B, predicate=lambda m: "进度提醒" in m.text, timeout=30
+        )
+        await onebot.expect_silence(2.0, group_id=GROUP_B)
+    assert ONLY_A in in_a.text
+    assert "西湖街道" not in in_a.text
+    assert "西湖街道" in in_b.text
+    assert ONLY_A not in in_b.text
+    assert "西湖区学习博客大赛" in in_b.text
+    assert str(SECRETARY_B) in in_b.mentions
+    assert str(SECRETARY_A) not in in_b.mentions
+    assert len([m for m in onebot.sent(group_id=GROUP_B) if "进度提醒" in m.text]) == 1
