@@ -24,8 +24,11 @@ What it does:
      target p99 ≤ 2 s.
 The fakes run in this process, so their own cost is inside every figure. Building one reminder
 for 1,000 units at this size is bench/bench_reminders.py (`--url … --entries 1000000`).
-Not measured: 20 contests, 20,000 units and the province overview — several contests in one
-deployment are not built yet (README, "性能").
+With `--contests 20`: twenty contests in the deployment (config/contests/c01.toml …), each
+with `--units` units (20,000 in all) in its own schema, the entries shared out among them, the
+100 groups dealt out so that groups n and n + 50 share a contest; the probes run in the first
+contest. Last, the 全省 page over HTTP as a province viewer (PROVINCE_VIEWERS) sees it, after
+signing in through /后台: target ≤ 500 ms.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import json
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -44,6 +48,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -53,7 +59,8 @@ from bench.bench_submit import ORGANIZER_ID, SECRETARY_ID, TOKEN, contest, summa
 from bench.filling import database, populate
 from bench.timing import percentile
 from bot.demo.onebot import FakeOneBot, SentMessage
-from bot.storage.db import make_engine
+from bot.settings.contests import schema_of
+from bot.storage.db import make_engine, open_storage
 from tests.e2e.conftest import AppProcess, app_env, free_port, write_contest
 
 GROUPS = [800_000_000 + n for n in range(100)]
@@ -65,28 +72,53 @@ ACCOUNTS = {
 NEW_SECRETARIES = 3_900_000_000
 
 
-def scale_contest() -> dict[str, Any]:
+PROVINCE_ID = 60_000
+
+
+def contest_of(index: int, contests: int) -> int:
+    """Which contest serves group GROUPS[index]: groups n and n + 50 are always in the same
+    contest (A serves one, B the other: the coherence probe goes from 0 to 50)."""
+    return (index % 50) % contests
+
+
+def contest_id(k: int) -> str:
+    return f"c{k:02d}"
+
+
+def scale_contest(contests: int = 1, k: int = 0) -> dict[str, Any]:
     config = contest(dt.datetime.now(dt.UTC))
-    config["contest"]["groups"] = GROUPS
+    config["contest"]["groups"] = [g for i, g in enumerate(GROUPS) if contest_of(i, contests) == k]
+    if k:
+        config["contest"]["name"] = f"基准大赛{k:02d}"
+        config["units"] = []
     return config
 
 
-async def fill(url: str, units: int, entries: int) -> float:
+async def fill(url: str, units: int, entries: int, contests: int = 1) -> float:
+    """The first contest (already migrated): `units` − 1 more units, `entries` / `contests`
+    entries; every other contest: its schema migrated, `units` units, as many entries."""
     started = time.perf_counter()
-    engine = make_engine(url)
-    try:
-        await populate(
-            engine,
-            units - 1,
-            entries,
-            random.Random(20270624),
-            now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=12),
-            first=1,
-            seconds_apart=0.01,
-            late=0.0,
-        )
-    finally:
-        await engine.dispose()
+    share = entries // contests
+    for k in range(contests):
+        if k:
+            storage = await open_storage(url, schema_of(contest_id(k)))
+            engine = storage.engine
+        else:
+            engine = make_engine(url)
+        try:
+            await populate(
+                engine,
+                units - (0 if k else 1),
+                share,
+                random.Random(20270624 + k),
+                now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=12),
+                first=0 if k else 1,
+                seconds_apart=0.01,
+                late=0.0,
+                secretaries=bool(k),
+            )
+        finally:
+            await engine.dispose()
     return time.perf_counter() - started
 
 
@@ -143,7 +175,12 @@ async def _idle(apps: list[AppProcess], timeout: float = 120) -> None:
 
 async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
     config = workdir / "contest.toml"
-    write_contest(config, scale_contest(), from_shipped=False)
+    write_contest(config, scale_contest(args.contests), from_shipped=False)
+    if args.contests > 1:
+        (workdir / "contests").mkdir()
+        for k in range(1, args.contests):
+            path = workdir / "contests" / f"{contest_id(k)}.toml"
+            write_contest(path, scale_contest(args.contests, k), from_shipped=False)
     apps = []
     for n in range(3):
         data_dir = workdir / f"data-{n}"
@@ -154,7 +191,7 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
             config=config,
             token=TOKEN,
             log_level="INFO",
-            extra={"DATABASE_URL": url},
+            extra={"DATABASE_URL": url, "PROVINCE_VIEWERS": f'["{PROVINCE_ID}"]'},
         )
         apps.append(AppProcess(env, log_path=workdir / f"app-{n}.log"))
     migrated = await asyncio.to_thread(
@@ -167,8 +204,11 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
     )
     if migrated.returncode:
         raise SystemExit(f"python -m bot migrate failed:\n{migrated.stdout}{migrated.stderr}")
-    fill_seconds = await fill(url, args.units, args.entries)
-    print(f"database: {args.units} units, {args.entries} entries, filled in {fill_seconds:.0f} s")
+    fill_seconds = await fill(url, args.units, args.entries, args.contests)
+    print(
+        f"database: {args.contests} contest(s) of {args.units} units, {args.entries} entries "
+        f"in all, filled in {fill_seconds:.0f} s"
+    )
     for app in apps:
         await app.start(timeout=120)
     accounts = []
@@ -217,6 +257,7 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
             else:
                 raise SystemExit("a binding never became visible to B's process")
             visible.append((time.perf_counter() - began) * 1000)
+        province = await _province_page(accounts[0], apps[0], args.table_rounds)
     finally:
         for account in accounts:
             await account.close()
@@ -239,7 +280,35 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
             "p99_ms": round(percentile(visible, 0.99), 1),
             "max_ms": round(max(visible), 1),
         },
+        "contests": args.contests,
+        "province": summary(province),
     }
+
+
+async def _province_page(account: FakeOneBot, app: AppProcess, rounds: int) -> list[float]:
+    """The 全省 page over HTTP, as a province viewer signed in through /后台 sees it."""
+    await account.post(account.private_message(PROVINCE_ID, "/后台"))
+    reply = await account.wait_sent(user_id=PROVINCE_ID, timeout=30)
+    found = re.search(r"https?://\S+/dashboard/login\?t=[\w-]+", reply.text)
+    if found is None:
+        raise SystemExit(f"no sign-in link for the province viewer: {reply.text!r}")
+    link = found.group(0)
+    base = f"http://{app.host}:{app.port}"
+    took: list[float] = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        token = link.partition("?t=")[2]
+        async with client.post(f"{base}/dashboard/login", data={"t": token}) as signed:
+            if signed.status != 200:
+                raise SystemExit(f"province sign-in failed: {signed.status}")
+        for n in range(3 + rounds):
+            began = time.perf_counter()
+            async with client.get(f"{base}/dashboard/province") as page:
+                text = await page.text()
+            if page.status != 200 or "全省总览" not in text:
+                raise SystemExit(f"the province page failed: {page.status}")
+            if n >= 3:
+                took.append((time.perf_counter() - began) * 1000)
+    return took
 
 
 def report(results: dict[str, Any]) -> None:
@@ -249,6 +318,7 @@ def report(results: dict[str, Any]) -> None:
         ("/提交 one new link", results["submit"], "p99 ≤ 50"),
         (f"/进度 table of {results['units']} units", results["progress_table"], "≤ 100"),
         ("binding via A visible to B", results["coherence"], "p99 ≤ 2000"),
+        (f"全省 page, {results['contests']} contest(s)", results["province"], "≤ 500"),
     )
     for label, row, target in rows:
         print(
@@ -277,6 +347,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--table-rounds", type=int, default=30)
     parser.add_argument("--binds", type=int, default=20)
+    parser.add_argument(
+        "--contests", type=int, default=1, help="contests in the deployment (each --units units)"
+    )
     parser.add_argument("--json", action="store_true", help="write bench/results/scale.json")
     args = parser.parse_args()
     if not args.url:

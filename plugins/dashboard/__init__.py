@@ -23,7 +23,7 @@ from bot.dashboard.auth import (
 )
 from bot.dashboard.params import plain_int
 from bot.runtime import current
-from bot.units.roles import Need
+from bot.units.roles import MSG_NEED_JUDGE, Need
 from plugins.dashboard.errors import install_handlers
 from plugins.dashboard.routes.sessions import QQ_MAX
 from plugins.dashboard.web import build_router, redact_access_log
@@ -36,7 +36,8 @@ __plugin_meta__ = PluginMetadata(
 )
 
 ONLY_PRIVATE = "为保护登录链接，/后台 只能在私聊中使用：请私聊机器人发送 /后台。"
-NOT_ALLOWED = "抱歉，网页后台仅限组织者和评委使用。"
+# As the router refuses any judges' command to others (bot.units.roles.MSG_NEED_JUDGE).
+NOT_ALLOWED = MSG_NEED_JUDGE.format(name="后台")
 LINK = (
     "网页后台登录链接（{minutes} 分钟内有效，只能使用一次，请勿转发）：\n{url}\n"
     "打开后点击“登录后台”按钮即可；登录后 {hours} 小时内无需再次登录。"
