@@ -7,11 +7,13 @@ install has it (its data in the database's default schema or file). Every
 department — with its own groups, organizers, judges, units, FAQ additions and rounds, its data
 in a schema of its own (PostgreSQL: `contest_<id>`) or a file of its own (SQLite:
 `<database>.<id>.db`), so no query of one contest can reach another's rows. A group belongs to
-exactly one contest.
+exactly one contest. Files a contest names (`[faq] file`, `synonyms`) are read relative to
+`config/`, as contest.toml's are: a copy of contest.toml works unchanged in `config/contests/`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from bot.settings.values import Problem
 
 FOLDER = "contests"
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,29}")
+# Words the dashboard uses for itself: a province viewer's links, the first contest.
+RESERVED = frozenset({"province", "main"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ def load_other_contests(
     others: list[OtherContest] = []
     problems: list[Problem] = []
     for path in contest_files(config_path):
+        if path.stem in RESERVED:
+            problems.append(
+                Problem(str(path), "文件名", f"「{path.stem}」是保留字，请给这个大赛换一个编号")
+            )
+            continue
         if not ID_PATTERN.fullmatch(path.stem):
             problems.append(
                 Problem(
@@ -61,6 +70,8 @@ def load_other_contests(
         contest, found = load_contest(path)
         problems += found
         if contest is not None:
+            # Files it names (the FAQ's) are found where contest.toml's are: config/.
+            contest = dataclasses.replace(contest, config_dir=config_path.parent)
             others.append(OtherContest(path.stem, path, contest))
     problems += _shared_groups(config_path, first, others)
     return tuple(others), problems

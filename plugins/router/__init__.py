@@ -105,7 +105,8 @@ __plugin_meta__ = PluginMetadata(
 # --- identity -------------------------------------------------------------------------------
 
 _ADMIN_TTL = 600.0
-_admin_cache: dict[int, tuple[float, bool]] = {}
+# By (contest, person): admin of one contest's group says nothing about another contest.
+_admin_cache: dict[tuple[str, int], tuple[float, bool]] = {}
 
 
 async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bool:
@@ -113,7 +114,8 @@ async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bo
     heard = runtime.group_roles.admin(user_id, runtime.contest.groups)
     if heard is not None:
         return heard  # from the groups' own messages and notices: fresher than any lookup
-    cached = _admin_cache.get(user_id)
+    key = (runtime.contest_id, user_id)
+    cached = _admin_cache.get(key)
     if cached and time.monotonic() - cached[0] < _ADMIN_TTL:
         return cached[1]
     admin = False
@@ -130,7 +132,7 @@ async def _admin_in_served_group(bot: Bot, runtime: Runtime, user_id: int) -> bo
         if isinstance(info, dict) and info.get("role") in ("owner", "admin"):
             admin = True
             break
-    _admin_cache[user_id] = (time.monotonic(), admin)
+    _admin_cache[key] = (time.monotonic(), admin)
     return admin
 
 
@@ -173,14 +175,14 @@ async def _admin_changed(bot: Bot, event: NoticeEvent, runtime: Runtime) -> None
     if isinstance(event, GroupAdminNoticeEvent):
         role = "admin" if event.sub_type == "set" else "member"
         runtime.group_roles.note(event.group_id, event.user_id, role)
-        _admin_cache.pop(event.user_id, None)
+        _admin_cache.pop((runtime.contest_id, event.user_id), None)
 
 
 @notice("group_decrease")
 async def _member_left(bot: Bot, event: NoticeEvent, runtime: Runtime) -> None:
     if isinstance(event, GroupDecreaseNoticeEvent):
         runtime.group_roles.left(event.group_id, event.user_id)
-        _admin_cache.pop(event.user_id, None)
+        _admin_cache.pop((runtime.contest_id, event.user_id), None)
 
 
 # --- the runtime under other entry points ---------------------------------------------------
