@@ -209,18 +209,18 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
         f"database: {args.contests} contest(s) of {args.units} units, {args.entries} entries "
         f"in all, filled in {fill_seconds:.0f} s"
     )
-    for app in apps:
-        await app.start(timeout=120)
-    accounts = []
-    for (self_id, groups), app in zip(ACCOUNTS.items(), apps, strict=True):
-        account = FakeOneBot(self_id, TOKEN)
-        for group in groups:
-            account.groups[group] = f"大赛群{group}"
-        await account.connect(app.ws_url, timeout=60)
-        accounts.append(account)
-        await asyncio.sleep(1.5)  # connected in this order: A serves first, then B
-    await _idle(apps)
+    accounts: list[FakeOneBot] = []
     try:
+        for app in apps:
+            await app.start(timeout=300)
+        for (self_id, groups), app in zip(ACCOUNTS.items(), apps, strict=True):
+            account = FakeOneBot(self_id, TOKEN)
+            for group in groups:
+                account.groups[group] = f"大赛群{group}"
+            await account.connect(app.ws_url, timeout=60)
+            accounts.append(account)
+            await asyncio.sleep(1.5)  # connected in this order: A serves first, then B
+        await _idle(apps)
         submit: list[float] = []
         for n in range(args.warmup + args.rounds):
             link = f"https://blog.sina.com.cn/s/blog_scale{n:06d}.html"

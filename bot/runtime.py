@@ -369,7 +369,13 @@ async def _start_one(
         reloads["bots"] = runtime.bots.load
     if runtime.rounds is not None:
         reloads["rounds"] = runtime.rounds.load
-    watcher = ChangeWatcher(runtime.sessions, reloads, engine=runtime.engine)
+    # On one PostgreSQL database the first contest's LISTEN wakes every contest's watcher.
+    leader = _current.watcher if contest_id and _current is not None else None
+    if leader is not None and leader.engine is not None and leader.engine.url != runtime.engine.url:
+        leader = None
+    watcher = ChangeWatcher(runtime.sessions, reloads, engine=runtime.engine, listen=not leader)
+    if leader is not None:
+        leader.followers.append(watcher)
     await watcher.prime()
     runtime.watcher = watcher
     runtime.spawn(watcher.run())

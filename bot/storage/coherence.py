@@ -61,6 +61,11 @@ class ChangeWatcher:
     reloads: dict[str, Reload]
     interval: float = 0.5
     engine: AsyncEngine | None = None  # PostgreSQL: LISTEN for a prompt wake-up
+    # Other watchers of this process on the same database (its other contests): woken by this
+    # one's LISTEN, which the channel being database-wide makes enough — one LISTEN connection
+    # per process, not one per contest.
+    followers: list[ChangeWatcher] = field(default_factory=list)
+    listen: bool = True
     _marks: _Marks = field(default_factory=_Marks)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -126,7 +131,7 @@ class ChangeWatcher:
 
     async def run(self) -> None:
         """Poll until cancelled (woken early by PostgreSQL notifications)."""
-        listener = asyncio.create_task(self._listen()) if self._postgres else None
+        listener = asyncio.create_task(self._listen()) if self._postgres and self.listen else None
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
@@ -143,6 +148,12 @@ class ChangeWatcher:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await listener
 
+    def wake(self) -> None:
+        """Poll now (and have the followers poll)."""
+        self._wake.set()
+        for follower in self.followers:
+            follower.wake()
+
     @property
     def _postgres(self) -> bool:
         return self.engine is not None and self.engine.dialect.name == "postgresql"
@@ -155,7 +166,7 @@ class ChangeWatcher:
                 async with self.engine.connect() as connection:
                     raw = await connection.get_raw_connection()
                     driver: Any = raw.driver_connection
-                    await driver.add_listener(CHANNEL, lambda *_args: self._wake.set())
+                    await driver.add_listener(CHANNEL, lambda *_args: self.wake())
                     closed = asyncio.Event()
                     driver.add_termination_listener(lambda *_args, done=closed: done.set())
                     await closed.wait()

@@ -162,16 +162,21 @@ async def create_schema(url: str, schema: str) -> None:
         await engine.dispose()
 
 
+# Connections a further contest's engine keeps open when idle, and may open at most beyond that:
+# twenty contests in three processes stay within PostgreSQL's default max_connections (100).
+OTHER_POOL = {"pool_size": 1, "max_overflow": 9}
+
+
 async def open_storage(url: str, schema: str | None = None) -> Storage:
     """Connect to `url` and migrate it to the newest schema: the one way the bot (runtime and
     command line alike) opens its database. Raises `SchemaError` without changing anything.
 
     `schema` (PostgreSQL): the bot's tables live in that schema of the database, created if
-    missing — one contest of several in one database."""
+    missing — one contest of several in one database (with a smaller pool: OTHER_POOL)."""
     options: dict[str, Any] = {}
     if schema is not None:
         await create_schema(url, schema)
-        options = search_path(schema)
+        options = {**search_path(schema), **OTHER_POOL}
     for attempt in range(OPEN_ATTEMPTS):
         engine = make_engine(url, **options)
         try:
