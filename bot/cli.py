@@ -353,6 +353,10 @@ async def _migrate_to(deployment: Deployment, url: str) -> int:
         f"已复制 {len(done.rows)} 张表、{done.total:,} 行，用时 {done.seconds:.1f} 秒；"
         "两边逐表核对，行数一致。"
     )
+    for archived in done.archives:
+        print(
+            f"已复制「{archived.label}」的归档：{len(archived.rows)} 张表、{archived.total:,} 行。"
+        )
     print("下一步：把 .env 里的 DATABASE_URL 改成下面这行，再启动机器人。")
     print(f"  DATABASE_URL={redact_url(url)}")
     if make_url(url).password:

@@ -3,6 +3,7 @@ subprocess."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -328,6 +329,21 @@ def test_migrate_to_copies_everything_and_says_what_to_write_in_env(
     assert "真实密码" not in result.stdout
     assert _unit_names(new) == _unit_names(operator.database)
     assert len(_unit_names(new)) == 5
+
+
+def test_migrate_to_carries_each_archived_round_across(operator: Operator, tmp_path: Path) -> None:
+    assert (
+        operator.run("import-units", str(_csv(tmp_path / "roster.csv", GOOD_ROWS))).returncode == 0
+    )
+    started = operator.run("round", "new", "--label", "下一轮", "--yes")
+    assert started.returncode == 0, started.stdout + started.stderr
+    new = tmp_path / "new" / "bot.db"
+
+    result = operator.run("migrate-to", f"sqlite+aiosqlite:///{new}")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"已复制「\d{4}年」的归档：\d+ 张表、[\d,]+ 行。\n", result.stdout)
+    assert _unit_names(new.with_name("bot.round-1.sqlite")) == _unit_names(operator.database)
 
 
 def test_migrate_to_a_database_holding_data_is_refused(operator: Operator, tmp_path: Path) -> None:

@@ -15,6 +15,25 @@ What `transfer(source, target)` guarantees:
 - before the commit, and again read back afterwards, every table holds as many rows on the
   target as in the source snapshot.
 The password in an address never appears in a message.
+
+Closed rounds come across too, or the moved deployment would lose every earlier year. Each
+round's archive in the source (a SQLite file next to the source database, a PostgreSQL schema
+of it) is brought to the newest schema, as opening it does, and copied table by table the same
+way (batches, stored JSON text, `UTCDateTime`, row counts checked before and after the commit)
+into the target's kind of archive: a schema `round_N` of a PostgreSQL target, made by running
+the migrations in it; a file `<target stem>.round-N.sqlite` next to a SQLite target. The round's
+`archive` in the target names the new place. Refused up front, with nothing written: a source
+archive that is not where its round says, and a schema or file of the target's archive name
+that holds data.
+
+What a failure leaves behind:
+- PostgreSQL target: nothing. The archive schemas are written in the live copy's transaction.
+- SQLite target: the archive files, which cannot share the live database's transaction, are
+  each written in a transaction of their own before the live copy starts. Until the live rows
+  are committed they carry `PRAGMA application_id = UNFINISHED`; a failure leaves them behind,
+  marked, named by no committed round, and the next attempt replaces them (a file without the
+  mark that holds data is refused, never replaced). The source is never changed beyond being
+  migrated, its archives included.
 """
 
 from __future__ import annotations
@@ -27,14 +46,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.rounds.book import schema_name, sqlite_file
 from bot.settings.deployment import database_url_problem, redact_url
 from bot.storage.db import (
     VERSION_TABLE,
     SchemaError,
+    alembic_config,
     current_revision,
     known_revisions,
     make_engine,
@@ -48,6 +70,9 @@ from bot.storage.types import UTCDateTime
 BATCH_ROWS = 2_000
 # How long to wait for a PostgreSQL server that does not answer (asyncpg's default is 60 s).
 CONNECT_SECONDS = 10
+# `PRAGMA application_id` of a SQLite archive file written before the live rows are committed
+# (see the module's docstring); set back to 0 once they are.
+UNFINISHED = 0x626F7472  # arbitrary, fixed
 
 
 class TransferError(Exception):
@@ -55,15 +80,54 @@ class TransferError(Exception):
 
 
 @dataclass(frozen=True)
-class Transferred:
-    """Rows per table as read back from the target after the commit (in copy order)."""
+class ArchivedRound:
+    """A closed round's archive as copied: its place in the target (a schema or a file name)
+    and rows per table read back after the commit."""
 
+    label: str
+    archive: str
     rows: dict[str, int]
-    seconds: float
 
     @property
     def total(self) -> int:
         return sum(self.rows.values())
+
+
+@dataclass(frozen=True)
+class Transferred:
+    """Rows per table of the live database as read back from the target after the commit (in
+    copy order; `total` counts these only), and each closed round's archive, oldest first."""
+
+    rows: dict[str, int]
+    seconds: float
+    archives: tuple[ArchivedRound, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+
+@dataclass(frozen=True)
+class _Round:
+    """A closed round: its archive as the source names it, and the name it gets in the target."""
+
+    id: int
+    label: str
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One transfer: where from, where to, what to copy."""
+
+    source_url: str
+    target_url: str
+    shown: str
+    batch_rows: int
+    rounds: list[_Round]
+    tables: list[str]
+    fresh: dict[str, list[tuple[Any, ...]]]
 
 
 class _JSONText(sa.TypeDecorator[str]):
@@ -83,9 +147,37 @@ class _JSONText(sa.TypeDecorator[str]):
 async def transfer(
     source_url: str, target_url: str, *, batch_rows: int = BATCH_ROWS
 ) -> Transferred:
-    """Copy every row of the bot's tables at `source_url` into the empty `target_url`."""
+    """Copy every row of the bot's tables at `source_url`, and the archives of its closed
+    rounds, into the empty `target_url` (see the module's docstring)."""
     started = time.perf_counter()
     shown = redact_url(target_url)
+    _check_address(target_url)
+    try:
+        source = await open_storage(source_url)
+    except SchemaError as error:
+        raise TransferError(str(error)) from None
+    try:
+        rounds = await _closed_rounds(source.engine, source_url, target_url)
+        await _check_target(source.engine, target_url, shown, rounds)
+        try:
+            target = await open_storage(target_url)
+        except SchemaError as error:
+            raise TransferError(f"目标数据库 {shown}：{error}") from None
+        except (OSError, SQLAlchemyError) as error:
+            password = make_url(target_url).password
+            raise TransferError(_unreachable(shown, error, password)) from None
+        try:
+            tables, fresh = await _fresh("head")
+            job = _Job(source_url, target_url, shown, batch_rows, rounds, tables, fresh)
+            rows, archives = await _copy(job, source.engine, target.engine)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    return Transferred(rows, time.perf_counter() - started, archives)
+
+
+def _check_address(target_url: str) -> None:
     problem = database_url_problem(target_url)
     if problem is not None:
         raise TransferError(f"目标地址有误：{problem}")
@@ -94,32 +186,16 @@ async def transfer(
         raise TransferError(
             "目标不能是内存数据库；请写文件路径，如 sqlite+aiosqlite:///data/new.db"
         )
-    try:
-        source = await open_storage(source_url)
-    except SchemaError as error:
-        raise TransferError(str(error)) from None
-    try:
-        await _check_target(source.engine, target_url, shown)
-        try:
-            target = await open_storage(target_url)
-        except SchemaError as error:
-            raise TransferError(f"目标数据库 {shown}：{error}") from None
-        except (OSError, SQLAlchemyError) as error:
-            raise TransferError(_unreachable(shown, error, parsed.password)) from None
-        try:
-            rows = await _copy(source.engine, target.engine, shown, batch_rows)
-        finally:
-            await target.close()
-    finally:
-        await source.close()
-    return Transferred(rows, time.perf_counter() - started)
 
 
 # ---- before anything is written -------------------------------------------------------------
 
 
-async def _check_target(source: AsyncEngine, target_url: str, shown: str) -> None:
-    """Refuses an unreachable target, the source itself, and a target holding data."""
+async def _check_target(
+    source: AsyncEngine, target_url: str, shown: str, rounds: Sequence[_Round]
+) -> None:
+    """Refuses an unreachable target, the source itself, a target holding data, and archive
+    places of the target (schemas, files) holding data."""
     parsed = make_url(target_url)
     options: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
@@ -147,6 +223,13 @@ async def _check_target(source: AsyncEngine, target_url: str, shown: str) -> Non
                 held = await _holding_data(conn, tables, fresh)
             if held:
                 raise TransferError(_not_empty(shown, held))
+        for found in rounds:
+            try:
+                held = await _in_the_way(target_url, found.target)
+            except (OSError, SQLAlchemyError) as error:
+                raise TransferError(_unreachable(shown, error, parsed.password)) from None
+            if held:
+                raise TransferError(_occupied(found, _where(target_url, found.target), held))
     finally:
         await probe.dispose()
 
@@ -228,6 +311,145 @@ def _unreachable(shown: str, error: BaseException, password: str | None) -> str:
     )
 
 
+# ---- closed rounds' archives, before anything is written --------------------------------------
+
+
+async def _closed_rounds(source: AsyncEngine, source_url: str, target_url: str) -> list[_Round]:
+    """The source's closed rounds, each archive found and brought to the newest schema (as
+    opening it does); a missing one is refused."""
+    async with source.connect() as conn:
+        found = await _archived(conn)
+    rounds = [
+        _Round(round_id, label, archive, _target_name(target_url, round_id))
+        for round_id, label, archive in found
+    ]
+    for closed in rounds:  # all of them, before any is migrated
+        if not await _source_archive_exists(source, source_url, closed.source):
+            raise TransferError(_missing(closed, _where(source_url, closed.source)))
+    for closed in rounds:
+        engine = _archive_engine(source_url, closed.source)
+        try:
+            await migrate(engine)
+        except SchemaError as error:
+            raise TransferError(f"源数据库里「{closed.label}」的归档：{error}") from None
+        finally:
+            await engine.dispose()
+    return rounds
+
+
+async def _archived(conn: AsyncConnection) -> list[tuple[int, str, str]]:
+    """(id, label, archive) of every closed round with an archive, oldest first."""
+    rows = await conn.execute(
+        sa.text(
+            "SELECT id, label, archive FROM contest_round"
+            " WHERE closed_at IS NOT NULL AND archive IS NOT NULL ORDER BY id"
+        )
+    )
+    return [(int(round_id), str(label), str(archive)) for round_id, label, archive in rows]
+
+
+def _sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _target_name(target_url: str, round_id: int) -> str:
+    """Where round `round_id`'s archive goes: as `RoundBook.start_next` would have put it."""
+    if _sqlite(target_url):
+        return f"{sqlite_file(target_url).stem}.round-{round_id}.sqlite"
+    return schema_name(round_id)
+
+
+def _archive_file(url: str, archive: str) -> Path:
+    """A SQLite database's archive file: named relative to the live file's folder."""
+    return sqlite_file(url).parent / archive
+
+
+def _where(url: str, archive: str) -> str:
+    """An archive's place, for a message."""
+    if _sqlite(url):
+        return str(_archive_file(url, archive))
+    return f"{redact_url(url)} 的 schema {archive}"
+
+
+def _archive_engine(url: str, archive: str) -> AsyncEngine:
+    """An engine on the archive `archive` of the database at `url`: the file next to a SQLite
+    database, the schema of a PostgreSQL one (as `search_path`, so that the bot's table names,
+    the migrations and the copy work there unchanged)."""
+    if _sqlite(url):
+        return make_engine(f"sqlite+aiosqlite:///{_archive_file(url, archive)}")
+    settings = {"search_path": f'"{archive}"'}
+    return make_engine(url, connect_args={"server_settings": settings, "timeout": CONNECT_SECONDS})
+
+
+async def _source_archive_exists(source: AsyncEngine, source_url: str, archive: str) -> bool:
+    if _sqlite(source_url):
+        return _archive_file(source_url, archive).is_file()
+    async with source.connect() as conn:
+        found = await conn.execute(
+            sa.text("SELECT 1 FROM pg_tables WHERE schemaname = :schema AND tablename = :table"),
+            {"schema": archive, "table": VERSION_TABLE},
+        )
+        return found.first() is not None
+
+
+async def _in_the_way(target_url: str, archive: str) -> list[str]:
+    """The tables holding data in the target's schema or file named `archive`: none if there is
+    no such thing, or if it is an archive file a failed transfer left (marked `UNFINISHED`)."""
+    if _sqlite(target_url):
+        path = _archive_file(target_url, archive)
+        if not path.exists():
+            return []
+        # Not make_engine: it would switch a stranger's file to WAL.
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            async with engine.connect() as conn:
+                mark = (await conn.exec_driver_sql("PRAGMA application_id")).scalar()
+            return [] if mark == UNFINISHED else await _held_in(engine)
+        except DBAPIError:
+            return ["（不是可读的数据库文件）"]
+        finally:
+            await engine.dispose()
+    engine = _archive_engine(target_url, archive)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": archive}
+            )
+            if found.first() is None:
+                return []
+        return await _held_in(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _held_in(engine: AsyncEngine) -> list[str]:
+    """The tables holding data where `engine` reaches, judged as a target database is: rows
+    beyond what the migrations put there; any table at all if a newer bot made it."""
+    revision = await current_revision(engine)
+    async with engine.connect() as conn:
+        names = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+        names = [name for name in names if name != VERSION_TABLE]
+        if revision is not None and revision not in known_revisions():
+            return names or [VERSION_TABLE]
+        fresh = (await _fresh(revision))[1] if revision is not None else {}
+        return await _holding_data(conn, names, fresh)
+
+
+def _missing(closed: _Round, where: str) -> str:
+    return (
+        f"源数据库里「{closed.label}」这一轮的归档不见了（应在 {where}），"
+        "为免丢失，没有做任何改动。请先把它放回原处（或从备份恢复）再复制。"
+    )
+
+
+def _occupied(closed: _Round, where: str, held: list[str]) -> str:
+    named = "、".join(held[:5]) + ("等" if len(held) > 5 else "")
+    return (
+        f"「{closed.label}」的归档要放到 {where}，但那里已有数据（{named}），"
+        "为免覆盖，没有做任何改动。请指定一个新建的空库，或先把它移走。"
+    )
+
+
 # ---- the copy -------------------------------------------------------------------------------
 
 
@@ -269,40 +491,152 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, A
 
 
 async def _copy(
-    source: AsyncEngine, target: AsyncEngine, shown: str, batch_rows: int
-) -> dict[str, int]:
-    tables, fresh = await _fresh("head")
+    job: _Job, source: AsyncEngine, target: AsyncEngine
+) -> tuple[dict[str, int], tuple[ArchivedRound, ...]]:
+    """The live database in one transaction on the target, the archives before its commit."""
     async with source.connect() as src:
         if source.dialect.name == "postgresql":
             # One snapshot for every table, whatever a running bot writes meanwhile.
             src = await src.execution_options(isolation_level="REPEATABLE READ")
         async with src.begin():  # SQLite (WAL): the snapshot starts with the first read
-            read = await src.run_sync(_reflect, tables)
-            expected = await _counts(src, read, tables)
+            if await _archived(src) != [(r.id, r.label, r.source) for r in job.rounds]:
+                raise TransferError(
+                    "源数据库刚刚开始了新的一轮（机器人还在运行？），目标数据库没有写入任何数据。"
+                    "请先停下机器人再复制。"
+                )
+            archived: dict[int, dict[str, int]] = {}
+            if target.dialect.name == "sqlite":
+                archived = await _archive_files(job)
             async with target.connect() as dst:
                 dst = await dst.execution_options(sqlite_begin="IMMEDIATE")
                 async with dst.begin():
-                    held = await _holding_data(dst, tables, fresh)
+                    held = await _holding_data(dst, job.tables, job.fresh)
                     if held:
-                        raise TransferError(_not_empty(shown, held))
-                    written = await dst.run_sync(_reflect, tables)
-                    # What the migrations put there (one-row tables) makes way for the source's.
-                    for name in reversed(tables):
-                        if name in fresh:
-                            await dst.execute(written.tables[name].delete())
-                    for name in tables:
-                        table = _writable(written.tables[name], target.dialect.name)
-                        await _copy_table(src, dst, read.tables[name], table, batch_rows, shown)
+                        raise TransferError(_not_empty(job.shown, held))
+                    expected = await _copy_tables(src, dst, job)
                     if target.dialect.name == "postgresql":
-                        await _continue_sequences(dst, written)
-                    copied = await _counts(dst, written, tables)
-                    if copied != expected:
-                        raise TransferError(_mismatch(expected, copied, committed=False))
+                        archived = await _archive_schemas(dst, job)
+                    await _point_rounds(dst, job.rounds)
     async with target.connect() as dst:
-        after = await _counts(dst, await dst.run_sync(_reflect, tables), tables)
+        after = await _counts(dst, await dst.run_sync(_reflect, job.tables), job.tables)
     if after != expected:
         raise TransferError(_mismatch(expected, after, committed=True))
-    return after
+    return after, await _settle_archives(job, archived)
+
+
+async def _copy_tables(src: AsyncConnection, dst: AsyncConnection, job: _Job) -> dict[str, int]:
+    """Every table from `src` into the freshly migrated `dst` (in `dst`'s transaction, which
+    the caller commits); rows per table, the same on both sides."""
+    read = await src.run_sync(_reflect, job.tables)
+    expected = await _counts(src, read, job.tables)
+    written = await dst.run_sync(_reflect, job.tables)
+    # What the migrations put there (one-row tables) makes way for the source's.
+    for name in reversed(job.tables):
+        if name in job.fresh:
+            await dst.execute(written.tables[name].delete())
+    for name in job.tables:
+        table = _writable(written.tables[name], dst.dialect.name)
+        await _copy_table(src, dst, read.tables[name], table, job.batch_rows, job.shown)
+    if dst.dialect.name == "postgresql":
+        await _continue_sequences(dst, written)
+    copied = await _counts(dst, written, job.tables)
+    if copied != expected:
+        raise TransferError(_mismatch(expected, copied, committed=False))
+    return expected
+
+
+async def _from_archive(dst: AsyncConnection, job: _Job, closed: _Round) -> dict[str, int]:
+    """Round `closed`'s source archive copied into `dst`, a freshly migrated archive."""
+    engine = _archive_engine(job.source_url, closed.source)
+    try:
+        async with engine.connect() as src, src.begin():
+            return await _copy_tables(src, dst, job)
+    except TransferError as error:
+        raise TransferError(f"复制「{closed.label}」的归档时：{error}") from None
+    finally:
+        await engine.dispose()
+
+
+async def _archive_files(job: _Job) -> dict[int, dict[str, int]]:
+    """SQLite target: each archive as a file next to it, committed on its own and marked
+    `UNFINISHED` (whatever was in its place held no data, or was left by a failed transfer)."""
+    copied: dict[int, dict[str, int]] = {}
+    for closed in job.rounds:
+        path = _archive_file(job.target_url, closed.target)
+        _remove(path)
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            async with engine.begin() as conn:  # marked before anything else is written
+                await conn.exec_driver_sql(f"PRAGMA application_id = {UNFINISHED}")
+            await migrate(engine)
+            async with engine.connect() as dst:
+                dst = await dst.execution_options(sqlite_begin="IMMEDIATE")
+                async with dst.begin():
+                    copied[closed.id] = await _from_archive(dst, job, closed)
+        finally:
+            await engine.dispose()
+    return copied
+
+
+def _remove(path: Path) -> None:
+    """A SQLite file and its journals: a stale journal would be replayed into a new file."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+async def _archive_schemas(dst: AsyncConnection, job: _Job) -> dict[int, dict[str, int]]:
+    """PostgreSQL target: each archive as a schema, migrated and filled in the live copy's
+    transaction (as `RoundBook.start_next` makes one)."""
+    quote = dst.dialect.identifier_preparer.quote
+    path = (await dst.execute(sa.text("SHOW search_path"))).scalar_one()
+    copied: dict[int, dict[str, int]] = {}
+    for closed in job.rounds:
+        schema = quote(closed.target)
+        # Checked before: if it is there, it holds no data.
+        await dst.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        await dst.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        await dst.execute(sa.text(f"SET LOCAL search_path TO {schema}"))
+        await dst.run_sync(_migrate_here)
+        copied[closed.id] = await _from_archive(dst, job, closed)
+        await dst.execute(sa.text(f"SET LOCAL search_path TO {path}"))
+    return copied
+
+
+def _migrate_here(connection: Connection) -> None:
+    """The migrations, in the connection's transaction and `search_path`."""
+    command.upgrade(alembic_config(connection), "head")
+
+
+async def _point_rounds(dst: AsyncConnection, rounds: Sequence[_Round]) -> None:
+    """Each closed round names its archive's place in the target."""
+    for closed in rounds:
+        await dst.execute(
+            sa.text("UPDATE contest_round SET archive = :archive WHERE id = :id"),
+            {"archive": closed.target, "id": closed.id},
+        )
+
+
+async def _settle_archives(
+    job: _Job, expected: dict[int, dict[str, int]]
+) -> tuple[ArchivedRound, ...]:
+    """After the live commit: each archive's rows read back and checked; SQLite files lose
+    their `UNFINISHED` mark."""
+    done: list[ArchivedRound] = []
+    for closed in job.rounds:
+        engine = _archive_engine(job.target_url, closed.target)
+        try:
+            async with engine.begin() as conn:
+                if engine.dialect.name == "sqlite":
+                    await conn.exec_driver_sql("PRAGMA application_id = 0")
+                written = await conn.run_sync(_reflect, job.tables)
+                rows = await _counts(conn, written, job.tables)
+        finally:
+            await engine.dispose()
+        if rows != expected[closed.id]:
+            problem = _mismatch(expected[closed.id], rows, committed=True)
+            raise TransferError(f"「{closed.label}」的归档：{problem}")
+        done.append(ArchivedRound(closed.label, closed.target, rows))
+    return tuple(done)
 
 
 async def _copy_table(

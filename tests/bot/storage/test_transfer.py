@@ -1,8 +1,11 @@
-"""`transfer`: a deployment's database copied into a new one, every row, or nothing at all."""
+"""`transfer`: a deployment's database copied into a new one, every row, or nothing at all;
+the archives of its closed rounds with it."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,20 +13,33 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel, col, select
 
 import bot.storage.tables  # every table on SQLModel.metadata
 import bot.storage.transfer
+from bot.dashboard.scores import ScoreBook
 from bot.faq.store import FaqChange
 from bot.reminders.store import ReminderSend
+from bot.rounds.archive import open_archive
+from bot.rounds.book import RoundBook, RoundView, sqlite_file
+from bot.settings.contest import Contest
 from bot.storage.changelog import ChangeLog
-from bot.storage.db import head_revision, make_engine, migrate, open_storage, session_maker
+from bot.storage.db import (
+    Sessions,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    open_storage,
+    session_maker,
+)
 from bot.storage.transfer import TransferError, transfer
 from bot.submissions.book import Accepted, EntryBook, NewLink
 from bot.submissions.models import Entry
 from bot.units.directory import UnitDirectory
 from bot.units.people import Person
+from tests.bot.rounds.test_book import _submit, link
 from tests.bot.storage.test_db import SEEDS
 from tests.databases import postgres_database
 from tests.fake import make_contest
@@ -81,7 +97,8 @@ async def _app_rows(sessions: Any) -> None:
 
 @pytest.fixture
 async def source(tmp_path: Path) -> str:
-    """A SQLite deployment with rows in every table the migrations create."""
+    """A SQLite deployment with rows in every table the migrations create; its closed round 1
+    (SEEDS) has its archive, a copy of the whole database, where the round says."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'source' / 'bot.db'}"
     engine = make_engine(url)
     try:
@@ -92,9 +109,15 @@ async def source(tmp_path: Path) -> str:
         await _app_rows(session_maker(engine))
         async with engine.connect() as conn:
             empty = [n for n, c in (await _counts(conn)).items() if c == 0]
+            archive = (
+                await conn.execute(sa.text("SELECT archive FROM contest_round WHERE id = 1"))
+            ).scalar_one()
     finally:
         await engine.dispose()
     assert empty == [], f"the test data misses these tables: {empty}"
+    live = tmp_path / "source" / "bot.db"
+    with closing(sqlite3.connect(live)) as connection:
+        connection.execute("VACUUM INTO ?", (str(live.with_name(archive)),))
     return url
 
 
@@ -112,9 +135,19 @@ def _json_columns(table: sa.Table) -> list[sa.Column[Any]]:
     return [c for c in table.columns if isinstance(c.type, sa.JSON)]
 
 
-async def _everything(url: str) -> dict[str, list[tuple[Any, ...]]]:
+def _engine(url: str, archive: str | None = None) -> AsyncEngine:
+    """An engine on the database at `url`, or on its archive `archive` (a file next to a SQLite
+    database, a schema of a PostgreSQL one)."""
+    if archive is None:
+        return make_engine(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return make_engine(f"sqlite+aiosqlite:///{sqlite_file(url).parent / archive}")
+    return make_engine(url, connect_args={"server_settings": {"search_path": f'"{archive}"'}})
+
+
+async def _everything(url: str, archive: str | None = None) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table as the bot reads it, plus each JSON value's stored text."""
-    engine = make_engine(url)
+    engine = _engine(url, archive)
     found: dict[str, list[tuple[Any, ...]]] = {}
     try:
         async with engine.connect() as conn:
@@ -135,8 +168,18 @@ async def _counts(conn: AsyncConnection) -> dict[str, int]:
     }
 
 
-async def _count_rows(url: str) -> dict[str, int]:
-    engine = make_engine(url)
+async def _live(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """`_everything` but where each closed round's archive is: that changes with the database."""
+    found = await _everything(url)
+    column = list(SQLModel.metadata.tables["contest_round"].columns.keys()).index("archive")
+    found["contest_round"] = [
+        (*row[:column], None, *row[column + 1 :]) for row in found["contest_round"]
+    ]
+    return found
+
+
+async def _count_rows(url: str, archive: str | None = None) -> dict[str, int]:
+    engine = _engine(url, archive)
     try:
         async with engine.connect() as conn:
             return await _counts(conn)
@@ -154,10 +197,15 @@ MIGRATIONS_ONLY = dict.fromkeys(SQLModel.metadata.tables, 0) | {
 async def test_every_row_arrives_unchanged(source: str, target: str) -> None:
     done = await transfer(source, target, batch_rows=2)
 
-    assert await _everything(target) == await _everything(source)
+    assert await _live(target) == await _live(source)
     assert set(done.rows) == set(SQLModel.metadata.tables)
     assert done.rows == await _count_rows(source)
     assert done.total > len(done.rows)
+    [archived] = done.archives
+    moved = "bot.round-1.sqlite" if target.startswith("sqlite") else "round_1"
+    assert (archived.label, archived.archive) == ("2027年", moved)
+    assert await _everything(target, moved) == await _everything(source, "bot.round-1.sqlite")
+    assert archived.rows == await _count_rows(source, "bot.round-1.sqlite")
 
 
 async def test_values_keep_their_types(source: str, target: str) -> None:
@@ -229,7 +277,7 @@ async def test_a_migrated_but_unused_database_is_accepted(source: str, target: s
 
     await transfer(source, target)
 
-    assert await _everything(target) == await _everything(source)
+    assert await _live(target) == await _live(source)
 
 
 async def test_a_database_holding_data_is_refused_and_left_unchanged(
@@ -325,7 +373,7 @@ async def test_a_failure_midway_leaves_the_target_without_a_copied_row(
     assert await _count_rows(target) == MIGRATIONS_ONLY
     monkeypatch.setattr(bot.storage.transfer, "_insert", real_insert)
     await transfer(source, target)  # and the copy can simply be run again
-    assert await _everything(target) == await _everything(source)
+    assert await _live(target) == await _live(source)
 
 
 async def test_rows_written_to_the_source_during_the_copy_are_not_half_copied(
@@ -333,14 +381,17 @@ async def test_rows_written_to_the_source_during_the_copy_are_not_half_copied(
 ) -> None:
     """The bot may still be running: the copy is the source as it was when the copy began."""
     real_insert = bot.storage.transfer._insert
-    before = await _everything(source)
+    before = await _live(source)
+    wrote = False
 
     async def insert_while_the_bot_writes(
         conn: AsyncConnection, table: sa.Table, rows: list[Any]
     ) -> None:
+        nonlocal wrote
         await real_insert(conn, table, rows)
-        if table.name != "change_log" or rows[0]["id"] != 1:
+        if wrote or table.name != "change_log" or rows[0]["id"] != 1:
             return
+        wrote = True
         # After the first batch: to the table being copied, and to one copied later.
         writer = make_engine(source)
         try:
@@ -355,7 +406,7 @@ async def test_rows_written_to_the_source_during_the_copy_are_not_half_copied(
 
     done = await transfer(source, target, batch_rows=2)
 
-    assert await _everything(target) == before
+    assert await _live(target) == before
     now_in_source = await _count_rows(source)
     assert now_in_source["change_log"] == done.rows["change_log"] + 1
     assert now_in_source["person"] == done.rows["person"] + 1
@@ -389,4 +440,211 @@ async def test_back_from_postgresql_to_sqlite(source: str, tmp_path: Path) -> No
         await transfer(source, middle)
         await transfer(middle, back)
 
-    assert await _everything(back) == await _everything(source)
+    assert await _live(back) == await _live(source)
+    assert await _everything(back, "back.round-1.sqlite") == await _everything(
+        source, "bot.round-1.sqlite"
+    )
+
+
+# ---- closed rounds --------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def two_rounds(
+    database_url: str,
+    engine: AsyncEngine,
+    sessions: Sessions,
+    units: UnitDirectory,
+    book: EntryBook,
+    contest: Contest,
+    now: datetime,
+) -> str:
+    """A deployment (SQLite or PostgreSQL) whose round 1 (three entries, a judge's score) was
+    archived when round 2 began; round 2 has one entry of its own."""
+    rounds = RoundBook(sessions, engine, database_url)
+    await rounds.load()
+    first = [await _submit(book, units, n, now) for n in range(1, 4)]
+    await ScoreBook(sessions).set(first[0], judge_id=20001, quality=8, comment="好", now=now)
+    later = now + timedelta(days=300)
+    await rounds.start_next(
+        label="2028年", contest_toml="[contest]\n", now=later, now_local=later, actor=10000
+    )
+    units = await UnitDirectory.load(sessions, contest)
+    assert await _submit(EntryBook(sessions, units), units, 9, later) == 1
+    return database_url
+
+
+def _archive_name(url: str, stem: str = "bot") -> str:
+    """Round 1's archive as `RoundBook.start_next` names it on that kind of database."""
+    return f"{stem}.round-1.sqlite" if url.startswith("sqlite") else "round_1"
+
+
+async def _rounds_of(url: str) -> list[RoundView]:
+    storage = await open_storage(url)
+    try:
+        return await RoundBook(storage.sessions, storage.engine, url).load()
+    finally:
+        await storage.close()
+
+
+async def test_closed_rounds_come_across_with_their_archives(
+    two_rounds: str, target: str, contest: Contest
+) -> None:
+    done = await transfer(two_rounds, target, batch_rows=2)
+
+    [archived] = done.archives
+    assert archived.archive == _archive_name(target)
+    assert archived.rows == await _count_rows(two_rounds, _archive_name(two_rounds))
+    assert archived.rows["entry"] == 3
+    assert await _everything(target, archived.archive) == await _everything(
+        two_rounds, _archive_name(two_rounds)
+    )
+    storage = await open_storage(target)
+    try:
+        rounds = RoundBook(storage.sessions, storage.engine, target)
+        closed, opened = await rounds.load()
+        assert (closed.label, closed.archive, closed.entries) == (
+            archived.label,
+            archived.archive,
+            3,
+        )
+        assert (opened.label, opened.open) == ("2028年", True)
+        archive = await open_archive(rounds, closed, contest)
+        try:
+            assert [e.receipt for e in await archive.entries.all_entries()] == [1, 2, 3]
+            async with archive.sessions() as session:
+                connection = await session.connection()
+                scores = (
+                    await connection.execute(sa.text("SELECT receipt, judge_id FROM judge_score"))
+                ).all()
+            assert [tuple(s) for s in scores] == [(1, 20001)]
+        finally:
+            await archive.close()
+        units = await UnitDirectory.load(storage.sessions, contest)
+        live = await EntryBook(storage.sessions, units).all_entries()
+    finally:
+        await storage.close()
+    assert [(e.receipt, e.url) for e in live] == [(1, link(9).url)]
+    assert done.rows["entry"] == 1
+    assert done.rows["judge_score"] == 0
+
+
+async def test_a_missing_archive_is_refused_before_anything_is_written(
+    two_rounds: str, target: str
+) -> None:
+    if two_rounds.startswith("sqlite"):
+        (sqlite_file(two_rounds).parent / "bot.round-1.sqlite").unlink()
+        expected_at = "bot.round-1.sqlite"
+    else:
+        engine = make_engine(two_rounds)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("DROP SCHEMA round_1 CASCADE"))
+        finally:
+            await engine.dispose()
+        expected_at = "schema round_1"
+    [closed, _] = await _rounds_of(two_rounds)
+
+    with pytest.raises(TransferError) as refused:
+        await transfer(two_rounds, target)
+
+    said = str(refused.value)
+    assert f"「{closed.label}」这一轮的归档不见了" in said
+    assert expected_at in said
+    assert "没有做任何改动" in said
+    if target.startswith("sqlite"):
+        assert not sqlite_file(target).parent.exists()
+    else:
+        engine = make_engine(target)
+        try:
+            assert await current_revision(engine) is None  # not even migrated
+        finally:
+            await engine.dispose()
+
+
+async def test_a_failed_attempt_leaves_no_live_row_and_can_be_retried(
+    two_rounds: str, target: str, contest: Contest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archives are written, then the live copy fails: no live row; a SQLite target keeps
+    the archive file, marked unfinished, which the next attempt replaces."""
+
+    async def power_cut(*_args: Any) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(bot.storage.transfer, "_point_rounds", power_cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        await transfer(two_rounds, target)
+
+    assert await _count_rows(target) == MIGRATIONS_ONLY
+    if target.startswith("sqlite"):
+        left = sqlite_file(target).parent / "bot.round-1.sqlite"
+        with closing(sqlite3.connect(left)) as connection:
+            [(mark,)] = connection.execute("PRAGMA application_id").fetchall()
+        assert mark == bot.storage.transfer.UNFINISHED
+    else:
+        assert "round_1" not in await _schemas(target)
+
+    monkeypatch.undo()
+    done = await transfer(two_rounds, target)
+
+    [archived] = done.archives
+    assert archived.rows["entry"] == 3
+    assert await _everything(target, archived.archive) == await _everything(
+        two_rounds, _archive_name(two_rounds)
+    )
+    if target.startswith("sqlite"):
+        with closing(sqlite3.connect(sqlite_file(target).parent / archived.archive)) as connection:
+            assert connection.execute("PRAGMA application_id").fetchall() == [(0,)]
+
+
+async def test_an_archive_place_holding_data_is_refused_and_left_unchanged(
+    source: str, target: str
+) -> None:
+    """A file, or a schema, where the target's round-1 archive would go, that holds data and
+    was not left by a failed transfer: someone else's."""
+    if target.startswith("sqlite"):
+        other = _engine(target, "bot.round-1.sqlite")
+        statements = ["CREATE TABLE notes (line TEXT)", "INSERT INTO notes VALUES ('mine')"]
+    else:
+        other = make_engine(target)
+        statements = [
+            "CREATE SCHEMA round_1",
+            "CREATE TABLE round_1.notes (line TEXT)",
+            "INSERT INTO round_1.notes VALUES ('mine')",
+        ]
+    try:
+        async with other.begin() as conn:
+            for statement in statements:
+                await conn.execute(sa.text(statement))
+    finally:
+        await other.dispose()
+
+    with pytest.raises(TransferError) as refused:
+        await transfer(source, target)
+
+    said = str(refused.value)
+    assert "「2027年」的归档要放到" in said
+    assert "已有数据（notes）" in said
+    assert "没有做任何改动" in said
+    engine = _engine(target, _archive_name(target))
+    try:
+        async with engine.connect() as conn:
+            kept = (await conn.execute(sa.text("SELECT line FROM notes"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(k) for k in kept] == [("mine",)]
+    engine = make_engine(target)
+    try:
+        assert await current_revision(engine) is None  # not even migrated
+    finally:
+        await engine.dispose()
+
+
+async def _schemas(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT nspname FROM pg_namespace"))
+            return {name for (name,) in rows}
+    finally:
+        await engine.dispose()
