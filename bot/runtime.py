@@ -373,7 +373,13 @@ async def _start_one(
     leader = _current.watcher if contest_id and _current is not None else None
     if leader is not None and leader.engine is not None and leader.engine.url != runtime.engine.url:
         leader = None
-    watcher = ChangeWatcher(runtime.sessions, reloads, engine=runtime.engine, listen=not leader)
+    watcher = ChangeWatcher(
+        runtime.sessions,
+        reloads,
+        engine=runtime.engine,
+        listen=not leader,
+        interval=watch_interval(runtime.engine),
+    )
     if leader is not None:
         leader.followers.append(watcher)
     await watcher.prime()
@@ -382,6 +388,17 @@ async def _start_one(
     if runtime.verifier is not None:
         runtime.spawn(verify_pending(runtime.entries, runtime.verifier, contest, runtime.clock))
     return runtime
+
+
+# How often a watcher polls: on PostgreSQL, NOTIFY wakes it at once and the poll only catches a
+# notification lost while LISTEN reconnects; on SQLite the poll is all there is.
+POSTGRES_POLL_SECONDS = 5.0
+SQLITE_POLL_SECONDS = 0.5
+
+
+def watch_interval(engine: AsyncEngine) -> float:
+    postgres = engine.dialect.name == "postgresql"
+    return POSTGRES_POLL_SECONDS if postgres else SQLITE_POLL_SECONDS
 
 
 class NotConfigured(RuntimeError):
