@@ -30,24 +30,9 @@ from .conftest import (
     write_contest,
 )
 from .test_dashboard import base, login_link, sign_in
+from .test_rounds import PAGES
 
-EVERY_PAGE = (
-    "/",
-    "/units",
-    "/entries",
-    "/faq",
-    "/metrics",
-    "/judge",
-    "/results",
-    "/downloads",
-    "/recheck",
-    "/authors",
-    "/sessions",
-    "/accounts",
-    "/rounds",
-    "/api/units",
-    "/api/entries",
-)
+EVERY_PAGE = PAGES  # every dashboard page (tests/e2e/test_rounds.py)
 GROUP_B = 700_000_222
 ONLY_A = "青枫社区"  # a unit of A's that no example text mentions
 ORGANIZER_B = 50_000
