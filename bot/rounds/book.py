@@ -28,9 +28,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.storage.tables  # noqa: F401  (every table on SQLModel.metadata, for the copy)
 from bot.clock import utc_now
@@ -56,6 +57,11 @@ ROUND_TABLES = (
 # Not worth archiving: claims of chat events and messages handed between processes.
 NOT_ARCHIVED = frozenset({"event_claim", "relay_message"})
 ACTION = "round.new"
+# How `_lock` waits for the round's tables on PostgreSQL (see there).
+LOCK_WAIT = "200ms"
+LOCK_ATTEMPTS = 300
+LOCK_PAUSE_S = 0.05
+LOCK_NOT_AVAILABLE = "55P03"
 _FORBIDDEN = set("[]&<>@#/\\'\"`")
 
 
@@ -204,38 +210,58 @@ class RoundBook:
         sqlite = self.engine.dialect.name == "sqlite"
         if sqlite and sqlite_file(self.url).name in ("", ":memory:"):
             raise RoundError("内存数据库不能归档，请使用数据库文件。")
-        async with write_transaction(self.sessions) as session:
-            conn = await session.connection()
-            if not sqlite:
-                await _lock(conn)
-            still = (
-                await session.exec(
-                    select(ContestRound).where(col(ContestRound.closed_at).is_(None))
-                )
-            ).all()
-            if [r.id for r in still] != [closing.id]:
-                raise RoundError("另一处刚刚开始了新一轮，请刷新后再看。")
-            if sqlite:
-                archive = await self._archive_sqlite(closing.id)
-            else:
-                archive = await _archive_postgres(conn, self.prefix + schema_name(closing.id))
-            count = (
-                await conn.execute(sa.text("SELECT count(*) FROM entry WHERE status = 'accepted'"))
-            ).scalar_one()
-            await _empty_round(conn, actor, now)
-            row = await session.get(ContestRound, closing.id)
-            assert row is not None
-            row.closed_at, row.closed_by, row.archive = now, actor, archive
-            row.contest_toml, row.entries = contest_toml, int(count)
-            session.add(row)
-            session.add(ContestRound(id=number, label=wanted, started_at=now))
-            detail = {"closed": closing.label, "opened": wanted, "archive": archive}
-            session.add(ChangeLog(at=now, actor=actor, action=ACTION, detail=detail))
+        for attempt in range(LOCK_ATTEMPTS):
+            try:
+                async with write_transaction(self.sessions) as session:
+                    conn = await session.connection()
+                    if not sqlite:
+                        await _lock(conn)
+                    await self._switch(session, closing, number, wanted, contest_toml, now, actor)
+                break
+            except DBAPIError as error:
+                if not _lock_busy(error) or attempt == LOCK_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(LOCK_PAUSE_S)
         await self.load()
         closed, opened = self.get(closing.id), self.get(number)
         assert closed is not None
         assert opened is not None
         return Started(closed, opened)
+
+    async def _switch(
+        self,
+        session: AsyncSession,
+        closing: RoundView,
+        number: int,
+        wanted: str,
+        contest_toml: str | None,
+        now: datetime,
+        actor: int | None,
+    ) -> None:
+        """Steps 1-3 of the module's docstring, in the caller's locked write transaction."""
+        conn = await session.connection()
+        sqlite = self.engine.dialect.name == "sqlite"
+        still = (
+            await session.exec(select(ContestRound).where(col(ContestRound.closed_at).is_(None)))
+        ).all()
+        if [r.id for r in still] != [closing.id]:
+            raise RoundError("另一处刚刚开始了新一轮，请刷新后再看。")
+        if sqlite:
+            archive = await self._archive_sqlite(closing.id)
+        else:
+            archive = await _archive_postgres(conn, self.prefix + schema_name(closing.id))
+        count = (
+            await conn.execute(sa.text("SELECT count(*) FROM entry WHERE status = 'accepted'"))
+        ).scalar_one()
+        await _empty_round(conn, actor, now)
+        row = await session.get(ContestRound, closing.id)
+        assert row is not None
+        row.closed_at, row.closed_by, row.archive = now, actor, archive
+        row.contest_toml, row.entries = contest_toml, int(count)
+        session.add(row)
+        session.add(ContestRound(id=number, label=wanted, started_at=now))
+        detail = {"closed": closing.label, "opened": wanted, "archive": archive}
+        session.add(ChangeLog(at=now, actor=actor, action=ACTION, detail=detail))
 
     async def _archive_sqlite(self, round_id: int) -> str:
         live = sqlite_file(self.url)
@@ -272,8 +298,22 @@ def _archived_tables() -> list[sa.Table]:
 
 
 async def _lock(conn: AsyncConnection) -> None:
+    """EXCLUSIVE locks on what the switch empties, waiting at most `LOCK_WAIT` for them.
+
+    A writer may hold one of these tables and wait for another this statement has already
+    taken (a submission holds `receipt_counter`, then inserts into `entry`). Giving up after
+    `LOCK_WAIT`, well before PostgreSQL's deadlock check (1 s), releases everything taken so
+    far, so that writer goes on and is never the one aborted; the caller tries again.
+    """
     names = ", ".join([*ROUND_TABLES, "receipt_counter", "reminder_state", "contest_round"])
+    await conn.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
     await conn.execute(sa.text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+    await conn.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
+
+
+def _lock_busy(error: DBAPIError) -> bool:
+    """`_lock` gave up waiting (lock_not_available)."""
+    return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def schema_name(round_id: int) -> str:

@@ -179,3 +179,25 @@ async def test_submissions_during_the_switch_are_in_one_round_or_the_other(
         await archive.close()
     assert len(live) + len(archived) == len(accepted) == 30
     assert {e.url for e in live}.isdisjoint({e.url for e in archived})
+
+
+async def test_a_writer_holding_the_counter_is_never_the_one_aborted(
+    rounds: RoundBook, engine: AsyncEngine, now: datetime
+) -> None:
+    """A submission holds `receipt_counter` and then needs `entry`, which the switch took
+    first: the switch lets go and tries again instead of deadlocking (PostgreSQL)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no lock order to get wrong")
+    async with engine.connect() as writer:
+        await writer.begin()
+        await writer.execute(sa.text("UPDATE receipt_counter SET value = value + 1"))
+        switch = asyncio.create_task(_start(rounds, now))
+        await asyncio.sleep(0.1)  # the switch now holds `entry` and waits for the counter
+        assert not switch.done()
+        await writer.execute(sa.text("LOCK TABLE entry IN ROW EXCLUSIVE MODE"))
+        await writer.commit()
+    started = await asyncio.wait_for(switch, 30)
+    assert started.opened.open
+    async with engine.connect() as conn:
+        counter = (await conn.execute(sa.text("SELECT value FROM receipt_counter"))).scalar_one()
+    assert counter == 0  # the writer committed first; the new round starts from zero
