@@ -201,6 +201,10 @@ _CHAR_COUNT = re.compile(
 CHAR_COUNT_WORD = "字数"
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 _MENTION = re.compile(r"@\S{1,24}?(?=\s|$)|\[cq:at,[^\]]*\]|\[at:[^\]]*\]")
+# "@" typed right after a Chinese character is the verb (怎么@人, 想@一下书记), not a mention;
+# so is an "@" on its own (提到（@）某人, 就是@).
+_AT_VERB = re.compile(r"(?<=[\u3400-\u4dbf\u4e00-\u9fff])@|@(?=[^\w]|$)")
+AT_WORD = "艾特"
 
 
 def fold(text: str) -> str:
@@ -210,11 +214,12 @@ def fold(text: str) -> str:
 
 
 def strip_mentions(text: str, nickname: str = "") -> str:
-    """Remove the bot's nickname (with or without @) and other @name mentions from folded text."""
+    """Remove the bot's nickname (with or without @) and other @name mentions from folded text;
+    an "@" used as a verb (怎么@人) becomes the word 艾特."""
     nick = fold(nickname).strip() if nickname else ""
     if nick:
         text = text.replace("@" + nick, " ").replace(nick, " ")
-    return _MENTION.sub(" ", text)
+    return _MENTION.sub(" ", _AT_VERB.sub(f" {AT_WORD} ", text))
 
 
 # Where a long message breaks into clauses: punctuation, spaces, line breaks.
@@ -301,7 +306,7 @@ class Normalizer:
                 canonical.setdefault(word, canonical.get(members[0], members[0]))
         norm.canonical = canonical
         norm.heads = frozenset(canonical[fold(g[0]).strip()] for g in synonyms if g)
-        for word in {*canonical, *(fold(w).strip() for w in words)}:
+        for word in {*canonical, *(fold(w).strip() for w in words), AT_WORD}:
             if len(word) >= 2:
                 norm._jieba.add_word(word, max(norm._jieba.suggest_freq(word), 2000), None)
         for filler in FILLERS:

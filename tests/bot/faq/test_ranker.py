@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.faq.entry import FaqEntry
-from bot.faq.normalize import Normalizer, fold, looks_like_question
+from bot.faq.normalize import AT_WORD, Normalizer, fold, looks_like_question
 from bot.faq.ranker import Decision, Match, Ranker, calibrate, decide
 from bot.settings.contest import FaqPolicy
 
@@ -75,6 +75,13 @@ def test_a_filler_character_inside_a_word_stays(ranker: Ranker) -> None:
 def test_the_bots_nickname_and_mentions_are_dropped(ranker: Ranker) -> None:
     assert ranker.tokens("@大赛助手 博客") == ("博客",)
     assert ranker.tokens("@张三 博客") == ("博客",)
+
+
+@pytest.mark.parametrize("text", ["微博怎么@人", "微博里怎么@张三", "就是@那个", "提到（@）别人"])
+def test_an_at_sign_used_as_a_verb_is_a_word(ranker: Ranker, text: str) -> None:
+    """怎么@人 asks how to mention someone: the "@" is the question, not a mention."""
+    assert AT_WORD in ranker.tokens(text)
+    assert AT_WORD not in ranker.tokens("@张三 博客")
 
 
 def test_synonyms_become_the_first_word_of_their_group(ranker: Ranker) -> None:

@@ -482,6 +482,14 @@ async def test_an_answer_for_another_platform_is_not_given_with_confidence(
     assert faq.ask("抖音里怎么插入图片？", passive=True).decision.kind == "none"
 
 
+@pytest.mark.parametrize("elsewhere", ["QQ", "企业微信", "电子税务局", "医保"])
+async def test_other_apps_and_systems_count_as_somewhere_else(
+    faq: FaqService, elsewhere: str
+) -> None:
+    """QQ密码, 医保卡密码: the blog's steps are not for them."""
+    assert faq.ask(f"{elsewhere}里怎么插入图片？", passive=False).decision.kind == "suggest"
+
+
 async def test_a_huge_question_is_ranked_without_error(faq: FaqService) -> None:
     asked = faq.ask("图片" * 5_000, passive=False)
     assert asked.decision.kind in ("answer", "suggest", "none")
