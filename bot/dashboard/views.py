@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -51,6 +51,8 @@ PER_PAGE = 50
 MAX_PER_PAGE = 500
 # The entries-per-day chart covers at most this many days (a long import history is cut).
 MAX_DAYS = 62
+# Days of entries the 全省 page shows for each contest.
+PROVINCE_DAYS = 7
 # The FAQ page's most asked entries.
 MOST_ASKED = 20
 _RECEIPT = re.compile(r"#?([0-9]{1,9})")
@@ -66,6 +68,20 @@ def unit_status(accepted: int, quota: int | None) -> str:
     if accepted >= quota:
         return "met"
     return "close" if accepted / quota >= CLOSE_FROM else "behind"
+
+
+def _totals(progress: Sequence[Progress], withdrawn: int) -> Totals:
+    statuses = [unit_status(p.accepted, p.quota) for p in progress]
+    return Totals(
+        units=len(progress),
+        met=statuses.count("met"),
+        behind=statuses.count("close") + statuses.count("behind"),
+        accepted=sum(p.accepted for p in progress),
+        late=sum(p.late for p in progress),
+        flagged=sum(p.flagged for p in progress),
+        withdrawn=withdrawn,
+        quota=sum(p.quota or 0 for p in progress),
+    )
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,17 @@ class Overview:
     time_left: str
     totals: Totals
     units: list[UnitRow]
+    days: list[DayCount]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A contest at a glance (the 全省 page's row): no per-unit rows, the last few days only."""
+
+    contest_name: str
+    phase: str
+    time_left: str
+    totals: Totals
     days: list[DayCount]
 
 
@@ -288,16 +315,7 @@ class DashboardViews:
         progress = await self._entries.progress_all()
         rows = [self._unit_row(p) for p in progress]
         days, withdrawn = await self._per_day(now)
-        totals = Totals(
-            units=len(rows),
-            met=sum(r.status == "met" for r in rows),
-            behind=sum(r.status in ("close", "behind") for r in rows),
-            accepted=sum(r.accepted for r in rows),
-            late=sum(r.late for r in rows),
-            flagged=sum(r.flagged for r in rows),
-            withdrawn=withdrawn,
-            quota=sum(r.quota or 0 for r in rows),
-        )
+        totals = _totals(progress, withdrawn)
         phase, left = time_left_text(now, contest.start, contest.deadline)
         return Overview(
             contest_name=contest.name,
@@ -311,16 +329,28 @@ class DashboardViews:
             days=days,
         )
 
-    async def _per_day(self, now: datetime) -> tuple[list[DayCount], int]:
+    async def summary(self, now: datetime, days: int) -> Summary:
+        """The overview's totals and its last `days` days, without building, sorting or
+        rendering a row per unit: the 全省 page asks this of every contest at once."""
+        contest = self._contest
+        progress = await self._entries.progress_all(ordered=False)
+        counts, withdrawn = await self._per_day(now, last_days=days)
+        phase, left = time_left_text(now, contest.start, contest.deadline)
+        return Summary(contest.name, phase, left, _totals(progress, withdrawn), counts)
+
+    async def _per_day(
+        self, now: datetime, last_days: int = MAX_DAYS
+    ) -> tuple[list[DayCount], int]:
         """Accepted entries per contest-local day, from the opening day to today (at most
-        MAX_DAYS; entries from before the opening day are not charted), and the number
-        withdrawn. One statement of index range counts (entry.submitted_at, entry.status):
-        a few milliseconds for 100,000 entries, where grouping by a computed day would read
-        every row."""
+        MAX_DAYS, or the last `last_days`; entries from before the opening day are not
+        charted), and the number withdrawn. One statement of index range counts
+        (entry.submitted_at, entry.status): a few milliseconds for 100,000 entries, where
+        grouping by a computed day would read every row."""
         contest = self._contest
         zone = contest.timezone
         first = contest.local(contest.start).date()
         last = min(contest.local(now).date(), first + timedelta(days=MAX_DAYS - 1))
+        first = max(first, last - timedelta(days=max(1, last_days) - 1))
         days = [first + timedelta(days=i) for i in range(max(0, (last - first).days) + 1)]
         bounds = [datetime.combine(d, time(), tzinfo=zone) for d in days]
         bounds.append(datetime.combine(days[-1] + timedelta(days=1), time(), tzinfo=zone))

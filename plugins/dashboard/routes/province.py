@@ -9,7 +9,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from bot.dashboard.views import Overview
+from bot.dashboard.views import PROVINCE_DAYS, Summary
 from bot.refusal import NotFound
 from bot.runtime import runtime_by_id, runtimes
 from plugins.dashboard.deps import CONTEST_COOKIE, Forbidden, PageDep, states
@@ -18,7 +18,6 @@ from plugins.dashboard.pages import PREFIX, redirect
 router = APIRouter()
 MSG_PROVINCE_ONLY = "全省总览仅限省级账号（.env 的 PROVINCE_VIEWERS）查看。"
 MSG_NO_CONTEST = "没有这个大赛。"
-DAYS_SHOWN = 7
 COOKIE_SECONDS = 366 * 24 * 3600
 
 
@@ -29,10 +28,10 @@ async def province_page(page: PageDep) -> Response:
     now = page.d.now()
     everyone = runtimes()
     views = [states.for_contest(r.contest_id).views for r in everyone]
-    overviews: list[Overview] = await asyncio.gather(*(v.overview(now) for v in views))
+    summaries: list[Summary] = await asyncio.gather(*(v.summary(now, PROVINCE_DAYS) for v in views))
     rows = []
-    for runtime, o in zip(everyone, overviews, strict=True):
-        days = o.days[-DAYS_SHOWN:]
+    for runtime, o in zip(everyone, summaries, strict=True):
+        days = o.days
         rows.append(
             {
                 "id": runtime.contest_id or "main",
@@ -48,7 +47,7 @@ async def province_page(page: PageDep) -> Response:
             }
         )
     totals = {
-        key: sum(int(row[key]) for row in rows)  # type: ignore[call-overload]
+        key: sum(getattr(o.totals, key) for o in summaries)
         for key in ("units", "met", "behind", "accepted", "withdrawn")
     }
     return page.render("province.html", page="province", rows=rows, totals=totals)

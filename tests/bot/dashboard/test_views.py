@@ -187,6 +187,34 @@ async def test_overview_costs_the_same_queries_for_many_units_and_entries(
     assert len(many) == len(few) == 2
 
 
+async def test_a_summary_has_the_overviews_totals_and_its_last_days(
+    views: DashboardViews, book: EntryBook, units: UnitDirectory
+) -> None:
+    """The 全省 page's row of a contest: what the overview says, without a row per unit."""
+    for day in range(10):
+        await submit(
+            book,
+            unit(units, "南湖街道"),
+            range(10 * day, 10 * day + day),
+            DAY1 + timedelta(days=day),
+        )
+    await submit(book, unit(units, "区教文体局"), range(200, 230), DAY1)
+    await book.withdraw(11, actor=1, unit_id=None, now=DAY1)
+    now = DAY1 + timedelta(days=9, hours=1)
+
+    overview = await views.overview(now)
+    summary = await views.summary(now, 3)
+
+    assert summary.totals == overview.totals
+    assert summary.days == overview.days[-3:]
+    assert [d.count for d in summary.days] == [7, 8, 9]
+    assert (summary.contest_name, summary.phase, summary.time_left) == (
+        overview.contest_name,
+        overview.phase,
+        overview.time_left,
+    )
+
+
 # ------------------------------------------------------------------ entries
 
 
