@@ -191,7 +191,11 @@ async def measure(args: argparse.Namespace, url: str, workdir: Path) -> dict[str
             config=config,
             token=TOKEN,
             log_level="INFO",
-            extra={"DATABASE_URL": url, "PROVINCE_VIEWERS": f'["{PROVINCE_ID}"]'},
+            extra={
+                "DATABASE_URL": url,
+                "PROVINCE_VIEWERS": f'["{PROVINCE_ID}"]',
+                **dict(pair.split("=", 1) for pair in args.app_env),
+            },
         )
         apps.append(AppProcess(env, log_path=workdir / f"app-{n}.log"))
     migrated = await asyncio.to_thread(
@@ -351,6 +355,13 @@ def main() -> None:
         "--contests", type=int, default=1, help="contests in the deployment (each --units units)"
     )
     parser.add_argument("--json", action="store_true", help="write bench/results/scale.json")
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another .env setting for the three bots (e.g. REMINDERS_HEARTBEAT=60)",
+    )
     args = parser.parse_args()
     if not args.url:
         raise SystemExit("需要 PostgreSQL：--url postgresql+asyncpg://…（或 TEST_POSTGRES_URL）")

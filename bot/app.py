@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -74,6 +75,14 @@ def init(
 
     for module in pkgutil.iter_modules(plugins.__path__):
         nonebot.require(f"plugins.{module.name}")
+
+    # After every start-up hook (registered last): what start-up built — settings, FAQ indexes,
+    # unit directories, one set per contest — lives as long as the process. Frozen, the
+    # collector's full passes no longer walk it (with twenty contests, a pause of its own).
+    @driver.on_startup
+    async def _settle() -> None:
+        gc.collect()
+        gc.freeze()
 
 
 def run(

@@ -35,7 +35,7 @@ from bot.settings.check import check, format_report
 from bot.settings.contest import Contest
 from bot.settings.contests import OtherContest, schema_of
 from bot.settings.deployment import Deployment, redact_url
-from bot.storage.coherence import ChangeWatcher, Reload
+from bot.storage.coherence import ChangeWatcher, Reload, phase_of
 from bot.storage.db import Sessions, open_storage
 from bot.submissions.book import EntryBook, EntryView, Progress
 from bot.submissions.export import Exporter, ExportFiles
@@ -171,6 +171,30 @@ def runtimes() -> list[Runtime]:
     if _current is None:
         return []
     return [_current, *_others.values()]
+
+
+class Rotation:
+    """Periodic work for every contest, spread over its period: each `next()` is the next
+    contest in turn. A job run every `spread(period)` seconds then reaches each contest once
+    per period, instead of all twenty at the same moment (a member's command arriving just
+    then would wait behind all of them)."""
+
+    def __init__(self) -> None:
+        self._turn = 0
+
+    def next(self) -> Runtime | None:
+        everyone = runtimes()
+        if not everyone:
+            return None
+        runtime = everyone[self._turn % len(everyone)]
+        self._turn += 1
+        return runtime
+
+
+def spread(period: float) -> float:
+    """How often a `Rotation`'s job runs so that each contest has its turn once per `period`
+    seconds."""
+    return period / max(1, len(runtimes()))
 
 
 def runtime_for_group(group_id: int) -> Runtime | None:
@@ -379,6 +403,7 @@ async def _start_one(
         engine=runtime.engine,
         listen=not leader,
         interval=watch_interval(runtime.engine),
+        phase=phase_of(len(_others) + 1 if contest_id else 0, watch_interval(runtime.engine)),
     )
     if leader is not None:
         leader.followers.append(watcher)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,10 @@ class ChangeWatcher:
     # per process, not one per contest.
     followers: list[ChangeWatcher] = field(default_factory=list)
     listen: bool = True
+    # Seconds after start of this watcher's first timed poll; its later ones follow every
+    # `interval`, whatever wakes it in between. A process's twenty contests' watchers, each
+    # with its own phase, poll at twenty moments rather than at one (see `phase_of`).
+    phase: float = 0.0
     _marks: _Marks = field(default_factory=_Marks)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -132,10 +137,15 @@ class ChangeWatcher:
     async def run(self) -> None:
         """Poll until cancelled (woken early by PostgreSQL notifications)."""
         listener = asyncio.create_task(self._listen()) if self._postgres and self.listen else None
+        loop = asyncio.get_running_loop()
+        base = loop.time() + self.phase
         try:
             while True:
+                now = loop.time()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                    await asyncio.wait_for(
+                        self._wake.wait(), next_poll(now, base, self.interval) - now
+                    )
                 self._wake.clear()
                 try:
                     await self.poll()
@@ -175,3 +185,17 @@ class ChangeWatcher:
             except Exception:
                 logger.opt(exception=True).debug("LISTEN {} failed; retrying", CHANNEL)
             await asyncio.sleep(5)
+
+
+def next_poll(now: float, base: float, interval: float) -> float:
+    """When a watcher whose timed polls fall at `base + n * interval` next polls."""
+    if now < base:
+        return base
+    step = max(interval, 0.01)
+    return base + step * (math.floor((now - base) / step) + 1)
+
+
+def phase_of(k: int, interval: float) -> float:
+    """The phase of a process's k-th watcher: spread over `interval` for any number of them
+    (multiples of the golden ratio, modulo 1, never bunch up)."""
+    return interval * ((k * 0.6180339887) % 1.0)

@@ -29,7 +29,7 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_apscheduler import scheduler
 
 from bot.accounts.registry import HEARTBEAT
-from bot.runtime import Runtime, is_open, runtimes
+from bot.runtime import Rotation, Runtime, is_open, runtimes, spread
 from plugins.router import deliver_relayed, notice
 
 __plugin_meta__ = PluginMetadata(
@@ -104,17 +104,21 @@ async def _disconnected(bot: Bot) -> None:
             await runtime.bots.disconnected(int(bot.self_id), runtime.clock())
 
 
+_rotation = Rotation()
+
+
 async def beat() -> None:
-    """Keep this process's accounts alive in the registry; forget old claims; send relays."""
-    for runtime in runtimes():
-        if runtime.bots is None:
-            continue
-        try:
-            await runtime.bots.beat(runtime.clock())
-            await runtime.bots.forget_claims(runtime.clock())
-            await deliver_relayed(runtime)
-        except Exception:
-            logger.exception("账号心跳失败，稍后重试")
+    """Keep this process's accounts alive in one contest's registry, forget its old claims,
+    send its relays; one contest per beat, in turn (see `Rotation`), each once per HEARTBEAT."""
+    runtime = _rotation.next()
+    if runtime is None or runtime.bots is None:
+        return
+    try:
+        await runtime.bots.beat(runtime.clock())
+        await runtime.bots.forget_claims(runtime.clock())
+        await deliver_relayed(runtime)
+    except Exception:
+        logger.exception("账号心跳失败，稍后重试")
 
 
 def _relay_for(runtime: Runtime) -> Callable[[], Awaitable[None]]:
@@ -134,7 +138,7 @@ async def _start() -> None:
     scheduler.add_job(
         beat,
         "interval",
-        seconds=HEARTBEAT.total_seconds(),
+        seconds=spread(HEARTBEAT.total_seconds()),
         id=BEAT_JOB,
         replace_existing=True,
         next_run_time=datetime.now(UTC) + timedelta(seconds=1),

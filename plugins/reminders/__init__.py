@@ -27,7 +27,7 @@ from bot.messages.history import Verdict
 from bot.messages.outbox import Delivery, SendFailed
 from bot.messages.parts import Mention, Part, Target, Text
 from bot.reminders.runner import ReminderRunner
-from bot.runtime import current, is_open, runtimes, serving
+from bot.runtime import Rotation, current, is_open, runtimes, serving, spread
 from bot.units.roles import Need
 from plugins.router import (
     OneBotTransport,
@@ -104,15 +104,35 @@ def _runner() -> ReminderRunner | None:
     return runtime.reminders
 
 
+# Each contest's next due time, as its runner last said (keyed by contest id).
+_upcoming: dict[str, datetime | None] = {}
+_rotation = Rotation()
+
+
 async def wake() -> datetime | None:
     """Start or tick every contest's runner, then arm the next wake-up; when that is (None:
     nothing due)."""
-    upcoming: datetime | None = None
     for runtime in runtimes():
         with serving(runtime):
-            at = await _wake_one()
-        if at is not None and (upcoming is None or at < upcoming):
-            upcoming = at
+            _upcoming[runtime.contest_id] = await _wake_one()
+    return _rearm()
+
+
+async def beat() -> None:
+    """The heartbeat: one contest's runner per beat, in turn (see `Rotation`); every contest
+    is still looked at once per REMINDERS_HEARTBEAT."""
+    runtime = _rotation.next()
+    if runtime is None:
+        return
+    with serving(runtime):
+        _upcoming[runtime.contest_id] = await _wake_one()
+    _rearm()
+
+
+def _rearm() -> datetime | None:
+    """Arm the wake-up for the earliest due time of any contest; that time."""
+    times = [_upcoming.get(r.contest_id) for r in runtimes()]
+    upcoming = min((t for t in times if t is not None), default=None)
     if is_open():
         _arm(upcoming, current().clock())
     return upcoming
@@ -166,9 +186,9 @@ async def _start_heartbeat() -> None:
     if not _autorun():
         return
     scheduler.add_job(
-        wake,
+        beat,
         "interval",
-        seconds=current().deployment.reminders_heartbeat,
+        seconds=spread(current().deployment.reminders_heartbeat),
         id=HEARTBEAT_JOB,
         replace_existing=True,
         next_run_time=datetime.now(UTC) + timedelta(seconds=1),
