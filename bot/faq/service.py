@@ -98,8 +98,8 @@ OTHER_PLATFORMS: frozenset[str] = word_list(
     """
     抖音 快手 今日头条 头条号 小红书 学习强国 知乎 b站 哔哩哔哩 视频号 百家号 网易号 搜狐号 qq空间
     钉钉 淘宝 支付宝 美团 拼多多 京东 浙里办 随申办 粤省事 个人所得税 12306 腾讯会议 微信支付
-    qq 企业微信 飞书 学习通 志愿汇 医保 社保 税务 公积金 网银 手机银行 银行卡 云闪付 健康码
-    邮箱 网盘 百度 苹果id icloud 华为账号 电子税务局 党员e家 智慧党建 党建云
+    qq密码 qq邮箱 企业微信 飞书 学习通 志愿汇 医保 社保 税务 公积金 网银 手机银行 银行卡 云闪付
+    健康码 邮箱 网盘 百度 苹果id icloud 华为账号 电子税务局 党员e家 智慧党建 党建云
     """
 )
 # Chat answers may only name values: {{ contest.deadline }}, {{ min_chars }}.
@@ -509,7 +509,7 @@ class FaqService:
         entry = self._entries.get(entry_id)
         if entry is None:
             return False
-        folded = fold(query)
+        folded = strip_mentions(fold(query), self.contest.bot.nickname)  # not [CQ:at,qq=…]
         named = [p for p in OTHER_PLATFORMS if p in folded]
         if not named:
             return False

@@ -482,12 +482,21 @@ async def test_an_answer_for_another_platform_is_not_given_with_confidence(
     assert faq.ask("抖音里怎么插入图片？", passive=True).decision.kind == "none"
 
 
-@pytest.mark.parametrize("elsewhere", ["QQ", "企业微信", "电子税务局", "医保"])
+@pytest.mark.parametrize("elsewhere", ["QQ邮箱", "企业微信", "电子税务局", "医保"])
 async def test_other_apps_and_systems_count_as_somewhere_else(
     faq: FaqService, elsewhere: str
 ) -> None:
     """QQ密码, 医保卡密码: the blog's steps are not for them."""
     assert faq.ask(f"{elsewhere}里怎么插入图片？", passive=False).decision.kind == "suggest"
+
+
+@pytest.mark.parametrize(
+    "text", ["[CQ:at,qq=all] 博文里怎么插入图片？", "QQ群里问：博文里怎么插入图片？"]
+)
+async def test_the_contests_own_qq_group_is_not_somewhere_else(faq: FaqService, text: str) -> None:
+    """The contest lives in a QQ group, and a typed CQ code names qq: neither is another app."""
+    assert faq.ask(text, passive=False).decision.kind == "answer"
+    assert faq.ask(text, passive=True).decision.kind == "answer"
 
 
 async def test_a_huge_question_is_ranked_without_error(faq: FaqService) -> None:
