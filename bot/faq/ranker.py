@@ -25,7 +25,7 @@ Calibration: `score = calibrate(raw)`, a logistic curve pinned to 0 → 0 and 1 
 0.50, slope 12; `CALIBRATION_*`). Midpoint and slope are the maximum-likelihood fit, on
 tests/faq_eval, of "the top entry is the right one" (questions) against "it is not"
 (wrong top entries, and every chatter message), so a score reads roughly as the chance that
-the entry is what was asked: the defaults 0.6 / 0.35 / 0.75 (answer / suggest / passive)
+the entry is what was asked: the defaults 0.6 / 0.35 / 0.7 (answer / suggest / passive)
 keep their meaning. The score of a question against an entry depends on the two texts and
 on the bounded damping only — no BM25 length or corpus statistics, no normalising by the
 best score — so 2,000 unrelated entries move a matching score by < 0.05
@@ -105,7 +105,7 @@ def prior_weight(token: str, canonical: bool = False) -> float:
 
 # Parts of speech of a thing asked about (a card, an app, a tax office), as jieba tags them;
 # person and place names are context (老张, 凤桥镇), not the subject.
-_THING_POS = ("n", "nz", "nt", "eng", "vn")
+_THING_POS = ("n", "nz", "nt", "eng")
 
 
 # Who and where a member is (学校, 居委, 财政局, 老婆, 工作人员) is context, not what they ask

@@ -88,6 +88,10 @@ from bot.storage.db import Sessions, write_transaction
 DB_SOURCE = "数据库 faq_entry"
 # Only this much of a question is matched (a 10,000-character "question" is not one).
 QUERY_MAX = 200
+# An explicit answer scoring under this whose question names a thing the knowledge base never
+# mentions becomes a list. Fixed here rather than tied to `passive_threshold`: an organizer who
+# lets the bot speak up more often in the group does not make /问 any less careful.
+SURE_DESPITE_UNKNOWN = 0.75
 QUESTION_MIN = 2
 # Up to this many new texts are embedded before a change returns; more go to the background.
 EMBED_INLINE_MAX = 64
@@ -492,7 +496,7 @@ class FaqService:
         # Explicitly asked, it is answered only as surely as a passive answer would be;
         # otherwise the candidates are listed.
         if decision.kind == "answer" and (
-            passive or matches[0].score < self.policy.passive_threshold
+            passive or matches[0].score < SURE_DESPITE_UNKNOWN
         ):
             unknown = self._ranker.unknown_words(query) if self._ranker else []
             if unknown:

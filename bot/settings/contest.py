@@ -244,7 +244,7 @@ class FaqPolicy:
     """Below the answer threshold but above this: suggest the closest entries."""
     passive: Bool = True
     """Also answer plain group messages (not addressed to the bot) when sure."""
-    passive_threshold: Threshold = 0.75
+    passive_threshold: Threshold = 0.7
     passive_off_groups: QQIdSet = frozenset()
     """Groups where the bot answers only /问 and @-mentions."""
     contacts: Text = "请在群里 @ 组织者，或联系区委组织部。"

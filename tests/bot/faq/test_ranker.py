@@ -274,7 +274,8 @@ def test_a_weak_match_gets_nothing() -> None:
 
 
 def test_passive_mode_answers_only_above_its_own_threshold() -> None:
-    assert decide([Match("a", 0.7)], POLICY, passive=True).kind == "none"
+    assert decide([Match("a", 0.65)], POLICY, passive=True).kind == "none"
+    assert decide([Match("a", 0.7)], POLICY, passive=True).entry_ids == ("a",)
     assert decide([Match("a", 0.8)], POLICY, passive=True).entry_ids == ("a",)
 
 

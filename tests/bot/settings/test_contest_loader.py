@@ -734,7 +734,7 @@ def test_faq_thresholds_out_of_order_is_a_problem(tmp_path: Path) -> None:
     keys = problems_for(tmp_path, VALID + "\n[faq]\nsuggest_threshold = 0.7\n")
     assert keys == {
         "faq.answer_threshold": "阈值应满足 suggest_threshold < answer_threshold ≤ "
-        "passive_threshold（现在是 0.7 / 0.6 / 0.75）"
+        "passive_threshold（现在是 0.7 / 0.6 / 0.7）"
     }
 
 
