@@ -135,6 +135,11 @@ def test_questions_look_like_questions(text: str) -> None:
         "旧文章删不掉",
         "账号被封了",
         "boke zenme zhuce",
+        "博客密码忘了",
+        "登录口令记不起来",
+        "网页进不去",
+        "照片弄勿来",
+        "写了一半勿见脱了",
     ],
 )
 def test_dialect_problems_and_pinyin_read_as_questions(text: str) -> None:
@@ -143,6 +148,10 @@ def test_dialect_problems_and_pinyin_read_as_questions(text: str) -> None:
 
 def test_a_thing_the_base_never_mentions_is_noticed(ranker: Ranker) -> None:
     assert "社保卡" in ranker.unknown_words("社保卡密码忘了怎么办")
+
+
+def test_an_action_is_not_a_thing_the_base_never_mentions(ranker: Ranker) -> None:
+    assert not {"调整", "设置"} & set(ranker.unknown_words("格式乱了要怎么调整设置"))
 
 
 def test_who_and_where_the_asker_is_are_context_not_things(ranker: Ranker) -> None:
