@@ -495,9 +495,7 @@ class FaqService:
         # 电子税务局) may well be about something else. Passively: say nothing.
         # Explicitly asked, it is answered only as surely as a passive answer would be;
         # otherwise the candidates are listed.
-        if decision.kind == "answer" and (
-            passive or matches[0].score < SURE_DESPITE_UNKNOWN
-        ):
+        if decision.kind == "answer" and (passive or matches[0].score < SURE_DESPITE_UNKNOWN):
             unknown = self._ranker.unknown_words(query) if self._ranker else []
             if unknown:
                 decision = unsure(decision, self.policy, passive=passive)

@@ -12,6 +12,7 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -31,6 +32,7 @@ from .conftest import (
 )
 from .test_dashboard import base, login_link, sign_in
 from .test_rounds import PAGES
+from .test_showcase import publish
 
 EVERY_PAGE = PAGES  # every dashboard page (tests/e2e/test_rounds.py)
 GROUP_B = 700_000_222
@@ -45,7 +47,9 @@ def _window() -> dict[str, Any]:
     return {"start": local - dt.timedelta(days=1), "deadline": local + dt.timedelta(days=7)}
 
 
-def _configs(contest_config: ContestWriter) -> Path:
+def _configs(contest_config: ContestWriter, b: dict[str, Any] | None = None) -> Path:
+    """Contest A (config/contest.toml) and B (config/contests/xihu.toml; `b`: more of B's
+    settings)."""
     common = {
         "submission": {"verify": False},
         "faq": {"passive": False},
@@ -72,6 +76,7 @@ def _configs(contest_config: ContestWriter) -> Path:
                 {"name": "区文旅局", "category": "dept", "secretaries": [40_002]},
             ],
             **common,
+            **(b or {}),
         },
         from_shipped=False,
     )
@@ -177,6 +182,49 @@ async def test_two_contests_in_one_deployment_never_see_each_other(
                     assert not re.search(r"Aa1zz.*南湖", text)
                 else:
                     assert "Bb1zz" not in text
+
+
+async def test_each_contest_has_its_own_public_showcase(
+    start_app: AppStarter, contest_config: ContestWriter, tmp_path: Path
+) -> None:
+    database = tmp_path / "s.db"
+    tiers = [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 1}]
+    showcase_b = {"judging": {"tiers": tiers, "public_showcase": True}}
+    app = await start_app(
+        config=_configs(contest_config, b=showcase_b),
+        env={"DATABASE_URL": f"sqlite+aiosqlite:///{database}"},
+    )
+    async with FakeOneBot(2_000_000_001, TOKEN) as onebot:
+        await onebot.connect(app.ws_url)
+        for n in (1, 2):
+            said = await _say(
+                onebot, GROUP_B, SECRETARY_B, f"/提交 李四 https://weibo.com/1/Sb{n}zz"
+            )
+            assert f"#{n}" in said, said
+    await publish(database.with_name("s.xihu.db"), [1, 2])
+
+    async with aiohttp.ClientSession() as web:
+
+        async def get(path: str) -> tuple[int, str]:
+            async with web.get(f"{base(app)}{path}") as answer:
+                return answer.status, await answer.text()
+
+        # A's showcase is off: its page does not exist, B's published results do not leak there.
+        for path in ("/showcase", "/showcase/style.css"):
+            status, text = await get(path)
+            assert (status, "一等奖" in text) == (404, False), path
+        status, html = await get("/showcase?contest=xihu")
+        assert status == 200
+        assert "<h2>一等奖" in html
+        assert "Sb1zz" in html or "张三" in html
+        assert 'href="/showcase/style.css?contest=xihu"' in html
+        assert (await get("/showcase/style.css?contest=xihu"))[0] == 200
+        # Unknown, hostile and oversized names: the page does not exist, nothing is echoed.
+        for wanted in ("nosuch", "<script>alert(1)</script>", "xihu'--", "x" * 5000, "%00"):
+            status, text = await get(f"/showcase?contest={quote(wanted)}")
+            assert status == 404, wanted[:20]
+            assert "没有这个页面" in text
+            assert "<script>alert" not in text
 
 
 PROVINCE = 60_000

@@ -1,28 +1,34 @@
 """The public showcase at /showcase (only with `[judging] public_showcase = true`): the latest
 published results' awarded posts, read-only, for anyone, cached per version and rate-limited
-per address. Off, it answers 404 as if it did not exist."""
+per address. Off, it answers 404 as if it did not exist.
+
+One deployment may run several contests (config/contests/<id>.toml): `/showcase?contest=<id>`
+is that contest's showcase; without it, the first contest's (or the signed-in viewer's)."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.judging.results import ResultsBook
 from bot.judging.showcase import FILES, render_showcase
+from bot.runtime import Runtime, runtime_by_id
 from plugins.dashboard.deps import DashboardDep
 from plugins.dashboard.pages import SECURITY_HEADERS
 
 router = APIRouter()
 PER_MINUTE = 60
+CONTEST_ID_MAX = 64
 ADDRESSES_KEPT = 10_000
 MSG_OFF = "没有这个页面。"
 MSG_NONE = "评审结果尚未发布，请稍后再来。"
 MSG_SLOW_DOWN = "访问太频繁，请稍后再试。"
 
-_pages: dict[tuple[int, int], str] = {}  # (database, version) -> page
+_pages: dict[tuple[int, int, str], str] = {}  # (database, version, as asked) -> page
 _visits: OrderedDict[str, list[float]] = OrderedDict()
 
 
@@ -46,30 +52,46 @@ def _text(message: str, status: int) -> Response:
     )
 
 
+def _shown(d: DashboardDep, contest: str) -> Runtime | None:
+    """The contest whose showcase is asked for (None: no such contest, or its showcase is off:
+    the page does not exist)."""
+    if not contest:
+        runtime: Runtime | None = d.runtime
+    elif len(contest) > CONTEST_ID_MAX:
+        return None
+    else:
+        runtime = runtime_by_id(contest)
+    if runtime is None or not runtime.contest.judging.public_showcase:
+        return None
+    return runtime
+
+
 @router.get("/showcase")
 @router.get("/showcase/")
-async def showcase(request: Request, d: DashboardDep) -> Response:
-    runtime = d.runtime
-    if not runtime.contest.judging.public_showcase:
+async def showcase(request: Request, d: DashboardDep, contest: str = "") -> Response:
+    runtime = _shown(d, contest)
+    if runtime is None:
         return _text(MSG_OFF, 404)
     if not _allowed(request.client.host if request.client else "?", time.monotonic()):
         return _text(MSG_SLOW_DOWN, 429)
     published = await ResultsBook(runtime.sessions).current()
     if published is None:
         return _text(MSG_NONE, 404)
-    key = (id(runtime.sessions), published.version)
+    key = (id(runtime.sessions), published.version, contest)
     page = _pages.get(key)
     if page is None:
         entries = {e.receipt: e for e in await runtime.entries.all_entries()}
         page, _count = render_showcase(published, entries, runtime.contest)
-        page = page.replace('href="style.css"', 'href="/showcase/style.css"')
-        _pages.clear()  # only the latest version is ever served
+        style = "/showcase/style.css" + (f"?contest={quote(contest)}" if contest else "")
+        page = page.replace('href="style.css"', f'href="{style}"')
+        for old in [k for k in _pages if k[0] == key[0] and k[1] != key[1]]:
+            del _pages[old]  # only each contest's latest version is ever served
         _pages[key] = page
     return HTMLResponse(page, headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=300"})
 
 
 @router.get("/showcase/style.css")
-async def style(d: DashboardDep) -> Response:
-    if not d.runtime.contest.judging.public_showcase:
+async def style(d: DashboardDep, contest: str = "") -> Response:
+    if _shown(d, contest) is None:
         return _text(MSG_OFF, 404)
     return FileResponse(FILES / "style.css", media_type="text/css", headers=SECURITY_HEADERS)
