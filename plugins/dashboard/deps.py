@@ -292,6 +292,10 @@ class ApiSignInNeeded(Exception):
     """No session and no API token: JSON answers 401."""
 
 
+class ApiContestUnknown(Exception):
+    """An API token request for a contest this deployment does not run: JSON answers 404."""
+
+
 class FormTooLarge(Exception):
     """A posted form over MAX_FORM_BYTES: 413 with the reason (not mistaken for a stale page)."""
 
@@ -420,12 +424,25 @@ JudgeChange = Annotated[Change, Depends(change("judge", COMMENT_TOO_LONG))]
 # --- JSON -------------------------------------------------------------------------------------
 
 
+# The longest contest id a request may name (config/contests/<id>.toml).
+CONTEST_ID_MAX = 64
+
+
 async def api_access(request: Request, d: DashboardDep) -> Dashboard:
+    """A session reads its own contest. The API token is the deployment's: it reads the first
+    contest, or `?contest=<id>` (config/contests/<id>.toml)."""
     session, _ = await d.viewer(request)
+    if session is not None:
+        return d
     token = d.runtime.deployment.dashboard_api_token
-    if session is None and not bearer_matches(request.headers.get("authorization"), token):
+    if not bearer_matches(request.headers.get("authorization"), token):
         raise ApiSignInNeeded
-    return d
+    wanted = request.query_params.get("contest", "")
+    if not wanted:
+        return d
+    if len(wanted) > CONTEST_ID_MAX or runtime_by_id(wanted) is None:
+        raise ApiContestUnknown
+    return states.for_contest(wanted)
 
 
 ApiDep = Annotated[Dashboard, Depends(api_access)]

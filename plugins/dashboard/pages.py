@@ -37,6 +37,7 @@ SECURITY_HEADERS = {
 }
 
 MSG_SIGN_IN = "请在 QQ 私聊机器人发送 /后台 获取登录链接。"
+MSG_NO_CONTEST = "这个部署没有这个大赛；大赛编号即 config/contests/ 下的文件名。"
 MSG_LINK_INVALID = "此登录链接已使用或已过期（有效期 10 分钟，只能使用一次）。" + MSG_SIGN_IN
 MSG_JUDGE_READ_ONLY = "评委可以查看和评分，但不能更改作品状态、单位或常见问题。"
 MSG_NOT_JUDGE = "只有评委可以评分。"

@@ -227,6 +227,51 @@ async def test_each_contest_has_its_own_public_showcase(
             assert "<script>alert" not in text
 
 
+async def test_the_api_token_reads_any_contest_and_a_session_only_its_own(
+    start_app: AppStarter, contest_config: ContestWriter, tmp_path: Path
+) -> None:
+    token = "district-api-token-0123456789"
+    app = await start_app(
+        config=_configs(contest_config),
+        env={
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+            "DASHBOARD_API_TOKEN": token,
+        },
+    )
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    async def units(client: aiohttp.ClientSession, query: str, **kw: Any) -> tuple[int, Any]:
+        async with client.get(f"{base(app)}/dashboard/api/units{query}", **kw) as answer:
+            return answer.status, await answer.json()
+
+    async with aiohttp.ClientSession() as client:
+        status, body = await units(client, "", headers=bearer)
+        assert status == 200
+        assert {u["name"] for u in body["units"]} >= {"南湖街道", ONLY_A}
+        status, body = await units(client, "?contest=xihu", headers=bearer)
+        assert status == 200
+        assert body["contest"] == "西湖区学习博客大赛"
+        assert {u["name"] for u in body["units"]} == {"西湖街道", "区文旅局"}
+        for wanted in ("nosuch", "<script>", "x" * 5000, "xihu'--", "%00"):
+            status, body = await units(client, f"?contest={quote(wanted)}", headers=bearer)
+            assert (status, body["error"]) == (404, "unknown_contest"), wanted[:20]
+            assert "<script>" not in body["message"]
+        # Without the token, naming a contest opens nothing.
+        status, body = await units(client, "?contest=xihu")
+        assert status == 401
+
+    # A session reads its own contest whatever the query names.
+    async with FakeOneBot(2_000_000_001, TOKEN) as onebot:
+        await onebot.connect(app.ws_url)
+        link = await login_link(onebot, ORGANIZER_ID)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+            async with await sign_in(client, link):
+                pass
+            status, body = await units(client, "?contest=xihu")
+            assert status == 200
+            assert "西湖街道" not in {u["name"] for u in body["units"]}
+
+
 PROVINCE = 60_000
 
 

@@ -17,12 +17,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from bot.judging.results import ResultsBook
 from bot.judging.showcase import FILES, render_showcase
 from bot.runtime import Runtime, runtime_by_id
-from plugins.dashboard.deps import DashboardDep
+from plugins.dashboard.deps import CONTEST_ID_MAX, DashboardDep
 from plugins.dashboard.pages import SECURITY_HEADERS
 
 router = APIRouter()
 PER_MINUTE = 60
-CONTEST_ID_MAX = 64
 ADDRESSES_KEPT = 10_000
 MSG_OFF = "没有这个页面。"
 MSG_NONE = "评审结果尚未发布，请稍后再来。"
