@@ -120,6 +120,28 @@ def text_key(model: str, text: str) -> str:
 _MEMORY: dict[str, np.ndarray] = {}
 
 
+# The passage vectors of the shipped knowledge base (config/faq.yaml), shipped with the package:
+# a fresh install matches by meaning from its first question instead of by words alone while
+# it embeds hundreds of phrasings. `python -m bot.faq.seed` writes it again after faq.yaml
+# changes (tests/bot/faq/test_semantic.py checks that it covers the shipped file).
+SEED_FILE = Path(__file__).resolve().parent / "seed-embeddings.npz"
+
+
+def _read_into_memory(path: Path) -> frozenset[str]:
+    """Load an .npz cache's vectors into `_MEMORY` (what is there already stays); its keys."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, matrix = data["keys"], data["vectors"]
+            if matrix.ndim != 2 or len(keys) != len(matrix):
+                raise ValueError(f"{len(keys)} keys for a matrix of shape {matrix.shape}")
+            for i, key in enumerate(keys):
+                _MEMORY.setdefault(str(key), matrix[i])
+            return frozenset(str(k) for k in keys)
+    except Exception as error:  # a damaged cache is only a slower start
+        logger.warning("FAQ: ignoring embedding cache {} ({})", path, error)
+        return frozenset()
+
+
 @dataclass
 class PassageCache:
     """Passage vectors by `text_key`, in memory and in one .npz file (written atomically)."""
@@ -129,18 +151,14 @@ class PassageCache:
     on_disk: frozenset[str] = frozenset()  # the keys the file holds
 
     @classmethod
-    def open(cls, path: Path | None) -> PassageCache:
+    def open(cls, path: Path | None, seed: Path | None = None) -> PassageCache:
+        """The cache in file `path` (None: in memory only), with the vectors of file `seed`
+        (the shipped knowledge base's, `SEED_FILE`) known too."""
+        if seed is not None and seed.exists():
+            _read_into_memory(seed)
         on_disk: frozenset[str] = frozenset()
         if path is not None and path.exists():
-            try:
-                with np.load(path, allow_pickle=False) as data:
-                    keys, matrix = data["keys"], data["vectors"]
-                    if matrix.ndim == 2 and len(keys) == len(matrix):
-                        for i, key in enumerate(keys):
-                            _MEMORY.setdefault(str(key), matrix[i])
-                        on_disk = frozenset(str(k) for k in keys)
-            except Exception as error:  # a damaged cache is only a slower start
-                logger.warning("FAQ: ignoring embedding cache {} ({})", path, error)
+            on_disk = _read_into_memory(path)
         return cls(path, _MEMORY, on_disk)
 
     def missing(self, model: str, texts: Sequence[str]) -> list[str]:

@@ -62,6 +62,7 @@ from bot.faq.reply import (
 )
 from bot.faq.semantic import (
     CACHE_FILE,
+    SEED_FILE,
     Embedder,
     PassageCache,
     SemanticIndex,
@@ -317,7 +318,7 @@ class FaqService:
         self._embedder: Embedder | None = load_embedder() if semantic else None
         if not semantic:
             logger.info("FAQ: semantic layer switched off (FAQ_SEMANTIC=off)")
-        self._cache = PassageCache.open(data_dir / CACHE_FILE if data_dir else None)
+        self._cache = PassageCache.open(data_dir / CACHE_FILE if data_dir else None, SEED_FILE)
         self._semantic: SemanticIndex | None = None
         self._embedding: asyncio.Task[None] | None = None
         self._generation = 0

@@ -12,21 +12,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.faq import semantic
+from bot.faq import knowledge, semantic
 from bot.faq import service as service_module
+from bot.faq.entry import FaqEntry
 from bot.faq.normalize import clauses
 from bot.faq.ranker import Match
 from bot.faq.semantic import (
     CACHE_FILE,
+    MODEL_NAME,
+    SEED_FILE,
     E5Embedder,
     PassageCache,
     SemanticIndex,
     fuse,
     load_embedder,
+    passage_texts,
     text_key,
 )
 from bot.faq.service import FaqService
 from bot.settings.contest import Contest
+from bot.settings.loader import load_contest
 from bot.storage.db import Sessions
 
 FAQ_YAML = """\
@@ -84,8 +89,10 @@ def embedder() -> E5Embedder:
 def counting(embedder: E5Embedder, monkeypatch: pytest.MonkeyPatch) -> Counting:
     wrapped = Counting(embedder)
     monkeypatch.setattr(service_module, "load_embedder", lambda: wrapped)
-    # Start from nothing in memory, as a fresh process would.
+    # Start from nothing in memory, as a fresh process would, and without the vectors shipped
+    # for config/faq.yaml (these tests count what a knowledge base of their own costs).
     monkeypatch.setattr(semantic, "_MEMORY", {})
+    monkeypatch.setattr(service_module, "SEED_FILE", None)
     return wrapped
 
 
@@ -214,3 +221,48 @@ def test_a_long_message_breaks_into_clauses_and_neighbouring_pairs() -> None:
     assert "文章写好了不会把链接发给我" in pieces
     assert "老师好" not in pieces  # three characters say nothing alone
     assert clauses("博客链接怎么复制") == []
+
+
+# --- the vectors shipped for config/faq.yaml ---------------------------------------------------
+
+SHIPPED = Path(__file__).resolve().parents[3] / "config" / "contest.toml"
+
+
+def _shipped() -> tuple[Contest, list[FaqEntry]]:
+    contest, problems = load_contest(SHIPPED)
+    assert contest is not None, problems
+    entries, problems = knowledge.load_knowledge(contest)
+    assert problems == []
+    return contest, entries
+
+
+def test_the_shipped_vectors_cover_the_shipped_knowledge_base() -> None:
+    _, entries = _shipped()
+    with np.load(SEED_FILE, allow_pickle=False) as data:
+        keys = {str(k) for k in data["keys"]}
+    texts = [t for e in entries for t in passage_texts(e)]
+    missing = [t for t in texts if text_key(MODEL_NAME, t) not in keys]
+    assert missing == [], "config/faq.yaml changed: run .venv/bin/python -m bot.faq.seed"
+
+
+def test_the_shipped_vectors_are_what_the_model_computes(embedder: E5Embedder) -> None:
+    _, entries = _shipped()
+    texts = [entries[0].question, entries[-1].phrasings[-1]]
+    with np.load(SEED_FILE, allow_pickle=False) as data:
+        position = {str(k): i for i, k in enumerate(data["keys"])}
+        shipped = np.stack([data["vectors"][position[text_key(MODEL_NAME, t)]] for t in texts])
+    assert np.allclose(shipped, embedder.passages(texts), atol=1e-3)
+
+
+async def test_a_fresh_install_matches_by_meaning_from_its_first_question(
+    sessions: Sessions, embedder: E5Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrapped = Counting(embedder)
+    monkeypatch.setattr(service_module, "load_embedder", lambda: wrapped)
+    monkeypatch.setattr(semantic, "_MEMORY", {})  # a fresh process, an empty data folder
+    contest, _ = _shipped()
+    faq = FaqService(sessions, contest, data_dir=tmp_path / "data")
+    await faq.load()
+    assert faq.semantic  # at once, not after embedding in the background
+    assert wrapped.embedded == []
+    assert (tmp_path / "data" / CACHE_FILE).exists()
