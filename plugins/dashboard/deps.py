@@ -428,6 +428,11 @@ JudgeChange = Annotated[Change, Depends(change("judge", COMMENT_TOO_LONG))]
 CONTEST_ID_MAX = 64
 
 
+def contest_named(wanted: str) -> Runtime | None:
+    """The contest a request names by id (`?contest=`); None for an unknown or oversized id."""
+    return runtime_by_id(wanted) if len(wanted) <= CONTEST_ID_MAX else None
+
+
 async def api_access(request: Request, d: DashboardDep) -> Dashboard:
     """A session reads its own contest. The API token is the deployment's: it reads the first
     contest, or `?contest=<id>` (config/contests/<id>.toml)."""
@@ -440,7 +445,7 @@ async def api_access(request: Request, d: DashboardDep) -> Dashboard:
     wanted = request.query_params.get("contest", "")
     if not wanted:
         return d
-    if len(wanted) > CONTEST_ID_MAX or runtime_by_id(wanted) is None:
+    if contest_named(wanted) is None:
         raise ApiContestUnknown
     return states.for_contest(wanted)
 

@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot.judging.results import ResultsBook
 from bot.judging.showcase import FILES, render_showcase
-from bot.runtime import Runtime, runtime_by_id
-from plugins.dashboard.deps import CONTEST_ID_MAX, DashboardDep
+from bot.runtime import Runtime
+from plugins.dashboard.deps import DashboardDep, contest_named
 from plugins.dashboard.pages import SECURITY_HEADERS
 
 router = APIRouter()
@@ -54,12 +54,7 @@ def _text(message: str, status: int) -> Response:
 def _shown(d: DashboardDep, contest: str) -> Runtime | None:
     """The contest whose showcase is asked for (None: no such contest, or its showcase is off:
     the page does not exist)."""
-    if not contest:
-        runtime: Runtime | None = d.runtime
-    elif len(contest) > CONTEST_ID_MAX:
-        return None
-    else:
-        runtime = runtime_by_id(contest)
+    runtime = contest_named(contest) if contest else d.runtime
     if runtime is None or not runtime.contest.judging.public_showcase:
         return None
     return runtime
